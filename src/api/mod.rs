@@ -1,0 +1,39 @@
+//! The HTTP surface: the route table on one screen, the layers, and one file per operation.
+
+pub mod control;
+pub mod dto;
+pub mod export_asset;
+pub mod extract;
+pub mod middleware;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn_with_state};
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// The whole emulator as a router (tests may drive it with `oneshot`).
+pub fn router(app: AppState) -> Router {
+    let asset = "/v2/{project_id}/instances/{instance_id}/assets";
+    Router::new()
+        .route(&format!("{asset}/export"), post(export_asset::export_asset))
+        .route_layer(from_fn_with_state(app.clone(), middleware::authenticate))
+        .route("/_emulator/health", get(control::health))
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(app.config.server.max_body_bytes))
+        .layer(CatchPanicLayer::custom(middleware::panic_to_error))
+        .layer(from_fn_with_state(app.clone(), middleware::request_context))
+        .with_state(app)
+}
+
+async fn route_not_found() -> ApiError {
+    ApiError::new(ErrorCode::RouteNotFound, "no API has this path")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(ErrorCode::MethodNotAllowed, "this path does not take this method")
+}

@@ -1,0 +1,367 @@
+//! Configuration: embedded defaults < a TOML file (`--config` / `ROMA_EMULATOR_CONFIG`) < a short
+//! list of `ROMA_EMULATOR_*` environment variables < command-line flags. Loaded and validated once.
+//!
+//! Every key is documented, at its default, in `config.example.toml` at the repository root.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The whole configuration. An empty file is valid; an unknown key is an error.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `[server]`: where to listen and request limits.
+    pub server: ServerConfig,
+    /// `[api]`: how faithful to which ROMA documents the answers are.
+    pub api: ApiConfig,
+    /// `[jobs]`: how asset jobs progress.
+    pub jobs: JobsConfig,
+    /// `[auth]`: who may call.
+    pub auth: AuthConfig,
+    /// `[log]`: logging.
+    pub log: LogConfig,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on, `IP:PORT`; port 0 takes an ephemeral port.
+    pub listen: SocketAddr,
+    /// A request taking longer than this is answered `APIG.0201` (504), like the gateway's backend timeout.
+    pub request_timeout_ms: u64,
+    /// Largest request body accepted; larger ones are answered `APIG.0201` (413). The gateway's limit is 12 MiB.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            request_timeout_ms: 30_000,
+            max_body_bytes: 12 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[api]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Which HTTP statuses refusals get (decision D1).
+    pub error_statuses: ErrorStatuses,
+}
+
+/// Decision D1: the status of a refusal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorStatuses {
+    /// 403 for every refusal of an asset operation, as the operation pages document (not-found stays 404).
+    #[default]
+    Documented,
+    /// The statuses of the error-code appendix and the gateway: 400, 401, 404, ...
+    Catalog,
+}
+
+/// `[jobs]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// How long a job stays Running before it ends.
+    pub duration_ms: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self { duration_ms: 2000 }
+    }
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// `open`: any non-empty token names its own user. `strict`: only configured tokens are accepted.
+    pub mode: AuthMode,
+    /// Known users (`[[auth.users]]`).
+    pub users: Vec<UserConfig>,
+}
+
+/// How unknown tokens are treated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// Any non-empty token is accepted and names its own user.
+    #[default]
+    Open,
+    /// Only the tokens of `[[auth.users]]` are accepted; others get `ROMA.1002`.
+    Strict,
+}
+
+/// One `[[auth.users]]` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UserConfig {
+    /// The user's name (unique).
+    pub name: String,
+    /// A static token that authenticates as this user (sent as `X-Auth-Token`).
+    pub token: Option<Secret>,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter (`info`, `debug`, `roma_emulator=debug`). `RUST_LOG` wins over it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { level: "info".to_owned() }
+    }
+}
+
+/// A secret (token, password, key): its `Debug` never shows the value.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret value, for comparison only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// A configuration problem: which file (if any), which key, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}key `{key}`: {message}", file.as_ref().map(|f| format!("config file {}: ", f.display())).unwrap_or_default())]
+pub struct ConfigError {
+    /// The file the problem is in; `None` for defaults and environment variables.
+    pub file: Option<PathBuf>,
+    /// The key, dotted (`jobs.duration_ms`), or the environment variable.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { file: None, key: key.into(), message: message.into() }
+    }
+}
+
+/// The environment variables [`Config::apply_env`] reads, with the key each one sets.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("ROMA_EMULATOR_LISTEN", "server.listen"),
+    ("ROMA_EMULATOR_LOG", "log.level"),
+    ("ROMA_EMULATOR_ERROR_STATUSES", "api.error_statuses"),
+    ("ROMA_EMULATOR_JOBS_DURATION_MS", "jobs.duration_ms"),
+    ("ROMA_EMULATOR_AUTH_MODE", "auth.mode"),
+];
+
+impl Config {
+    /// Parses a TOML document (no file involved) and validates it.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let value: toml::Table = toml::from_str(text).map_err(|e| {
+            let key = e.span().map(|s| key_at(text, s.start)).unwrap_or_default();
+            ConfigError::new(key, e.message().trim().to_owned())
+        })?;
+        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(value))
+            .map_err(|e| ConfigError::new(e.path().to_string(), e.inner().message().trim().to_owned()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Loads the file at `path` (defaults when `None`), then applies `env` (see [`ENV_VARS`]).
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut config = match path {
+            None => Config::default(),
+            Some(path) => {
+                let in_file = |mut e: ConfigError| {
+                    e.file = Some(path.to_owned());
+                    e
+                };
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| in_file(ConfigError::new("-", format!("cannot read: {e}"))))?;
+                Config::from_toml(&text).map_err(in_file)?
+            }
+        };
+        config.apply_env(env)?;
+        Ok(config)
+    }
+
+    /// Applies the `ROMA_EMULATOR_*` variables of [`ENV_VARS`]; other variables are ignored.
+    pub fn apply_env(
+        &mut self,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(), ConfigError> {
+        for (name, value) in env {
+            let bad = |what: &str| ConfigError::new(&name, format!("{what}, got {value:?}"));
+            match name.as_str() {
+                "ROMA_EMULATOR_LISTEN" => {
+                    self.server.listen = value.parse().map_err(|_| bad("expected IP:PORT"))?;
+                }
+                "ROMA_EMULATOR_LOG" => self.log.level = value,
+                "ROMA_EMULATOR_ERROR_STATUSES" => {
+                    self.api.error_statuses = match value.as_str() {
+                        "documented" => ErrorStatuses::Documented,
+                        "catalog" => ErrorStatuses::Catalog,
+                        _ => return Err(bad("expected documented or catalog")),
+                    }
+                }
+                "ROMA_EMULATOR_JOBS_DURATION_MS" => {
+                    self.jobs.duration_ms = value.parse().map_err(|_| bad("expected milliseconds"))?;
+                }
+                "ROMA_EMULATOR_AUTH_MODE" => {
+                    self.auth.mode = match value.as_str() {
+                        "open" => AuthMode::Open,
+                        "strict" => AuthMode::Strict,
+                        _ => return Err(bad("expected open or strict")),
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.validate()
+    }
+
+    /// Checks what types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.server.request_timeout_ms == 0 {
+            return Err(ConfigError::new("server.request_timeout_ms", "must be at least 1"));
+        }
+        if self.server.max_body_bytes == 0 {
+            return Err(ConfigError::new("server.max_body_bytes", "must be at least 1"));
+        }
+        const DAY_MS: u64 = 86_400_000;
+        if self.jobs.duration_ms > DAY_MS {
+            return Err(ConfigError::new("jobs.duration_ms", "must be at most 86400000 (a day)"));
+        }
+        let mut names = std::collections::HashSet::new();
+        let mut tokens = std::collections::HashSet::new();
+        for (i, user) in self.auth.users.iter().enumerate() {
+            let key = |field: &str| format!("auth.users[{i}].{field}");
+            if user.name.is_empty() || user.name.len() > 64 {
+                return Err(ConfigError::new(key("name"), "must be 1..64 characters"));
+            }
+            if !names.insert(user.name.as_str()) {
+                return Err(ConfigError::new(key("name"), format!("duplicate user {:?}", user.name)));
+            }
+            if let Some(token) = &user.token {
+                if token.expose().is_empty() || token.expose().len() > 100_000 {
+                    return Err(ConfigError::new(key("token"), "must be 1..100000 characters"));
+                }
+                if !tokens.insert(token.expose()) {
+                    return Err(ConfigError::new(key("token"), "the same token is given to two users"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The dotted key whose line holds byte `offset` of a TOML text (for syntax errors).
+fn key_at(text: &str, offset: usize) -> String {
+    let mut table = String::new();
+    let mut line_key = String::new();
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            table = trimmed.trim_matches(|c| c == '[' || c == ']').trim().to_owned();
+            line_key.clear();
+        } else if let Some((k, _)) = trimmed.split_once('=') {
+            line_key = k.trim().to_owned();
+        } else {
+            line_key.clear();
+        }
+        if offset < pos + line.len() {
+            break;
+        }
+        pos += line.len();
+    }
+    match (table.is_empty(), line_key.is_empty()) {
+        (_, true) if !table.is_empty() => table,
+        (true, _) => line_key,
+        _ => format!("{table}.{line_key}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_the_defaults() {
+        let c = Config::from_toml("").expect("empty config");
+        assert_eq!(c.server.listen, "127.0.0.1:8080".parse().expect("addr"));
+        assert_eq!(c.jobs.duration_ms, 2000);
+        assert_eq!(c.auth.mode, AuthMode::Open);
+        assert_eq!(c.api.error_statuses, ErrorStatuses::Documented);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases = vec![
+            ("[jobs]\nduration_ms = \"slow\"\n", "jobs.duration_ms", "wrong type"),
+            ("[jobs]\nduraton_ms = 5\n", "jobs.duraton_ms", "unknown key"),
+            ("[api]\nerror_statuses = \"loud\"\n", "api.error_statuses", "unknown variant"),
+            ("[jobs]\nduration_ms = = 5\n", "jobs.duration_ms", "syntax"),
+            ("[[auth.users]]\nname = \"\"\n", "auth.users[0].name", "validation"),
+            ("[jobs]\nduration_ms = 99999999999\n", "jobs.duration_ms", "range"),
+        ];
+        for (text, key, what) in cases {
+            let err = Config::from_toml(text).expect_err(what);
+            assert_eq!(err.key, key, "{what}: {err}");
+        }
+        let unknown = Config::from_toml("[jobs]\nduraton_ms = 5\n").expect_err("unknown");
+        assert!(unknown.message.contains("duraton_ms"), "{unknown}");
+    }
+
+    #[test]
+    fn env_overrides_the_file_and_is_checked() {
+        let mut c = Config::from_toml("[jobs]\nduration_ms = 5\n").expect("config");
+        c.apply_env(vec![
+            ("ROMA_EMULATOR_JOBS_DURATION_MS".to_owned(), "7".to_owned()),
+            ("ROMA_EMULATOR_LISTEN".to_owned(), "0.0.0.0:9000".to_owned()),
+            ("UNRELATED".to_owned(), "x".to_owned()),
+        ])
+        .expect("env");
+        assert_eq!(c.jobs.duration_ms, 7);
+        assert_eq!(c.server.listen.port(), 9000);
+        let err = c
+            .apply_env(vec![("ROMA_EMULATOR_AUTH_MODE".to_owned(), "loose".to_owned())])
+            .expect_err("bad mode");
+        assert_eq!(err.key, "ROMA_EMULATOR_AUTH_MODE");
+    }
+
+    #[test]
+    fn secrets_do_not_debug_print() {
+        let c = Config::from_toml("[[auth.users]]\nname = \"alice\"\ntoken = \"hunter2\"\n").expect("config");
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn load_names_the_file() {
+        let err = Config::load(Some(Path::new("/nonexistent/roma.toml")), Vec::new()).expect_err("missing");
+        assert!(err.to_string().contains("/nonexistent/roma.toml"), "{err}");
+    }
+}

@@ -1,0 +1,236 @@
+//! Every refusal the emulator can answer: one [`ErrorCode`] catalog (code, statuses, meaning) and
+//! one [`ApiError`] that becomes the ROMA error body
+//! `{"error_code", "error_msg", "error_details", "request_id"}` in exactly one place ([`ApiError::render`]).
+
+use std::borrow::Cow;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::config::ErrorStatuses;
+
+macro_rules! catalog {
+    ($( $(#[$doc:meta])* $variant:ident => ($code:literal, $catalog:literal, $documented:literal, $msg:literal, $meaning:literal), )*) => {
+        /// An error code the emulator can answer, with its statuses and meaning.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        pub enum ErrorCode { $( $(#[$doc])* $variant, )* }
+
+        impl ErrorCode {
+            /// Every code, in catalog order (the README table and `/_emulator/errors` come from this).
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// The wire code, e.g. `ROMA.13000`.
+            pub fn code(self) -> &'static str { match self { $(ErrorCode::$variant => $code),* } }
+
+            /// The status under `[api] error_statuses = "catalog"` (and always on the control plane).
+            pub fn catalog_status(self) -> StatusCode {
+                match self { $(ErrorCode::$variant => status($catalog)),* }
+            }
+
+            /// The status under the default `error_statuses = "documented"` (D1).
+            pub fn documented_status(self) -> StatusCode {
+                match self { $(ErrorCode::$variant => status($documented)),* }
+            }
+
+            /// The `error_msg` this code answers with.
+            pub fn message(self) -> &'static str { match self { $(ErrorCode::$variant => $msg),* } }
+
+            /// When the emulator answers this code.
+            pub fn meaning(self) -> &'static str { match self { $(ErrorCode::$variant => $meaning),* } }
+        }
+    };
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+catalog! {
+    /// No `X-Auth-Token` (and no AK/SK signature).
+    MissingToken => ("ROMA.1000", 400, 403, "The request carries no token",
+        "The request has no X-Auth-Token header (or an empty one) and no AK/SK signature."),
+    /// The token is unknown or malformed.
+    BadToken => ("ROMA.1002", 400, 403, "The token in the request is wrong",
+        "The token is not valid UTF-8 text, or (auth.mode = \"strict\") is not a configured or issued token."),
+    /// The IAM token has expired.
+    TokenExpired => ("APIG.0307", 401, 403, "The token must be updated",
+        "An IAM token issued by POST /v3/auth/tokens has expired (auth.token_ttl_s)."),
+    /// AK/SK signature verification failed.
+    SignatureInvalid => ("APIG.0301", 401, 403, "Incorrect IAM authentication information: verify aksk signature fail",
+        "An AK/SK-signed request whose access key is unknown, whose signature does not match, which lacks a signed header, or whose X-Sdk-Date is more than 15 minutes off."),
+    /// The user may not use this project.
+    ProjectForbidden => ("ROMA.1006", 400, 403, "No permission to perform this operation",
+        "The user's `projects` list does not include the project in the path."),
+    /// A parameter is invalid; `error_details` names it.
+    InvalidParameter => ("ROMA.13000", 400, 403, "Invalid parameters",
+        "A path segment, header, query parameter or body field is invalid (wrong type, too long, too many items, bad JSON, wrong Content-Type); error_details names it."),
+    /// No body, or a body that selects nothing.
+    NothingToOperate => ("ROMA.13001", 400, 403, "The request body is missing",
+        "The body is empty, or it selects no application and no task."),
+    /// A job could not be created (a capacity limit).
+    JobCreationFailed => ("ROMA.10010", 400, 403, "Failed to create the job",
+        "The job could not be created because a capacity limit was reached (jobs.max_jobs)."),
+    /// The upload is not a zip.
+    NotAZip => ("ROMA.10011", 400, 403, "Failed to decompress the file",
+        "The imported file is not a readable zip archive."),
+    /// A job of this kind is already Running for this user (D9).
+    JobRunning => ("ROMA.10012", 400, 403, "An asset management job is already running",
+        "The user already has a Running job of the same type (export, import or delete), in any project or instance."),
+    /// The package file name breaks the rules.
+    BadPackageName => ("ROMA.10013", 400, 403, "Only .zip files whose name starts with a letter or digit and contains only the special characters + - _ are supported",
+        "The imported file's name does not end in .zip, does not start with a letter or digit, or has special characters other than + - _."),
+    /// The job or archive does not exist here, or the archive was already downloaded.
+    NotFound => ("ROMA.00110006", 404, 404, "The resource does not exist",
+        "The job or archive does not exist, belongs to another user, project or instance, has expired, or (archives) was already downloaded."),
+    /// The instance is unknown (strict catalog only).
+    InstanceNotFound => ("ROMA.00110002", 404, 404, "The instance does not exist",
+        "catalog.strict = true and the instance in the path is not configured."),
+    /// No such API.
+    RouteNotFound => ("APIG.0101", 404, 404, "The API does not exist or has not been published",
+        "No endpoint has this path."),
+    /// The path exists, the method does not.
+    MethodNotAllowed => ("APIG.0101", 405, 405, "The API does not exist or has not been published",
+        "The path exists but not with this HTTP method."),
+    /// The body is over the limit.
+    RequestTooLarge => ("APIG.0201", 413, 413, "Request entity too large",
+        "The request body is larger than server.max_body_bytes."),
+    /// The request took too long.
+    Timeout => ("APIG.0201", 504, 504, "Backend timeout",
+        "Handling the request took longer than server.request_timeout_ms."),
+    /// A bug in the emulator; details are logged, never sent.
+    Internal => ("APIG.0201", 500, 500, "Backend unavailable",
+        "An unexpected failure inside the emulator (a bug: please report it with the log line of this request_id)."),
+}
+
+/// Where an error is rendered: the asset API follows `[api] error_statuses`; the control plane always
+/// uses catalog statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusPolicy {
+    /// Follow decision D1.
+    Api(ErrorStatuses),
+    /// Catalog statuses.
+    Control,
+}
+
+/// A refusal: a code and the specific details. Handlers return it; the request middleware renders it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {details}", code.code())]
+pub struct ApiError {
+    /// The catalog entry.
+    pub code: ErrorCode,
+    /// What exactly is wrong (goes to `error_details`; at most 128 characters are sent).
+    pub details: Cow<'static, str>,
+}
+
+/// The ROMA error body.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    /// e.g. `ROMA.13000`.
+    pub error_code: &'a str,
+    /// The summary.
+    pub error_msg: &'a str,
+    /// What exactly is wrong.
+    pub error_details: &'a str,
+    /// Equals the `X-Request-Id` header.
+    pub request_id: &'a str,
+}
+
+impl ApiError {
+    /// An error with these details.
+    pub fn new(code: ErrorCode, details: impl Into<Cow<'static, str>>) -> Self {
+        Self { code, details: details.into() }
+    }
+
+    /// `ROMA.13000` naming the parameter.
+    pub fn invalid(details: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidParameter, details)
+    }
+
+    /// The status this error gets under `policy`.
+    pub fn status(&self, policy: StatusPolicy) -> StatusCode {
+        match policy {
+            StatusPolicy::Api(ErrorStatuses::Documented) => self.code.documented_status(),
+            StatusPolicy::Api(ErrorStatuses::Catalog) | StatusPolicy::Control => self.code.catalog_status(),
+        }
+    }
+
+    /// The complete response: status, JSON body, content type.
+    pub fn render(&self, policy: StatusPolicy, request_id: &str) -> Response {
+        let details = if self.details.is_empty() { self.code.message() } else { &self.details };
+        let body = ErrorBody {
+            error_code: self.code.code(),
+            error_msg: clip(self.code.message()),
+            error_details: clip(details),
+            request_id: clip(request_id),
+        };
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let mut res = (self.status(policy), bytes).into_response();
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        res
+    }
+}
+
+/// At most 128 characters, the documented limit of every error body field.
+fn clip(s: &str) -> &str {
+    match s.char_indices().nth(128) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+impl IntoResponse for ApiError {
+    /// A placeholder carrying the error; the request middleware replaces it by [`ApiError::render`]
+    /// with the request id and the configured status policy.
+    fn into_response(self) -> Response {
+        let mut res = self.code.catalog_status().into_response();
+        res.extensions_mut().insert(self);
+        res
+    }
+}
+
+impl From<crate::jobs::JobError> for ApiError {
+    fn from(e: crate::jobs::JobError) -> Self {
+        use crate::jobs::JobError;
+        let code = match &e {
+            JobError::Invalid(_) => ErrorCode::InvalidParameter,
+            JobError::Nothing(_) => ErrorCode::NothingToOperate,
+            JobError::Running(..) => ErrorCode::JobRunning,
+            JobError::NotFound(_) => ErrorCode::NotFound,
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+impl From<crate::jobs::SelectionError> for ApiError {
+    fn from(e: crate::jobs::SelectionError) -> Self {
+        crate::jobs::JobError::from(e).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_statuses_are_403_except_not_found_and_gateway() {
+        for code in ErrorCode::ALL {
+            let documented = code.documented_status().as_u16();
+            let wire = code.code();
+            let expected = match wire {
+                "ROMA.00110006" | "ROMA.00110002" => 404,
+                _ if wire.starts_with("APIG.01") || wire.starts_with("APIG.02") => code.catalog_status().as_u16(),
+                _ => 403,
+            };
+            assert_eq!(documented, expected, "{wire}");
+            assert!(code.message().len() <= 128 && !code.message().is_empty(), "{wire}");
+        }
+    }
+
+    #[test]
+    fn long_details_are_clipped_to_128_characters() {
+        let long = "é".repeat(300);
+        assert_eq!(clip(&long).chars().count(), 128);
+        assert_eq!(clip("short"), "short");
+    }
+}

@@ -1,0 +1,281 @@
+//! One asset job: its kind, owner, scope, state and times. Progress is a pure function of time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::clock::Timestamp;
+use crate::ids::Hex32;
+
+/// A job's id (D11).
+pub type JobId = Hex32;
+/// An archive's id (D11).
+pub type ArchiveId = Hex32;
+/// Who a job belongs to: a configured user's name, or the name an open-mode token gets.
+pub type UserId = Arc<str>;
+
+/// The kind of job (D8). One Running job per user per kind (D9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum JobKind {
+    /// ExportAsset.
+    #[serde(rename = "exportAsset")]
+    Export,
+    /// ImportAsset.
+    #[serde(rename = "importAsset")]
+    Import,
+    /// DeleteAsset (its `type` value is not documented; `deleteAsset` is our choice).
+    #[serde(rename = "deleteAsset")]
+    Delete,
+}
+
+impl JobKind {
+    /// All kinds.
+    pub const ALL: [JobKind; 3] = [JobKind::Export, JobKind::Import, JobKind::Delete];
+
+    /// The `type` field value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Export => "exportAsset",
+            JobKind::Import => "importAsset",
+            JobKind::Delete => "deleteAsset",
+        }
+    }
+
+    /// Parses a `type` value.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// A small index (for per-kind slots).
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Where a job lives: a project and an instance.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope {
+    /// The project id of the path.
+    pub project: Arc<str>,
+    /// The instance id of the path.
+    pub instance: Arc<str>,
+}
+
+/// Longest `project_id` / `instance_id` (and job or archive id) the documents allow.
+pub const MAX_PATH_ID: usize = 64;
+
+impl Scope {
+    /// Checks the documented limits (1..64 characters each) and builds the scope.
+    pub fn new(project: &str, instance: &str) -> Result<Self, String> {
+        check_path_id("project_id", project)?;
+        check_path_id("instance_id", instance)?;
+        Ok(Self { project: project.into(), instance: instance.into() })
+    }
+}
+
+/// Checks a path id: 1..64 characters.
+pub fn check_path_id(name: &str, value: &str) -> Result<(), String> {
+    let n = value.chars().count();
+    if n == 0 || n > MAX_PATH_ID {
+        return Err(format!("{name}: must be 1..{MAX_PATH_ID} characters, got {n}"));
+    }
+    Ok(())
+}
+
+/// Where a job is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum JobState {
+    /// Still running.
+    Running,
+    /// Ended well.
+    Succeeded,
+    /// Ended with reasons.
+    Failed,
+}
+
+/// The status a client sees (D5): `Finished` is a successful export whose archive was downloaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicStatus {
+    /// Running.
+    Running,
+    /// Success / SUCCEEDED.
+    Success,
+    /// Failed / FAILED.
+    Failed,
+    /// Finished (seed dialect): the archive was downloaded.
+    Finished,
+}
+
+impl PublicStatus {
+    /// Spelling of the seed's region (D5).
+    pub fn seed(self) -> &'static str {
+        match self {
+            PublicStatus::Running => "Running",
+            PublicStatus::Success => "Success",
+            PublicStatus::Failed => "Failed",
+            PublicStatus::Finished => "Finished",
+        }
+    }
+
+    /// Spelling of the current documents and the OAS (D5); Finished has none and stays SUCCEEDED.
+    pub fn current(self) -> &'static str {
+        match self {
+            PublicStatus::Running => "RUNNING",
+            PublicStatus::Success | PublicStatus::Finished => "SUCCEEDED",
+            PublicStatus::Failed => "FAILED",
+        }
+    }
+
+    /// Parses either spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Running, Self::Success, Self::Failed, Self::Finished]
+            .into_iter()
+            .find(|st| st.seed().eq_ignore_ascii_case(s) || st.current().eq_ignore_ascii_case(s))
+    }
+}
+
+/// What a failure reason is about (D6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResourceType {
+    /// An application.
+    Application,
+    /// A task.
+    Task,
+}
+
+/// One entry of a failed job's `reasons` (D6); each text field is at most 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    /// application or task.
+    pub resource_type: ResourceType,
+    /// The asset's id or name.
+    pub resource_name: String,
+    /// A ROMA code.
+    pub error_code: String,
+    /// What went wrong.
+    pub error_msg: String,
+}
+
+/// At most this many reasons are kept (D6).
+pub const MAX_REASONS: usize = 10;
+
+impl Reason {
+    /// A reason, with each field clipped to the documented 64 characters.
+    pub fn new(resource_type: ResourceType, name: &str, code: &str, msg: &str) -> Self {
+        let clip = |s: &str| s.chars().take(64).collect::<String>();
+        Self {
+            resource_type,
+            resource_name: clip(if name.is_empty() { "-" } else { name }),
+            error_code: clip(code),
+            error_msg: clip(msg),
+        }
+    }
+}
+
+/// How far a running job is: grows from 0 towards 1 over `duration`, and never reaches 1 while
+/// running (1 means ended).
+pub fn progress(begin: Timestamp, now: Timestamp, duration: Duration) -> f64 {
+    if duration.is_zero() {
+        return 0.99;
+    }
+    let frac = now.since(begin).as_secs_f64() / duration.as_secs_f64();
+    frac.clamp(0.0, 0.99)
+}
+
+/// A job as the registry keeps it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Its id.
+    pub id: JobId,
+    /// Export, import or delete.
+    pub kind: JobKind,
+    /// Its user.
+    pub owner: UserId,
+    /// Project and instance.
+    pub scope: Scope,
+    /// When it was created.
+    pub begin: Timestamp,
+    /// How long it runs (None: until told, in manual progression).
+    pub duration: Option<Duration>,
+    /// When it ended.
+    pub end: Option<Timestamp>,
+    /// Running, Succeeded or Failed.
+    pub state: JobState,
+    /// Why it failed.
+    pub reasons: Vec<Reason>,
+    /// The archive of a successful export.
+    pub archive: Option<ArchiveId>,
+    /// Whether that archive was downloaded (status Finished).
+    pub downloaded: bool,
+    /// Progress at which the job fails, if it is set to fail.
+    pub fail_at: Option<(f64, Vec<Reason>)>,
+}
+
+impl Job {
+    /// The status the client sees.
+    pub fn public_status(&self) -> PublicStatus {
+        match self.state {
+            JobState::Running => PublicStatus::Running,
+            JobState::Failed => PublicStatus::Failed,
+            JobState::Succeeded if self.downloaded => PublicStatus::Finished,
+            JobState::Succeeded => PublicStatus::Success,
+        }
+    }
+
+    /// Progress at `now`: growing while running, 1 once succeeded, where it stopped once failed.
+    pub fn progress(&self, now: Timestamp) -> f64 {
+        match (self.state, self.duration) {
+            (JobState::Succeeded, _) => 1.0,
+            (JobState::Failed, Some(d)) => {
+                progress(self.begin, self.end.unwrap_or(now), d).max(self.fail_at.as_ref().map_or(0.0, |f| f.0))
+            }
+            (JobState::Failed, None) => self.fail_at.as_ref().map_or(0.0, |f| f.0),
+            (JobState::Running, Some(d)) => progress(self.begin, now, d),
+            (JobState::Running, None) => 0.0,
+        }
+    }
+
+    /// When a running job is due to change state (end, or fail part-way); None if only told to.
+    pub fn due(&self) -> Option<Timestamp> {
+        let d = self.duration?;
+        let frac = self.fail_at.as_ref().map_or(1.0, |f| f.0.clamp(0.0, 1.0));
+        Some(self.begin.plus(d.mul_f64(frac)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_grows_over_the_duration_and_stays_below_one() {
+        let d = Duration::from_secs(10);
+        let t0 = Timestamp(1_000_000);
+        let cases = vec![(0, 0.0), (2_500, 0.25), (5_000, 0.5), (9_990, 0.99), (20_000, 0.99)];
+        for (after_ms, expected) in cases {
+            let p = progress(t0, Timestamp(t0.0 + after_ms), d);
+            assert!((p - expected).abs() < 1e-9, "after {after_ms} ms: {p} != {expected}");
+        }
+        assert_eq!(progress(t0, Timestamp(0), d), 0.0, "clock before begin");
+    }
+
+    #[test]
+    fn scope_enforces_the_documented_lengths() {
+        assert!(Scope::new("p", "i").is_ok());
+        assert!(Scope::new(&"p".repeat(64), "i").is_ok());
+        let err = Scope::new(&"p".repeat(65), "i").expect_err("too long");
+        assert!(err.starts_with("project_id"), "{err}");
+        assert!(Scope::new("p", "").expect_err("empty").starts_with("instance_id"));
+    }
+
+    #[test]
+    fn statuses_parse_in_both_spellings() {
+        assert_eq!(PublicStatus::parse("SUCCEEDED"), Some(PublicStatus::Success));
+        assert_eq!(PublicStatus::parse("Finished"), Some(PublicStatus::Finished));
+        assert_eq!(PublicStatus::parse("running"), Some(PublicStatus::Running));
+        assert_eq!(PublicStatus::parse("Done"), None);
+        assert_eq!(JobKind::parse("deleteAsset"), Some(JobKind::Delete));
+    }
+}

@@ -1,0 +1,228 @@
+//! The assets a request selects: the body of ExportAsset and DeleteAsset in every dialect of
+//! decision D3, with the 100-item limit of D4. Pure: bytes in, [`AssetSelection`] or a reason out.
+
+use serde_json::{Map, Value};
+
+/// At most this many apps and tasks together (D4).
+pub const MAX_ITEMS: usize = 100;
+/// Longest id or name accepted in a body.
+pub const MAX_ID_LEN: usize = 128;
+
+/// How a request names an application.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AppRef {
+    /// By id: `{"id": ...}` or `{"app_id": ...}` items.
+    Id(String),
+    /// By name: the seed's `"apps": "<application name>"`.
+    Name(String),
+}
+
+impl AppRef {
+    /// The id or name as given.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AppRef::Id(s) | AppRef::Name(s) => s,
+        }
+    }
+}
+
+/// The apps and tasks a request selects, deduplicated, in request order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AssetSelection {
+    /// Applications.
+    pub apps: Vec<AppRef>,
+    /// Task ids.
+    pub tasks: Vec<String>,
+}
+
+/// Why a body was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SelectionError {
+    /// The body is malformed; the text names the parameter.
+    Invalid(String),
+    /// The body is empty or selects nothing.
+    Nothing(&'static str),
+}
+
+impl AssetSelection {
+    /// Parses and validates a request body.
+    pub fn from_json(body: &[u8]) -> Result<Self, SelectionError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(SelectionError::Nothing("the request body is empty"));
+        }
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| SelectionError::Invalid(format!("body: not valid JSON ({e})")))?;
+        let Value::Object(obj) = value else {
+            return Err(invalid("body: expected a JSON object with apps and tasks"));
+        };
+        let apps = parse_apps(&obj)?;
+        let tasks = parse_tasks(&obj)?;
+        let total = apps.len() + tasks.len();
+        if total > MAX_ITEMS {
+            return Err(SelectionError::Invalid(format!(
+                "apps, tasks: at most {MAX_ITEMS} applications and tasks together, got {total}"
+            )));
+        }
+        if total == 0 {
+            return Err(SelectionError::Nothing("no application or task selected"));
+        }
+        Ok(Self { apps: dedup(apps), tasks: dedup(tasks) })
+    }
+
+    /// How many assets are selected.
+    pub fn len(&self) -> usize {
+        self.apps.len() + self.tasks.len()
+    }
+
+    /// Whether nothing is selected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn invalid(s: &str) -> SelectionError {
+    SelectionError::Invalid(s.to_owned())
+}
+
+fn parse_apps(obj: &Map<String, Value>) -> Result<Vec<AppRef>, SelectionError> {
+    match obj.get("apps") {
+        None | Some(Value::Null) => Err(invalid("apps: required")),
+        Some(Value::String(name)) => {
+            let name = name.trim();
+            if name.is_empty() {
+                return Ok(Vec::new());
+            }
+            check_len("apps", name)?;
+            let allowed = |c: char| c.is_alphanumeric() || "-_. ()".contains(c);
+            if !name.chars().all(allowed) {
+                return Err(invalid(
+                    "apps: an application name has only letters, digits, spaces and - _ . ( )",
+                ));
+            }
+            Ok(vec![AppRef::Name(name.to_owned())])
+        }
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| item_id(item, "apps", i, "app_id").map(AppRef::Id))
+            .collect(),
+        Some(_) => Err(invalid(
+            "apps: expected an application name or an array of {\"id\": \"...\"}",
+        )),
+    }
+}
+
+fn parse_tasks(obj: &Map<String, Value>) -> Result<Vec<String>, SelectionError> {
+    match obj.get("tasks") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| item_id(item, "tasks", i, "task_id"))
+            .collect(),
+        Some(_) => Err(invalid("tasks: expected an array of {\"id\": \"...\"}")),
+    }
+}
+
+/// The id of `{"id": ...}` or `{"<alt>": ...}`.
+fn item_id(item: &Value, field: &str, i: usize, alt: &str) -> Result<String, SelectionError> {
+    let Value::Object(obj) = item else {
+        return Err(SelectionError::Invalid(format!("{field}[{i}]: expected {{\"id\": \"...\"}}")));
+    };
+    let (key, value) = match (obj.get("id"), obj.get(alt)) {
+        (Some(v), _) => ("id", v),
+        (None, Some(v)) => (alt, v),
+        (None, None) => {
+            return Err(SelectionError::Invalid(format!("{field}[{i}].id: required")));
+        }
+    };
+    let Value::String(id) = value else {
+        return Err(SelectionError::Invalid(format!("{field}[{i}].{key}: expected a string")));
+    };
+    if id.is_empty() {
+        return Err(SelectionError::Invalid(format!("{field}[{i}].{key}: must not be empty")));
+    }
+    check_len(&format!("{field}[{i}].{key}"), id)?;
+    Ok(id.clone())
+}
+
+fn check_len(name: &str, s: &str) -> Result<(), SelectionError> {
+    if s.chars().count() > MAX_ID_LEN {
+        return Err(SelectionError::Invalid(format!("{name}: at most {MAX_ID_LEN} characters")));
+    }
+    Ok(())
+}
+
+fn dedup<T: Eq + std::hash::Hash + Clone>(items: Vec<T>) -> Vec<T> {
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    items.into_iter().filter(|x| seen.insert(x.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<AssetSelection, SelectionError> {
+        AssetSelection::from_json(s.as_bytes())
+    }
+
+    #[test]
+    fn accepts_every_dialect_of_d3() {
+        let cases = vec![
+            (r#"{"apps": "my app (v1)", "tasks": [{"task_id": "t1"}]}"#, vec![AppRef::Name("my app (v1)".into())], vec!["t1"]),
+            (r#"{"apps": [{"id": "a1"}], "tasks": [{"id": "t1"}]}"#, vec![AppRef::Id("a1".into())], vec!["t1"]),
+            (r#"{"apps": [{"app_id": "a1"}, {"app_id": "a2"}]}"#, vec![AppRef::Id("a1".into()), AppRef::Id("a2".into())], vec![]),
+            (r#"{"apps": [], "tasks": [{"id": "t1"}, {"id": "t1"}]}"#, vec![], vec!["t1"]),
+            (r#"{"apps": "", "tasks": [{"id": "t1"}], "extra": 1}"#, vec![], vec!["t1"]),
+        ];
+        for (body, apps, tasks) in cases {
+            let sel = parse(body).unwrap_or_else(|e| panic!("{body}: {e:?}"));
+            assert_eq!(sel.apps, apps, "{body}");
+            assert_eq!(sel.tasks, tasks, "{body}");
+        }
+    }
+
+    #[test]
+    fn refuses_bad_bodies_naming_the_parameter() {
+        let cases = vec![
+            ("{", "body"),
+            ("[1]", "body"),
+            (r#"{"tasks": [{"id": "t"}]}"#, "apps: required"),
+            (r#"{"apps": 5}"#, "apps:"),
+            (r#"{"apps": [5]}"#, "apps[0]"),
+            (r#"{"apps": [{"name": "x"}]}"#, "apps[0].id: required"),
+            (r#"{"apps": [{"id": 7}]}"#, "apps[0].id: expected a string"),
+            (r#"{"apps": [{"app_id": ""}]}"#, "apps[0].app_id: must not be empty"),
+            (r#"{"apps": "bad/name"}"#, "apps:"),
+            (r#"{"apps": [], "tasks": {"id": "t"}}"#, "tasks:"),
+            (r#"{"apps": [], "tasks": [{"task_id": null}]}"#, "tasks[0].task_id"),
+        ];
+        for (body, what) in cases {
+            match parse(body) {
+                Err(SelectionError::Invalid(msg)) => assert!(msg.starts_with(what), "{body}: {msg}"),
+                other => panic!("{body}: expected Invalid({what}), got {other:?}"),
+            }
+        }
+        let long = format!(r#"{{"apps": [{{"id": "{}"}}]}}"#, "x".repeat(129));
+        assert!(matches!(parse(&long), Err(SelectionError::Invalid(_))));
+    }
+
+    #[test]
+    fn at_most_100_apps_and_tasks_together() {
+        let body = |apps: usize, tasks: usize| {
+            let a: Vec<String> = (0..apps).map(|i| format!(r#"{{"id":"a{i}"}}"#)).collect();
+            let t: Vec<String> = (0..tasks).map(|i| format!(r#"{{"id":"t{i}"}}"#)).collect();
+            format!(r#"{{"apps":[{}],"tasks":[{}]}}"#, a.join(","), t.join(","))
+        };
+        assert_eq!(parse(&body(50, 50)).map(|s| s.len()), Ok(100));
+        assert_eq!(parse(&body(100, 0)).map(|s| s.len()), Ok(100));
+        assert!(matches!(parse(&body(60, 41)), Err(SelectionError::Invalid(m)) if m.contains("101")));
+    }
+
+    #[test]
+    fn empty_or_nothing_selected_is_nothing() {
+        for body in ["", "  \n", r#"{"apps": []}"#, r#"{"apps": "", "tasks": []}"#] {
+            assert!(matches!(parse(body), Err(SelectionError::Nothing(_))), "{body:?}");
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! roma-emulator: a local emulator of the Huawei Cloud ROMA Connect asset API.
+//!
+//! Start it in-process with [`Server::start`] and talk HTTP to [`Server::base_url`], or drive
+//! [`api::router`] directly. The layout: `api/` is HTTP (one file per operation), `jobs/` the rules
+//! (no HTTP), `auth/` who is calling, `config` the settings, `error` the error catalog.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod ids;
+pub mod jobs;
+pub mod server;
+pub mod state;
+pub mod telemetry;
+
+pub use config::Config;
+pub use server::{Server, StartError};
+pub use state::AppState;

@@ -1,0 +1,105 @@
+//! The server handle that `main` and the tests share: bind, serve in the background, stop.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: io::Error,
+    },
+}
+
+/// A running emulator. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl Server {
+    /// Binds `config.server.listen` and serves in a background task. The listener is bound when
+    /// this returns, so requests can be sent at once.
+    pub async fn start(config: Config) -> Result<Self, StartError> {
+        let addr = config.server.listen;
+        let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+        let state = AppState::new(config);
+        let app = crate::api::router(state.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(Self { addr, state, stop: Some(stop), task: Some(task) })
+    }
+
+    /// The address it listens on (the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://IP:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The shared state (registry, configuration) for in-process inspection.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `signal` completes (or the server fails), then shuts down gracefully.
+    pub async fn shutdown_on(mut self, signal: impl Future<Output = ()>) -> io::Result<()> {
+        let Some(mut task) = self.task.take() else { return Ok(()) };
+        tokio::select! {
+            res = &mut task => return res.unwrap_or_else(|e| Err(io::Error::other(e))),
+            () = signal => {}
+        }
+        self.task = Some(task);
+        self.shutdown().await
+    }
+
+    /// Stops accepting, lets in-flight requests finish (at most 10 s), and waits for the server.
+    pub async fn shutdown(mut self) -> io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let Some(task) = self.task.take() else { return Ok(()) };
+        match tokio::time::timeout(DRAIN, task).await {
+            Ok(res) => res.unwrap_or_else(|e| Err(io::Error::other(e))),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
