@@ -29,7 +29,10 @@ impl Timestamp {
 
     /// This time plus `d`, saturating.
     pub fn plus(self, d: Duration) -> Self {
-        Self(self.0.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
+        Self(
+            self.0
+                .saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        )
     }
 
     /// How long after `earlier` this time is (zero if it is not later).
@@ -125,7 +128,10 @@ mod tests {
         let t = Timestamp(1_575_614_944_527);
         assert_eq!(t.rfc3339_seconds(), "2019-12-06T06:49:04Z");
         assert_eq!(t.rfc3339_micros(), "2019-12-06T06:49:04.527000Z");
-        assert_eq!(Timestamp::parse_rfc3339("2019-12-06T06:49:04Z"), Some(Timestamp(1_575_614_944_000)));
+        assert_eq!(
+            Timestamp::parse_rfc3339("2019-12-06T06:49:04Z"),
+            Some(Timestamp(1_575_614_944_000))
+        );
         assert_eq!(Timestamp::parse_rfc3339("yesterday"), None);
     }
 
@@ -134,7 +140,10 @@ mod tests {
         let clock = Clock::new_virtual();
         let start = clock.now();
         assert_eq!(clock.now(), start);
-        assert_eq!(clock.advance(Duration::from_secs(60)), Some(start.plus(Duration::from_secs(60))));
+        assert_eq!(
+            clock.advance(Duration::from_secs(60)),
+            Some(start.plus(Duration::from_secs(60)))
+        );
         assert_eq!(clock.now().since(start), Duration::from_secs(60));
         assert_eq!(clock.set(Timestamp(5)), Some(Timestamp(5)));
         assert_eq!(clock.now(), Timestamp(5));

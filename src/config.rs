@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 /// The whole configuration. An empty file is valid; an unknown key is an error.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// `[server]`: where to listen and request limits.
@@ -26,7 +26,7 @@ pub struct Config {
 }
 
 /// `[server]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     /// Address to listen on, `IP:PORT`; port 0 takes an ephemeral port.
@@ -48,7 +48,7 @@ impl Default for ServerConfig {
 }
 
 /// `[api]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ApiConfig {
     /// Which HTTP statuses refusals get (decision D1).
@@ -67,7 +67,7 @@ pub enum ErrorStatuses {
 }
 
 /// `[jobs]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JobsConfig {
     /// How long a job stays Running before it ends.
@@ -81,7 +81,7 @@ impl Default for JobsConfig {
 }
 
 /// `[auth]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     /// `open`: any non-empty token names its own user. `strict`: only configured tokens are accepted.
@@ -102,7 +102,7 @@ pub enum AuthMode {
 }
 
 /// One `[[auth.users]]` entry.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UserConfig {
     /// The user's name (unique).
@@ -112,7 +112,7 @@ pub struct UserConfig {
 }
 
 /// `[log]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
     /// A tracing filter (`info`, `debug`, `roma_emulator=debug`). `RUST_LOG` wins over it.
@@ -121,7 +121,9 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { level: "info".to_owned() }
+        Self {
+            level: "info".to_owned(),
+        }
     }
 }
 
@@ -161,7 +163,11 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { file: None, key: key.into(), message: message.into() }
+        Self {
+            file: None,
+            key: key.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -209,10 +215,7 @@ impl Config {
     }
 
     /// Applies the `ROMA_EMULATOR_*` variables of [`ENV_VARS`]; other variables are ignored.
-    pub fn apply_env(
-        &mut self,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<(), ConfigError> {
+    pub fn apply_env(&mut self, env: impl IntoIterator<Item = (String, String)>) -> Result<(), ConfigError> {
         for (name, value) in env {
             let bad = |what: &str| ConfigError::new(&name, format!("{what}, got {value:?}"));
             match name.as_str() {
@@ -246,14 +249,20 @@ impl Config {
     /// Checks what types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.server.request_timeout_ms == 0 {
-            return Err(ConfigError::new("server.request_timeout_ms", "must be at least 1"));
+            return Err(ConfigError::new(
+                "server.request_timeout_ms",
+                "must be at least 1",
+            ));
         }
         if self.server.max_body_bytes == 0 {
             return Err(ConfigError::new("server.max_body_bytes", "must be at least 1"));
         }
         const DAY_MS: u64 = 86_400_000;
         if self.jobs.duration_ms > DAY_MS {
-            return Err(ConfigError::new("jobs.duration_ms", "must be at most 86400000 (a day)"));
+            return Err(ConfigError::new(
+                "jobs.duration_ms",
+                "must be at most 86400000 (a day)",
+            ));
         }
         let mut names = std::collections::HashSet::new();
         let mut tokens = std::collections::HashSet::new();
@@ -263,14 +272,20 @@ impl Config {
                 return Err(ConfigError::new(key("name"), "must be 1..64 characters"));
             }
             if !names.insert(user.name.as_str()) {
-                return Err(ConfigError::new(key("name"), format!("duplicate user {:?}", user.name)));
+                return Err(ConfigError::new(
+                    key("name"),
+                    format!("duplicate user {:?}", user.name),
+                ));
             }
             if let Some(token) = &user.token {
                 if token.expose().is_empty() || token.expose().len() > 100_000 {
                     return Err(ConfigError::new(key("token"), "must be 1..100000 characters"));
                 }
                 if !tokens.insert(token.expose()) {
-                    return Err(ConfigError::new(key("token"), "the same token is given to two users"));
+                    return Err(ConfigError::new(
+                        key("token"),
+                        "the same token is given to two users",
+                    ));
                 }
             }
         }
@@ -321,11 +336,23 @@ mod tests {
     #[test]
     fn errors_name_the_key() {
         let cases = vec![
-            ("[jobs]\nduration_ms = \"slow\"\n", "jobs.duration_ms", "wrong type"),
+            (
+                "[jobs]\nduration_ms = \"slow\"\n",
+                "jobs.duration_ms",
+                "wrong type",
+            ),
             ("[jobs]\nduraton_ms = 5\n", "jobs.duraton_ms", "unknown key"),
-            ("[api]\nerror_statuses = \"loud\"\n", "api.error_statuses", "unknown variant"),
+            (
+                "[api]\nerror_statuses = \"loud\"\n",
+                "api.error_statuses",
+                "unknown variant",
+            ),
             ("[jobs]\nduration_ms = = 5\n", "jobs.duration_ms", "syntax"),
-            ("[[auth.users]]\nname = \"\"\n", "auth.users[0].name", "validation"),
+            (
+                "[[auth.users]]\nname = \"\"\n",
+                "auth.users[0].name",
+                "validation",
+            ),
             ("[jobs]\nduration_ms = 99999999999\n", "jobs.duration_ms", "range"),
         ];
         for (text, key, what) in cases {

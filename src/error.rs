@@ -103,6 +103,24 @@ catalog! {
         "An unexpected failure inside the emulator (a bug: please report it with the log line of this request_id)."),
 }
 
+/// The catalog as a Markdown table (the README's error-code table is this text, checked by a test).
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| error_code | status (documented) | status (catalog) | error_msg | when |\n|---|---|---|---|---|\n",
+    );
+    for code in ErrorCode::ALL {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            code.code(),
+            code.documented_status().as_u16(),
+            code.catalog_status().as_u16(),
+            code.message(),
+            code.meaning()
+        ));
+    }
+    out
+}
+
 /// Where an error is rendered: the asset API follows `[api] error_statuses`; the control plane always
 /// uses catalog statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,7 +157,10 @@ pub struct ErrorBody<'a> {
 impl ApiError {
     /// An error with these details.
     pub fn new(code: ErrorCode, details: impl Into<Cow<'static, str>>) -> Self {
-        Self { code, details: details.into() }
+        Self {
+            code,
+            details: details.into(),
+        }
     }
 
     /// `ROMA.13000` naming the parameter.
@@ -157,7 +178,11 @@ impl ApiError {
 
     /// The complete response: status, JSON body, content type.
     pub fn render(&self, policy: StatusPolicy, request_id: &str) -> Response {
-        let details = if self.details.is_empty() { self.code.message() } else { &self.details };
+        let details = if self.details.is_empty() {
+            self.code.message()
+        } else {
+            &self.details
+        };
         let body = ErrorBody {
             error_code: self.code.code(),
             error_msg: clip(self.code.message()),
@@ -166,7 +191,8 @@ impl ApiError {
         };
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
         let mut res = (self.status(policy), bytes).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         res
     }
 }
@@ -219,11 +245,16 @@ mod tests {
             let wire = code.code();
             let expected = match wire {
                 "ROMA.00110006" | "ROMA.00110002" => 404,
-                _ if wire.starts_with("APIG.01") || wire.starts_with("APIG.02") => code.catalog_status().as_u16(),
+                _ if wire.starts_with("APIG.01") || wire.starts_with("APIG.02") => {
+                    code.catalog_status().as_u16()
+                }
                 _ => 403,
             };
             assert_eq!(documented, expected, "{wire}");
-            assert!(code.message().len() <= 128 && !code.message().is_empty(), "{wire}");
+            assert!(
+                code.message().len() <= 128 && !code.message().is_empty(),
+                "{wire}"
+            );
         }
     }
 

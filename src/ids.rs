@@ -37,7 +37,10 @@ impl FromStr for Hex32 {
     /// Accepts exactly 32 lowercase hex digits.
     fn from_str(s: &str) -> Result<Self, ()> {
         let bytes: [u8; 32] = s.as_bytes().try_into().map_err(|_| ())?;
-        if bytes.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)) {
+        if bytes
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+        {
             Ok(Self(bytes))
         } else {
             Err(())
@@ -81,7 +84,10 @@ pub struct IdStream {
 impl IdStream {
     /// A stream for `seed`, told apart from other streams of the same seed by `stream`.
     pub fn new(seed: u64, stream: u64) -> Self {
-        Self { seed: mix64(seed ^ mix64(stream)), counter: AtomicU64::new(0) }
+        Self {
+            seed: mix64(seed ^ mix64(stream)),
+            counter: AtomicU64::new(0),
+        }
     }
 
     /// The next 64 random bits.
@@ -155,9 +161,18 @@ mod tests {
         let s = IdStream::new(7, 1);
         let id = s.next_id();
         assert_eq!(id.as_str().len(), 32);
-        assert!(id.as_str().bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(
+            id.as_str()
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
         assert_eq!(id.as_str().parse::<Hex32>(), Ok(id));
-        for bad in ["", "ABCDEF0123456789abcdef0123456789", "xyz", "0123456789abcdef0123456789abcdef0"] {
+        for bad in [
+            "",
+            "ABCDEF0123456789abcdef0123456789",
+            "xyz",
+            "0123456789abcdef0123456789abcdef0",
+        ] {
             assert!(bad.parse::<Hex32>().is_err(), "{bad} should not parse");
         }
     }

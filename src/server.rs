@@ -42,8 +42,12 @@ impl Server {
     /// this returns, so requests can be sent at once.
     pub async fn start(config: Config) -> Result<Self, StartError> {
         let addr = config.server.listen;
-        let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr, source })?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
         let state = AppState::new(config);
         let app = crate::api::router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -54,7 +58,12 @@ impl Server {
                 })
                 .await
         });
-        Ok(Self { addr, state, stop: Some(stop), task: Some(task) })
+        Ok(Self {
+            addr,
+            state,
+            stop: Some(stop),
+            task: Some(task),
+        })
     }
 
     /// The address it listens on (the real port when 0 was asked for).
@@ -74,7 +83,9 @@ impl Server {
 
     /// Serves until `signal` completes (or the server fails), then shuts down gracefully.
     pub async fn shutdown_on(mut self, signal: impl Future<Output = ()>) -> io::Result<()> {
-        let Some(mut task) = self.task.take() else { return Ok(()) };
+        let Some(mut task) = self.task.take() else {
+            return Ok(());
+        };
         tokio::select! {
             res = &mut task => return res.unwrap_or_else(|e| Err(io::Error::other(e))),
             () = signal => {}
@@ -88,7 +99,9 @@ impl Server {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let Some(task) = self.task.take() else { return Ok(()) };
+        let Some(task) = self.task.take() else {
+            return Ok(());
+        };
         match tokio::time::timeout(DRAIN, task).await {
             Ok(res) => res.unwrap_or_else(|e| Err(io::Error::other(e))),
             Err(_) => Ok(()),

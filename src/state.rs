@@ -27,7 +27,9 @@ impl AppState {
     pub fn new(config: Config) -> Self {
         let ids = Arc::new(Ids::random());
         let clock = Clock::System;
-        let settings = JobSettings { duration: Duration::from_millis(config.jobs.duration_ms) };
+        let settings = JobSettings {
+            duration: Duration::from_millis(config.jobs.duration_ms),
+        };
         Self {
             auth: Arc::new(Authenticator::new(&config.auth)),
             jobs: JobRegistry::new(settings, clock, ids.clone()),

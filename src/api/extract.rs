@@ -66,10 +66,19 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/json"));
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .eq_ignore_ascii_case("application/json")
+            });
         let bytes = body_bytes(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::new(ErrorCode::NothingToOperate, "the request body is empty"));
+            return Err(ApiError::new(
+                ErrorCode::NothingToOperate,
+                "the request body is empty",
+            ));
         }
         if json != Some(true) {
             return Err(ApiError::invalid("Content-Type: expected application/json"));
@@ -82,7 +91,10 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(ErrorCode::RequestTooLarge, "the request body is larger than server.max_body_bytes")
+            ApiError::new(
+                ErrorCode::RequestTooLarge,
+                "the request body is larger than server.max_body_bytes",
+            )
         } else {
             ApiError::invalid(format!("body: {}", e.body_text()))
         }

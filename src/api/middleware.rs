@@ -33,8 +33,11 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
     let timeout = Duration::from_millis(app.config.server.request_timeout_ms);
     let mut res = match tokio::time::timeout(timeout, next.run(req)).await {
         Ok(res) => res,
-        Err(_) => ApiError::new(ErrorCode::Timeout, "the request took longer than server.request_timeout_ms")
-            .into_response(),
+        Err(_) => ApiError::new(
+            ErrorCode::Timeout,
+            "the request took longer than server.request_timeout_ms",
+        )
+        .into_response(),
     };
     let mut error_code = "";
     if let Some(err) = res.extensions_mut().remove::<ApiError>() {
@@ -42,7 +45,10 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
             tracing::error!(request_id = %request_id, error = %err.details, "internal error");
         }
         error_code = err.code.code();
-        let sent = ApiError { details: internal_hidden(&err), ..err };
+        let sent = ApiError {
+            details: internal_hidden(&err),
+            ..err
+        };
         res = sent.render(policy, request_id.as_str());
     }
     if let Ok(v) = HeaderValue::from_str(request_id.as_str()) {

@@ -52,14 +52,25 @@ impl Authenticator {
         let by_token = config
             .users
             .iter()
-            .filter_map(|u| Some((digest(u.token.as_ref()?.expose().as_bytes()), UserId::from(u.name.as_str()))))
+            .filter_map(|u| {
+                Some((
+                    digest(u.token.as_ref()?.expose().as_bytes()),
+                    UserId::from(u.name.as_str()),
+                ))
+            })
             .collect();
-        Self { mode: config.mode, by_token }
+        Self {
+            mode: config.mode,
+            by_token,
+        }
     }
 
     /// Authenticates an `X-Auth-Token` value (`None` when the header is absent).
     pub fn token(&self, token: Option<&[u8]>) -> Result<Caller, AuthError> {
-        let token = token.map(<[u8]>::trim_ascii).filter(|t| !t.is_empty()).ok_or(AuthError::Missing)?;
+        let token = token
+            .map(<[u8]>::trim_ascii)
+            .filter(|t| !t.is_empty())
+            .ok_or(AuthError::Missing)?;
         if token.len() > MAX_TOKEN_LEN {
             return Err(AuthError::TooLong);
         }
@@ -94,19 +105,35 @@ mod tests {
     use crate::config::{Secret, UserConfig};
 
     fn config(mode: AuthMode) -> AuthConfig {
-        let alice = UserConfig { name: "alice".into(), token: Some(Secret::new("alice-token")) };
-        AuthConfig { mode, users: vec![alice] }
+        let alice = UserConfig {
+            name: "alice".into(),
+            token: Some(Secret::new("alice-token")),
+        };
+        AuthConfig {
+            mode,
+            users: vec![alice],
+        }
     }
 
     #[test]
     fn open_mode_names_each_token_its_own_user() {
         let auth = Authenticator::new(&config(AuthMode::Open));
-        assert_eq!(auth.token(Some(b"alice-token")).map(|c| c.user), Ok("alice".into()));
+        assert_eq!(
+            auth.token(Some(b"alice-token")).map(|c| c.user),
+            Ok("alice".into())
+        );
         let a = auth.token(Some(b"some-token")).expect("open");
         let b = auth.token(Some(b"other-token")).expect("open");
         assert_ne!(a, b);
-        assert_eq!(a, auth.token(Some(b"some-token")).expect("open"), "stable per token");
-        assert!(!a.user.contains("some-token"), "the user name does not reveal the token");
+        assert_eq!(
+            a,
+            auth.token(Some(b"some-token")).expect("open"),
+            "stable per token"
+        );
+        assert!(
+            !a.user.contains("some-token"),
+            "the user name does not reveal the token"
+        );
     }
 
     #[test]
@@ -115,8 +142,17 @@ mod tests {
         assert_eq!(strict.token(None), Err(AuthError::Missing));
         assert_eq!(strict.token(Some(b"  ")), Err(AuthError::Missing));
         assert!(matches!(strict.token(Some(b"unknown")), Err(AuthError::Bad(_))));
-        assert!(matches!(strict.token(Some(&[0xff, 0xfe])), Err(AuthError::Bad(_))));
-        assert_eq!(strict.token(Some(&vec![b'a'; MAX_TOKEN_LEN + 1])), Err(AuthError::TooLong));
-        assert_eq!(strict.token(Some(b"alice-token")).map(|c| c.user), Ok("alice".into()));
+        assert!(matches!(
+            strict.token(Some(&[0xff, 0xfe])),
+            Err(AuthError::Bad(_))
+        ));
+        assert_eq!(
+            strict.token(Some(&vec![b'a'; MAX_TOKEN_LEN + 1])),
+            Err(AuthError::TooLong)
+        );
+        assert_eq!(
+            strict.token(Some(b"alice-token")).map(|c| c.user),
+            Ok("alice".into())
+        );
     }
 }

@@ -70,7 +70,10 @@ impl Scope {
     pub fn new(project: &str, instance: &str) -> Result<Self, String> {
         check_path_id("project_id", project)?;
         check_path_id("instance_id", instance)?;
-        Ok(Self { project: project.into(), instance: instance.into() })
+        Ok(Self {
+            project: project.into(),
+            instance: instance.into(),
+        })
     }
 }
 
@@ -228,9 +231,8 @@ impl Job {
     pub fn progress(&self, now: Timestamp) -> f64 {
         match (self.state, self.duration) {
             (JobState::Succeeded, _) => 1.0,
-            (JobState::Failed, Some(d)) => {
-                progress(self.begin, self.end.unwrap_or(now), d).max(self.fail_at.as_ref().map_or(0.0, |f| f.0))
-            }
+            (JobState::Failed, Some(d)) => progress(self.begin, self.end.unwrap_or(now), d)
+                .max(self.fail_at.as_ref().map_or(0.0, |f| f.0)),
             (JobState::Failed, None) => self.fail_at.as_ref().map_or(0.0, |f| f.0),
             (JobState::Running, Some(d)) => progress(self.begin, now, d),
             (JobState::Running, None) => 0.0,
@@ -253,10 +255,19 @@ mod tests {
     fn progress_grows_over_the_duration_and_stays_below_one() {
         let d = Duration::from_secs(10);
         let t0 = Timestamp(1_000_000);
-        let cases = vec![(0, 0.0), (2_500, 0.25), (5_000, 0.5), (9_990, 0.99), (20_000, 0.99)];
+        let cases = vec![
+            (0, 0.0),
+            (2_500, 0.25),
+            (5_000, 0.5),
+            (9_990, 0.99),
+            (20_000, 0.99),
+        ];
         for (after_ms, expected) in cases {
             let p = progress(t0, Timestamp(t0.0 + after_ms), d);
-            assert!((p - expected).abs() < 1e-9, "after {after_ms} ms: {p} != {expected}");
+            assert!(
+                (p - expected).abs() < 1e-9,
+                "after {after_ms} ms: {p} != {expected}"
+            );
         }
         assert_eq!(progress(t0, Timestamp(0), d), 0.0, "clock before begin");
     }

@@ -112,7 +112,14 @@ impl JobRegistry {
     /// An empty registry.
     pub fn new(settings: JobSettings, clock: Clock, ids: Arc<Ids>) -> Self {
         let state = Mutex::new(State::default());
-        Self { inner: Arc::new(Inner { state, clock, ids, settings }) }
+        Self {
+            inner: Arc::new(Inner {
+                state,
+                clock,
+                ids,
+                settings,
+            }),
+        }
     }
 
     /// The clock this registry reads.
@@ -181,7 +188,7 @@ impl JobRegistry {
     pub fn jobs(&self) -> Vec<JobView> {
         let (state, now) = self.lock();
         let mut all: Vec<JobView> = state.jobs.values().map(|j| view(j, now)).collect();
-        all.sort_by(|a, b| (a.begin, a.id).cmp(&(b.begin, b.id)));
+        all.sort_by_key(|j| (j.begin, j.id));
         all
     }
 }
@@ -249,7 +256,9 @@ mod tests {
     use super::*;
 
     fn registry(duration_ms: u64) -> JobRegistry {
-        let settings = JobSettings { duration: Duration::from_millis(duration_ms) };
+        let settings = JobSettings {
+            duration: Duration::from_millis(duration_ms),
+        };
         JobRegistry::new(settings, Clock::new_virtual(), Arc::new(Ids::seeded(1)))
     }
 
@@ -266,20 +275,34 @@ mod tests {
         let reg = registry(2000);
         let alice: UserId = "alice".into();
         let first = reg.export(&alice, scope("p"), sel()).expect("first export");
-        let err = reg.export(&alice, scope("other-project"), sel()).expect_err("second export");
+        let err = reg
+            .export(&alice, scope("other-project"), sel())
+            .expect_err("second export");
         assert_eq!(err, JobError::Running(JobKind::Export, first));
 
         reg.clock().advance(Duration::from_millis(1999));
-        assert_eq!(reg.job("alice", &scope("p"), first.as_str()).expect("job").status, PublicStatus::Running);
-        assert!(reg.export(&alice, scope("p"), sel()).is_err(), "still running at 1999 ms");
+        assert_eq!(
+            reg.job("alice", &scope("p"), first.as_str()).expect("job").status,
+            PublicStatus::Running
+        );
+        assert!(
+            reg.export(&alice, scope("p"), sel()).is_err(),
+            "still running at 1999 ms"
+        );
 
         reg.clock().advance(Duration::from_millis(1));
         let done = reg.job("alice", &scope("p"), first.as_str()).expect("job");
         assert_eq!(done.status, PublicStatus::Success);
         assert_eq!(done.progress, 1.0);
         assert!(done.archive_id.is_some());
-        assert_eq!(done.end.map(|e| e.since(done.begin)), Some(Duration::from_millis(2000)));
-        assert!(reg.export(&alice, scope("p"), sel()).is_ok(), "free again once done");
+        assert_eq!(
+            done.end.map(|e| e.since(done.begin)),
+            Some(Duration::from_millis(2000))
+        );
+        assert!(
+            reg.export(&alice, scope("p"), sel()).is_ok(),
+            "free again once done"
+        );
     }
 
     #[test]
@@ -295,9 +318,18 @@ mod tests {
         let reg = registry(10);
         let id = reg.export(&"alice".into(), scope("p"), sel()).expect("export");
         assert!(reg.job("alice", &scope("p"), id.as_str()).is_ok());
-        assert!(matches!(reg.job("bob", &scope("p"), id.as_str()), Err(JobError::NotFound(_))));
-        assert!(matches!(reg.job("alice", &scope("q"), id.as_str()), Err(JobError::NotFound(_))));
-        assert!(matches!(reg.job("alice", &scope("p"), "nope"), Err(JobError::NotFound(_))));
+        assert!(matches!(
+            reg.job("bob", &scope("p"), id.as_str()),
+            Err(JobError::NotFound(_))
+        ));
+        assert!(matches!(
+            reg.job("alice", &scope("q"), id.as_str()),
+            Err(JobError::NotFound(_))
+        ));
+        assert!(matches!(
+            reg.job("alice", &scope("p"), "nope"),
+            Err(JobError::NotFound(_))
+        ));
     }
 
     #[test]

@@ -66,7 +66,10 @@ impl AssetSelection {
         if total == 0 {
             return Err(SelectionError::Nothing("no application or task selected"));
         }
-        Ok(Self { apps: dedup(apps), tasks: dedup(tasks) })
+        Ok(Self {
+            apps: dedup(apps),
+            tasks: dedup(tasks),
+        })
     }
 
     /// How many assets are selected.
@@ -127,7 +130,9 @@ fn parse_tasks(obj: &Map<String, Value>) -> Result<Vec<String>, SelectionError> 
 /// The id of `{"id": ...}` or `{"<alt>": ...}`.
 fn item_id(item: &Value, field: &str, i: usize, alt: &str) -> Result<String, SelectionError> {
     let Value::Object(obj) = item else {
-        return Err(SelectionError::Invalid(format!("{field}[{i}]: expected {{\"id\": \"...\"}}")));
+        return Err(SelectionError::Invalid(format!(
+            "{field}[{i}]: expected {{\"id\": \"...\"}}"
+        )));
     };
     let (key, value) = match (obj.get("id"), obj.get(alt)) {
         (Some(v), _) => ("id", v),
@@ -137,10 +142,14 @@ fn item_id(item: &Value, field: &str, i: usize, alt: &str) -> Result<String, Sel
         }
     };
     let Value::String(id) = value else {
-        return Err(SelectionError::Invalid(format!("{field}[{i}].{key}: expected a string")));
+        return Err(SelectionError::Invalid(format!(
+            "{field}[{i}].{key}: expected a string"
+        )));
     };
     if id.is_empty() {
-        return Err(SelectionError::Invalid(format!("{field}[{i}].{key}: must not be empty")));
+        return Err(SelectionError::Invalid(format!(
+            "{field}[{i}].{key}: must not be empty"
+        )));
     }
     check_len(&format!("{field}[{i}].{key}"), id)?;
     Ok(id.clone())
@@ -148,7 +157,9 @@ fn item_id(item: &Value, field: &str, i: usize, alt: &str) -> Result<String, Sel
 
 fn check_len(name: &str, s: &str) -> Result<(), SelectionError> {
     if s.chars().count() > MAX_ID_LEN {
-        return Err(SelectionError::Invalid(format!("{name}: at most {MAX_ID_LEN} characters")));
+        return Err(SelectionError::Invalid(format!(
+            "{name}: at most {MAX_ID_LEN} characters"
+        )));
     }
     Ok(())
 }
@@ -169,11 +180,31 @@ mod tests {
     #[test]
     fn accepts_every_dialect_of_d3() {
         let cases = vec![
-            (r#"{"apps": "my app (v1)", "tasks": [{"task_id": "t1"}]}"#, vec![AppRef::Name("my app (v1)".into())], vec!["t1"]),
-            (r#"{"apps": [{"id": "a1"}], "tasks": [{"id": "t1"}]}"#, vec![AppRef::Id("a1".into())], vec!["t1"]),
-            (r#"{"apps": [{"app_id": "a1"}, {"app_id": "a2"}]}"#, vec![AppRef::Id("a1".into()), AppRef::Id("a2".into())], vec![]),
-            (r#"{"apps": [], "tasks": [{"id": "t1"}, {"id": "t1"}]}"#, vec![], vec!["t1"]),
-            (r#"{"apps": "", "tasks": [{"id": "t1"}], "extra": 1}"#, vec![], vec!["t1"]),
+            (
+                r#"{"apps": "my app (v1)", "tasks": [{"task_id": "t1"}]}"#,
+                vec![AppRef::Name("my app (v1)".into())],
+                vec!["t1"],
+            ),
+            (
+                r#"{"apps": [{"id": "a1"}], "tasks": [{"id": "t1"}]}"#,
+                vec![AppRef::Id("a1".into())],
+                vec!["t1"],
+            ),
+            (
+                r#"{"apps": [{"app_id": "a1"}, {"app_id": "a2"}]}"#,
+                vec![AppRef::Id("a1".into()), AppRef::Id("a2".into())],
+                vec![],
+            ),
+            (
+                r#"{"apps": [], "tasks": [{"id": "t1"}, {"id": "t1"}]}"#,
+                vec![],
+                vec!["t1"],
+            ),
+            (
+                r#"{"apps": "", "tasks": [{"id": "t1"}], "extra": 1}"#,
+                vec![],
+                vec!["t1"],
+            ),
         ];
         for (body, apps, tasks) in cases {
             let sel = parse(body).unwrap_or_else(|e| panic!("{body}: {e:?}"));
@@ -192,10 +223,16 @@ mod tests {
             (r#"{"apps": [5]}"#, "apps[0]"),
             (r#"{"apps": [{"name": "x"}]}"#, "apps[0].id: required"),
             (r#"{"apps": [{"id": 7}]}"#, "apps[0].id: expected a string"),
-            (r#"{"apps": [{"app_id": ""}]}"#, "apps[0].app_id: must not be empty"),
+            (
+                r#"{"apps": [{"app_id": ""}]}"#,
+                "apps[0].app_id: must not be empty",
+            ),
             (r#"{"apps": "bad/name"}"#, "apps:"),
             (r#"{"apps": [], "tasks": {"id": "t"}}"#, "tasks:"),
-            (r#"{"apps": [], "tasks": [{"task_id": null}]}"#, "tasks[0].task_id"),
+            (
+                r#"{"apps": [], "tasks": [{"task_id": null}]}"#,
+                "tasks[0].task_id",
+            ),
         ];
         for (body, what) in cases {
             match parse(body) {

@@ -1,0 +1,204 @@
+//! The real binary: config file, `listening on` line, health, logs, bad config, SIGTERM.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use roma_emulator::Config;
+
+use crate::helpers::{assert_job_created, assert_roma_error};
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("roma-emulator-{}-{name}", std::process::id()));
+    std::fs::write(&path, text).expect("write temp file");
+    path
+}
+
+fn emulator(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_roma-emulator"));
+    cmd.args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("ROMA_EMULATOR_CONFIG")
+        .env_remove("ROMA_EMULATOR_LISTEN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// Reads the first stdout line (`roma-emulator listening on http://...`) and returns the URL.
+fn listening_url(child: &mut Child) -> String {
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a first line within 30 s");
+    assert!(
+        line.starts_with("roma-emulator listening on http://"),
+        "first line: {line:?}"
+    );
+    line.trim().rsplit(' ').next().expect("url").to_owned()
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    for _ in 0..200 {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("the emulator did not stop within 10 s of SIGTERM");
+}
+
+#[tokio::test]
+async fn the_binary_serves_with_a_config_file_logs_requests_and_stops_on_sigterm() {
+    let config = temp_file(
+        "smoke.toml",
+        "[auth]\nmode = \"strict\"\n[[auth.users]]\nname = \"alice\"\ntoken = \"secret-token-123\"\n[jobs]\nduration_ms = 60000\n",
+    );
+    let mut child = emulator(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ])
+    .spawn()
+    .expect("spawn");
+    let url = listening_url(&mut child);
+    let client = reqwest::Client::new();
+
+    let health = client
+        .get(format!("{url}/_emulator/health"))
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(health.status(), 200);
+    let export = |token: &'static str| {
+        client
+            .post(format!("{url}/v2/p/instances/i/assets/export"))
+            .header("X-Auth-Token", token)
+            .header("Content-Type", "application/json")
+            .body(r#"{"apps": [{"id": "a"}]}"#)
+            .send()
+    };
+    let ok = export("secret-token-123").await.expect("export");
+    let request_id = ok.headers()["x-request-id"].to_str().expect("ascii").to_owned();
+    assert_job_created(ok).await;
+    assert_roma_error(export("not-configured").await.expect("export"), 403, "ROMA.1002").await;
+
+    let status = terminate(&mut child);
+    assert!(status.success(), "graceful exit on SIGTERM: {status:?}");
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut logs)
+        .expect("logs");
+    let line = logs
+        .lines()
+        .find(|l| l.contains(&request_id))
+        .unwrap_or_else(|| panic!("a log line for {request_id}: {logs}"));
+    for field in [
+        "POST",
+        "/v2/{project_id}/instances/{instance_id}/assets/export",
+        "status=200",
+        "latency_us=",
+    ] {
+        assert!(line.contains(field), "log line has {field}: {line}");
+    }
+    assert_eq!(
+        logs.lines().filter(|l| l.contains("request_id=")).count(),
+        3,
+        "one line per request: {logs}"
+    );
+    assert!(
+        !logs.contains("secret-token-123") && !logs.contains("not-configured"),
+        "no token in logs: {logs}"
+    );
+    let _ = std::fs::remove_file(config);
+}
+
+#[test]
+fn a_bad_config_file_stops_startup_naming_the_file_and_the_key() {
+    let cases = vec![
+        ("typo.toml", "[jobs]\nduraton_ms = 5\n", "jobs.duraton_ms"),
+        (
+            "type.toml",
+            "[jobs]\nduration_ms = \"soon\"\n",
+            "jobs.duration_ms",
+        ),
+        ("syntax.toml", "[server]\nlisten = \n", "server.listen"),
+    ];
+    for (name, text, key) in cases {
+        let path = temp_file(name, text);
+        let out = emulator(&[
+            "--config",
+            path.to_str().expect("utf-8"),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(
+            stderr.contains(path.to_str().expect("utf-8")),
+            "{name} names the file: {stderr}"
+        );
+        assert!(stderr.contains(key), "{name} names {key}: {stderr}");
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+#[test]
+fn the_env_var_names_the_config_file_too() {
+    let path = temp_file("env.toml", "[log]\nlevl = \"x\"\n");
+    let out = emulator(&["--listen", "127.0.0.1:0"])
+        .env("ROMA_EMULATOR_CONFIG", &path)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("log.levl"));
+    let _ = std::fs::remove_file(path);
+}
+
+#[test]
+fn config_example_documents_every_key_at_its_default() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
+    let text = std::fs::read_to_string(path).expect("config.example.toml");
+    let example = Config::from_toml(&text).expect("config.example.toml loads");
+    assert_eq!(example, Config::default(), "the example is the defaults");
+    // Every key of every section appears in the example (uncommented), so nothing is undocumented.
+    let table: toml::Table = toml::from_str(&text).expect("toml");
+    for (section, keys) in [
+        ("server", &["listen", "request_timeout_ms", "max_body_bytes"][..]),
+        ("api", &["error_statuses"][..]),
+        ("jobs", &["duration_ms"][..]),
+        ("auth", &["mode"][..]),
+        ("log", &["level"][..]),
+    ] {
+        for key in keys {
+            assert!(
+                table.get(section).and_then(|s| s.get(key)).is_some(),
+                "{section}.{key} is documented"
+            );
+        }
+    }
+    assert!(
+        text.contains("[[auth.users]]"),
+        "the users table is documented (commented out)"
+    );
+}

@@ -1,0 +1,95 @@
+//! No plain-text framework rejection ever reaches a client.
+
+use roma_emulator::config::ErrorStatuses;
+
+use crate::helpers::{TOKEN, assert_roma_error, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn unknown_routes_and_methods_get_apig_0101_bodies() {
+    let app = spawn_app().await;
+    let cases = vec![
+        (reqwest::Method::GET, "/nowhere", 404),
+        (reqwest::Method::POST, "/v2/p1/instances/i1/assets/exports", 404),
+        (reqwest::Method::GET, "/v2/p1/instances/i1/assets/export", 405),
+        (reqwest::Method::DELETE, "/v2/p1/instances/i1/assets/export", 405),
+        (reqwest::Method::POST, "/_emulator/health", 405),
+    ];
+    for (method, path, status) in cases {
+        let res = app
+            .client
+            .request(method.clone(), app.url(path))
+            .header("X-Auth-Token", TOKEN)
+            .send()
+            .await;
+        assert_roma_error(res.expect("request"), status, "APIG.0101").await;
+    }
+}
+
+#[tokio::test]
+async fn gateway_statuses_stay_in_catalog_mode_too() {
+    let app = spawn_app_with(|c| c.api.error_statuses = ErrorStatuses::Catalog).await;
+    let res = app.client.get(app.url("/nowhere")).send().await.expect("request");
+    assert_roma_error(res, 404, "APIG.0101").await;
+}
+
+#[tokio::test]
+async fn an_oversized_body_gets_apig_0201_413() {
+    let app = spawn_app_with(|c| c.server.max_body_bytes = 1024).await;
+    let body = format!(r#"{{"apps": "{}"}}"#, "a".repeat(2048));
+    assert_roma_error(app.export(TOKEN, "p1", "i1", &body).await, 413, "APIG.0201").await;
+}
+
+#[tokio::test]
+async fn a_bad_percent_encoding_in_the_path_is_a_roma_error() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .post(app.url("/v2/%FF%FE/instances/i1/assets/export"))
+        .header("X-Auth-Token", TOKEN)
+        .header("Content-Type", "application/json")
+        .body(r#"{"apps": "a"}"#)
+        .send()
+        .await
+        .expect("request");
+    let err = assert_roma_error(res, 403, "ROMA.13000").await;
+    assert!(
+        err["error_details"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("path"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_fresh_request_id() {
+    let app = spawn_app().await;
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..5 {
+        let res = app
+            .client
+            .get(app.url("/_emulator/health"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 200);
+        let id = res.headers()["x-request-id"].to_str().expect("ascii").to_owned();
+        assert!(crate::helpers::is_hex32(&id), "{id}");
+        assert!(seen.insert(id), "request ids differ");
+        assert_eq!(
+            res.json::<serde_json::Value>().await.expect("json"),
+            serde_json::json!({"status": "ok"})
+        );
+    }
+}
+
+#[test]
+fn the_readme_error_table_is_the_catalog() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
+    let table = roma_emulator::error::markdown_table();
+    assert!(
+        readme.contains(&table),
+        "README.md must contain the generated table:\n{table}"
+    );
+}
