@@ -23,6 +23,61 @@ pub struct Config {
     pub auth: AuthConfig,
     /// `[log]`: logging.
     pub log: LogConfig,
+    /// `[archives]`: asset packages waiting to be downloaded.
+    pub archives: ArchivesConfig,
+    /// `[catalog]`: how unknown instances and assets are treated.
+    pub catalog: CatalogConfig,
+    /// `[[instances]]`: the assets each instance starts with.
+    pub instances: Vec<InstanceConfig>,
+}
+
+/// `[archives]`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArchivesConfig {
+    /// Total size of the packages kept for download; past it the oldest unclaimed ones are dropped.
+    pub max_bytes: u64,
+}
+
+impl Default for ArchivesConfig {
+    fn default() -> Self {
+        Self {
+            max_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// `[catalog]`
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CatalogConfig {
+    /// `false`: an export of an unknown asset exports a generated placeholder, and any instance exists.
+    /// `true`: the job fails with one reason per missing asset, and unknown instances are 404.
+    pub strict: bool,
+}
+
+/// One `[[instances]]` entry: an instance and the assets it starts with.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InstanceConfig {
+    /// The instance id (as in the paths).
+    pub id: String,
+    /// Its applications (`[[instances.apps]]`).
+    pub apps: Vec<AssetConfig>,
+    /// Its tasks (`[[instances.tasks]]`).
+    pub tasks: Vec<AssetConfig>,
+}
+
+/// One application or task of an instance.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AssetConfig {
+    /// Its id.
+    pub id: String,
+    /// Its name (defaults to the id).
+    pub name: String,
+    /// Free-form content, exported as JSON.
+    pub content: serde_json::Value,
 }
 
 /// `[server]`
@@ -53,6 +108,19 @@ impl Default for ServerConfig {
 pub struct ApiConfig {
     /// Which HTTP statuses refusals get (decision D1).
     pub error_statuses: ErrorStatuses,
+    /// Which spelling job statuses use (decision D5).
+    pub dialect: Dialect,
+}
+
+/// Decision D5: the spelling of job statuses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// The seed's region: `Running`, `Success`, `Failed`, `Finished`.
+    #[default]
+    Seed,
+    /// The current documents: `RUNNING`, `SUCCEEDED`, `FAILED`.
+    Current,
 }
 
 /// Decision D1: the status of a refusal.
@@ -72,11 +140,20 @@ pub enum ErrorStatuses {
 pub struct JobsConfig {
     /// How long a job stays Running before it ends.
     pub duration_ms: u64,
+    /// How long an ended job (and its unclaimed archive) is kept.
+    pub retention_s: u64,
+    /// At most this many jobs are kept; past it the oldest ended job is dropped, and when every job is
+    /// still Running a new one is refused (`ROMA.10010`).
+    pub max_jobs: usize,
 }
 
 impl Default for JobsConfig {
     fn default() -> Self {
-        Self { duration_ms: 2000 }
+        Self {
+            duration_ms: 2000,
+            retention_s: 3600,
+            max_jobs: 10_000,
+        }
     }
 }
 
@@ -176,6 +253,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("ROMA_EMULATOR_LISTEN", "server.listen"),
     ("ROMA_EMULATOR_LOG", "log.level"),
     ("ROMA_EMULATOR_ERROR_STATUSES", "api.error_statuses"),
+    ("ROMA_EMULATOR_DIALECT", "api.dialect"),
     ("ROMA_EMULATOR_JOBS_DURATION_MS", "jobs.duration_ms"),
     ("ROMA_EMULATOR_AUTH_MODE", "auth.mode"),
 ];
@@ -230,6 +308,13 @@ impl Config {
                         _ => return Err(bad("expected documented or catalog")),
                     }
                 }
+                "ROMA_EMULATOR_DIALECT" => {
+                    self.api.dialect = match value.as_str() {
+                        "seed" => Dialect::Seed,
+                        "current" => Dialect::Current,
+                        _ => return Err(bad("expected seed or current")),
+                    }
+                }
                 "ROMA_EMULATOR_JOBS_DURATION_MS" => {
                     self.jobs.duration_ms = value.parse().map_err(|_| bad("expected milliseconds"))?;
                 }
@@ -263,6 +348,31 @@ impl Config {
                 "jobs.duration_ms",
                 "must be at most 86400000 (a day)",
             ));
+        }
+        if self.jobs.max_jobs == 0 {
+            return Err(ConfigError::new("jobs.max_jobs", "must be at least 1"));
+        }
+        let mut ids = std::collections::HashSet::new();
+        for (i, inst) in self.instances.iter().enumerate() {
+            crate::jobs::job::check_path_id("id", &inst.id)
+                .map_err(|m| ConfigError::new(format!("instances[{i}].id"), m))?;
+            if !ids.insert(inst.id.as_str()) {
+                return Err(ConfigError::new(
+                    format!("instances[{i}].id"),
+                    format!("duplicate instance {:?}", inst.id),
+                ));
+            }
+            for (field, assets) in [("apps", &inst.apps), ("tasks", &inst.tasks)] {
+                let mut seen = std::collections::HashSet::new();
+                for (j, asset) in assets.iter().enumerate() {
+                    if asset.id.is_empty() || asset.id.len() > 128 || !seen.insert(asset.id.as_str()) {
+                        return Err(ConfigError::new(
+                            format!("instances[{i}].{field}[{j}].id"),
+                            "must be 1..128 characters and unique in the instance",
+                        ));
+                    }
+                }
+            }
         }
         let mut names = std::collections::HashSet::new();
         let mut tokens = std::collections::HashSet::new();

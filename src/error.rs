@@ -223,6 +223,11 @@ impl From<crate::jobs::JobError> for ApiError {
             JobError::Nothing(_) => ErrorCode::NothingToOperate,
             JobError::Running(..) => ErrorCode::JobRunning,
             JobError::NotFound(_) => ErrorCode::NotFound,
+            JobError::InstanceNotFound(_) => ErrorCode::InstanceNotFound,
+            JobError::Capacity(_) => ErrorCode::JobCreationFailed,
+            JobError::NotAZip(_) => ErrorCode::NotAZip,
+            JobError::BadPackageName(_) => ErrorCode::BadPackageName,
+            JobError::Internal(_) => ErrorCode::Internal,
         };
         ApiError::new(code, e.to_string())
     }

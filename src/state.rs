@@ -7,7 +7,7 @@ use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::ids::Ids;
-use crate::jobs::{JobRegistry, JobSettings};
+use crate::jobs::{Catalog, JobRegistry, JobSettings};
 
 /// Shared application state; cloning is cheap (all `Arc`s).
 #[derive(Debug, Clone)]
@@ -29,10 +29,14 @@ impl AppState {
         let clock = Clock::System;
         let settings = JobSettings {
             duration: Duration::from_millis(config.jobs.duration_ms),
+            retention: Duration::from_secs(config.jobs.retention_s),
+            max_jobs: config.jobs.max_jobs,
+            max_archive_bytes: config.archives.max_bytes,
         };
+        let catalog = Catalog::from_config(config.catalog.strict, &config.instances);
         Self {
             auth: Arc::new(Authenticator::new(&config.auth)),
-            jobs: JobRegistry::new(settings, clock, ids.clone()),
+            jobs: JobRegistry::new(settings, clock, ids.clone(), catalog),
             ids,
             config: Arc::new(config),
         }

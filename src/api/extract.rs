@@ -1,7 +1,8 @@
 //! Extractors whose rejections are ROMA error bodies, never axum's plain-text ones.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::multipart::MultipartError;
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
@@ -99,4 +100,49 @@ pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes
             ApiError::invalid(format!("body: {}", e.body_text()))
         }
     })
+}
+
+/// The package of ImportAsset: the multipart part `ImportAssetRequestBody` (or `file`).
+/// Not multipart is `ROMA.13000`, no such part is `ROMA.13001`, over the size limit `APIG.0201` (413).
+#[derive(Debug)]
+pub struct Upload {
+    /// The part's file name (empty if none was given).
+    pub file_name: String,
+    /// The file.
+    pub bytes: Bytes,
+}
+
+/// The multipart part names an upload may use: the SDK's, and the common `file`.
+pub const UPLOAD_PARTS: [&str; 2] = ["ImportAssetRequestBody", "file"];
+
+impl<S: Send + Sync> FromRequest<S> for Upload {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let mut multipart = Multipart::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::invalid("Content-Type: expected multipart/form-data with a boundary"))?;
+        let multipart_error = |e: MultipartError| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    ErrorCode::RequestTooLarge,
+                    "the upload is larger than server.max_body_bytes",
+                )
+            } else {
+                ApiError::invalid(format!("body: malformed multipart ({})", e.body_text()))
+            }
+        };
+        while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+            if !field.name().is_some_and(|n| UPLOAD_PARTS.contains(&n)) {
+                continue;
+            }
+            let file_name = field.file_name().unwrap_or_default().to_owned();
+            let bytes = field.bytes().await.map_err(multipart_error)?;
+            return Ok(Upload { file_name, bytes });
+        }
+        Err(ApiError::new(
+            ErrorCode::NothingToOperate,
+            "ImportAssetRequestBody: the multipart part is required",
+        ))
+    }
 }

@@ -1,9 +1,13 @@
 //! The HTTP surface: the route table on one screen, the layers, and one file per operation.
 
+pub mod check_asset_job_status;
 pub mod control;
+pub mod delete_asset;
+pub mod download_asset_archive;
 pub mod dto;
 pub mod export_asset;
 pub mod extract;
+pub mod import_asset;
 pub mod middleware;
 
 use axum::Router;
@@ -20,6 +24,16 @@ pub fn router(app: AppState) -> Router {
     let asset = "/v2/{project_id}/instances/{instance_id}/assets";
     Router::new()
         .route(&format!("{asset}/export"), post(export_asset::export_asset))
+        .route(&format!("{asset}/import"), post(import_asset::import_asset))
+        .route(&format!("{asset}/delete"), post(delete_asset::delete_asset))
+        .route(
+            &format!("{asset}/jobs/{{job_id}}"),
+            get(check_asset_job_status::check_asset_job_status),
+        )
+        .route(
+            &format!("{asset}/archives/{{archive_id}}"),
+            get(download_asset_archive::download_asset_archive),
+        )
         .route_layer(from_fn_with_state(app.clone(), middleware::authenticate))
         .route("/_emulator/health", get(control::health))
         .fallback(route_not_found)

@@ -139,7 +139,7 @@ impl PublicStatus {
 }
 
 /// What a failure reason is about (D6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ResourceType {
     /// An application.

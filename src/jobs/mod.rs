@@ -5,19 +5,24 @@
 //! [`Clock`] the registry is given; due job changes are applied lazily, in due order, by
 //! [`State::settle`] at the start of every operation, so no ticker task is needed.
 
+pub mod archive;
+pub mod catalog;
 pub mod job;
 pub mod selection;
+mod state;
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+pub use catalog::{Asset, Catalog, ImportMode, ImportOptions};
 pub use job::{ArchiveId, Job, JobId, JobKind, JobState, PublicStatus, Reason, ResourceType, Scope, UserId};
 pub use selection::{AppRef, AssetSelection, SelectionError};
 
 use crate::clock::{Clock, Timestamp};
 use crate::ids::Ids;
+use archive::PackageError;
+use state::{State, Work};
 
 /// Why a job operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,6 +39,30 @@ pub enum JobError {
     /// No such job or archive for this user, project and instance.
     #[error("{0}")]
     NotFound(String),
+    /// The instance is not in the (strict) catalog.
+    #[error("instance {0} does not exist")]
+    InstanceNotFound(String),
+    /// `[jobs] max_jobs` jobs exist and all are still Running.
+    #[error("{0}")]
+    Capacity(String),
+    /// An uploaded file is not a zip (or unpacks to too much).
+    #[error("ImportAssetRequestBody: {0}")]
+    NotAZip(String),
+    /// The uploaded file's name breaks the package name rule.
+    #[error("ImportAssetRequestBody: {0} breaks the package name rule")]
+    BadPackageName(String),
+    /// Something that cannot happen did.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<PackageError> for JobError {
+    fn from(e: PackageError) -> Self {
+        match e {
+            PackageError::NotAZip(m) => JobError::NotAZip(m),
+            PackageError::Invalid(m) => JobError::Invalid(format!("ImportAssetRequestBody: {m}")),
+        }
+    }
 }
 
 impl From<SelectionError> for JobError {
@@ -45,11 +74,28 @@ impl From<SelectionError> for JobError {
     }
 }
 
-/// How jobs progress.
+/// How jobs progress and how much is kept.
 #[derive(Debug, Clone)]
 pub struct JobSettings {
     /// How long a job stays Running.
     pub duration: Duration,
+    /// How long an ended job (and its unclaimed archive) is kept.
+    pub retention: Duration,
+    /// At most this many jobs are kept.
+    pub max_jobs: usize,
+    /// Total size of unclaimed archives kept.
+    pub max_archive_bytes: u64,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            duration: Duration::from_millis(2000),
+            retention: Duration::from_secs(3600),
+            max_jobs: 10_000,
+            max_archive_bytes: 256 * 1024 * 1024,
+        }
+    }
 }
 
 /// A job as a caller sees it at one moment.
@@ -77,12 +123,6 @@ pub struct JobView {
     pub scope: Scope,
 }
 
-/// What a job does when it ends.
-#[derive(Debug, Clone)]
-enum Work {
-    Export(AssetSelection),
-}
-
 /// The registry handle: cheap to clone, shared by all requests.
 #[derive(Debug, Clone)]
 pub struct JobRegistry {
@@ -97,21 +137,10 @@ struct Inner {
     settings: JobSettings,
 }
 
-/// Everything the registry knows: the one place to snapshot.
-#[derive(Debug, Default)]
-struct State {
-    jobs: HashMap<JobId, Job>,
-    work: HashMap<JobId, Work>,
-    /// The Running job of each user, per kind (D9).
-    running: HashMap<UserId, [Option<JobId>; 3]>,
-    /// Running jobs by the time they are due to change, earliest first.
-    due: BinaryHeap<Reverse<(Timestamp, JobId)>>,
-}
-
 impl JobRegistry {
-    /// An empty registry.
-    pub fn new(settings: JobSettings, clock: Clock, ids: Arc<Ids>) -> Self {
-        let state = Mutex::new(State::default());
+    /// A registry whose instances start with `catalog`.
+    pub fn new(settings: JobSettings, clock: Clock, ids: Arc<Ids>, catalog: Catalog) -> Self {
+        let state = Mutex::new(State::new(catalog));
         Self {
             inner: Arc::new(Inner {
                 state,
@@ -127,26 +156,60 @@ impl JobRegistry {
         &self.inner.clock
     }
 
+    /// Locks the state and brings it up to the current time.
     fn lock(&self) -> (MutexGuard<'_, State>, Timestamp) {
         let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
         let now = self.inner.clock.now();
-        state.settle(now, &self.inner.ids);
+        state.settle(now, &self.inner.ids, &self.inner.settings);
         (state, now)
     }
 
-    /// Starts an export job of `selection` for `owner` (ExportAsset).
+    /// Starts an export job of `selection` (ExportAsset).
     pub fn export(&self, owner: &UserId, scope: Scope, selection: AssetSelection) -> Result<JobId, JobError> {
         self.create(owner, scope, JobKind::Export, Work::Export(selection))
     }
 
+    /// Starts a delete job of `selection` (DeleteAsset).
+    pub fn delete(&self, owner: &UserId, scope: Scope, selection: AssetSelection) -> Result<JobId, JobError> {
+        self.create(owner, scope, JobKind::Delete, Work::Delete(selection))
+    }
+
+    /// Checks an uploaded package and starts an import job of it (ImportAsset).
+    pub fn import(
+        &self,
+        owner: &UserId,
+        scope: Scope,
+        file_name: &str,
+        bytes: &[u8],
+        options: ImportOptions,
+    ) -> Result<JobId, JobError> {
+        archive::check_file_name(file_name).map_err(JobError::BadPackageName)?;
+        // Parsing happens before the lock is taken: the lock never waits on decompression.
+        let package = archive::parse(bytes)?;
+        self.create(
+            owner,
+            scope,
+            JobKind::Import,
+            Work::Import(package.assets, options),
+        )
+    }
+
     fn create(&self, owner: &UserId, scope: Scope, kind: JobKind, work: Work) -> Result<JobId, JobError> {
         let (mut state, now) = self.lock();
-        let slots = state.running.entry(owner.clone()).or_default();
-        if let Some(running) = slots[kind.index()] {
+        if !state.catalog.has_instance(&scope.instance) {
+            return Err(JobError::InstanceNotFound(scope.instance.to_string()));
+        }
+        if let Some(running) = state.running.get(owner).and_then(|slots| slots[kind.index()]) {
             return Err(JobError::Running(kind, running));
         }
+        if state.jobs.len() >= self.inner.settings.max_jobs && !state.evict_oldest_ended() {
+            return Err(JobError::Capacity(format!(
+                "{} jobs are running, the most jobs.max_jobs allows",
+                state.jobs.len()
+            )));
+        }
         let id = self.inner.ids.jobs.next_id();
-        slots[kind.index()] = Some(id);
+        state.running.entry(owner.clone()).or_default()[kind.index()] = Some(id);
         let job = Job {
             id,
             kind,
@@ -167,7 +230,7 @@ impl JobRegistry {
         state.jobs.insert(id, job);
         state.work.insert(id, work);
         // A zero-duration job is done by the time anyone can ask.
-        state.settle(now, &self.inner.ids);
+        state.settle(now, &self.inner.ids, &self.inner.settings);
         Ok(id)
     }
 
@@ -182,6 +245,32 @@ impl JobRegistry {
             .filter(|job| &*job.owner == owner && job.scope == *scope)
             .ok_or_else(|| JobError::NotFound(format!("job {id} does not exist")))?;
         Ok(view(job, now))
+    }
+
+    /// Takes the archive `id` (DownloadAssetArchive): the first call gets the zip, every later one
+    /// is not found, and the export job shows Finished. Another user's archive, or one of another
+    /// project or instance, is not found.
+    pub fn take_archive(&self, owner: &str, scope: &Scope, id: &str) -> Result<Vec<u8>, JobError> {
+        let not_found =
+            || JobError::NotFound(format!("archive {id} does not exist or was already downloaded"));
+        let archive = {
+            let (mut state, _) = self.lock();
+            let archive_id = id.parse::<ArchiveId>().map_err(|()| not_found())?;
+            let visible = state
+                .archives
+                .get(&archive_id)
+                .is_some_and(|a| &*a.owner == owner && a.scope == *scope);
+            if !visible {
+                return Err(not_found());
+            }
+            let archive = state.drop_archive(archive_id).ok_or_else(not_found)?;
+            if let Some(job) = state.jobs.get_mut(&archive.job) {
+                job.downloaded = true;
+            }
+            archive
+        };
+        // The zip is built outside the lock, once, for its one download.
+        archive::build(&archive.package).map_err(|e| JobError::Internal(format!("building the archive: {e}")))
     }
 
     /// Every job, for inspection (the control plane), oldest first.
@@ -208,49 +297,6 @@ fn view(job: &Job, now: Timestamp) -> JobView {
     }
 }
 
-impl State {
-    /// Applies every job change due at or before `now`, in due order.
-    fn settle(&mut self, now: Timestamp, ids: &Ids) {
-        while let Some(&Reverse((due, id))) = self.due.peek() {
-            if due > now {
-                break;
-            }
-            self.due.pop();
-            self.finish(id, due, ids);
-        }
-    }
-
-    /// Ends job `id` at `at`: fails it if it is set to fail, else does its work.
-    fn finish(&mut self, id: JobId, at: Timestamp, ids: &Ids) {
-        let Some(job) = self.jobs.get_mut(&id) else { return };
-        if job.state != JobState::Running {
-            return;
-        }
-        job.end = Some(at);
-        if let Some((_, reasons)) = job.fail_at.take() {
-            job.state = JobState::Failed;
-            job.reasons = reasons;
-        } else {
-            match self.work.remove(&id) {
-                Some(Work::Export(_selection)) => {
-                    job.archive = Some(ids.archives.next_id());
-                    job.state = JobState::Succeeded;
-                }
-                None => job.state = JobState::Succeeded,
-            }
-        }
-        self.work.remove(&id);
-        if let Some(slots) = self.running.get_mut(&job.owner) {
-            if slots[job.kind.index()] == Some(id) {
-                slots[job.kind.index()] = None;
-            }
-            if slots.iter().all(Option::is_none) {
-                self.running.remove(&job.owner);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,8 +304,19 @@ mod tests {
     fn registry(duration_ms: u64) -> JobRegistry {
         let settings = JobSettings {
             duration: Duration::from_millis(duration_ms),
+            ..JobSettings::default()
         };
-        JobRegistry::new(settings, Clock::new_virtual(), Arc::new(Ids::seeded(1)))
+        registry_with(settings, Catalog::default())
+    }
+
+    fn registry_with(settings: JobSettings, catalog: Catalog) -> JobRegistry {
+        JobRegistry::new(settings, Clock::new_virtual(), Arc::new(Ids::seeded(1)), catalog)
+    }
+
+    fn export_done(reg: &JobRegistry, user: &str, p: &str) -> JobView {
+        let id = reg.export(&user.into(), scope(p), sel()).expect("export");
+        reg.clock().advance(reg.inner.settings.duration);
+        reg.job(user, &scope(p), id.as_str()).expect("job")
     }
 
     fn sel() -> AssetSelection {
@@ -348,5 +405,139 @@ mod tests {
             .count();
         assert_eq!(accepted, 1, "exactly one export is accepted");
         assert_eq!(reg.jobs().len(), 1);
+    }
+
+    #[test]
+    fn one_running_job_per_kind_not_across_kinds() {
+        let reg = registry(60_000);
+        let alice: UserId = "alice".into();
+        assert!(reg.export(&alice, scope("p"), sel()).is_ok());
+        assert!(
+            reg.delete(&alice, scope("p"), sel()).is_ok(),
+            "a delete may run beside an export"
+        );
+        assert!(matches!(
+            reg.delete(&alice, scope("q"), sel()),
+            Err(JobError::Running(JobKind::Delete, _))
+        ));
+    }
+
+    #[test]
+    fn an_archive_is_taken_once_and_the_job_then_shows_finished() {
+        let reg = registry(10);
+        let job = export_done(&reg, "alice", "p");
+        let archive = job.archive_id.expect("archive").to_string();
+        assert!(
+            reg.take_archive("bob", &scope("p"), &archive).is_err(),
+            "not another user's"
+        );
+        assert!(
+            reg.take_archive("alice", &scope("q"), &archive).is_err(),
+            "not under another project"
+        );
+        let zip = reg
+            .take_archive("alice", &scope("p"), &archive)
+            .expect("first download");
+        assert_eq!(archive::parse(&zip).map(|p| p.assets.len()), Ok(1));
+        assert!(matches!(
+            reg.take_archive("alice", &scope("p"), &archive),
+            Err(JobError::NotFound(_))
+        ));
+        let after = reg.job("alice", &scope("p"), job.id.as_str()).expect("job");
+        assert_eq!((after.status, after.archive_id), (PublicStatus::Finished, None));
+    }
+
+    #[test]
+    fn ended_jobs_and_their_archives_expire_after_the_retention() {
+        let settings = JobSettings {
+            duration: Duration::from_secs(1),
+            retention: Duration::from_secs(60),
+            ..JobSettings::default()
+        };
+        let reg = registry_with(settings, Catalog::default());
+        let job = export_done(&reg, "alice", "p");
+        reg.clock().advance(Duration::from_secs(59));
+        assert!(reg.job("alice", &scope("p"), job.id.as_str()).is_ok());
+        reg.clock().advance(Duration::from_secs(1));
+        assert!(matches!(
+            reg.job("alice", &scope("p"), job.id.as_str()),
+            Err(JobError::NotFound(_))
+        ));
+        let archive = job.archive_id.expect("archive").to_string();
+        assert!(
+            reg.take_archive("alice", &scope("p"), &archive).is_err(),
+            "its archive went too"
+        );
+        assert!(reg.jobs().is_empty());
+    }
+
+    #[test]
+    fn at_max_jobs_the_oldest_ended_job_goes_and_all_running_refuses() {
+        let settings = JobSettings {
+            duration: Duration::from_secs(1),
+            max_jobs: 2,
+            ..JobSettings::default()
+        };
+        let reg = registry_with(settings, Catalog::default());
+        let first = export_done(&reg, "u1", "p");
+        let _second = export_done(&reg, "u2", "p");
+        let third = reg
+            .export(&"u3".into(), scope("p"), sel())
+            .expect("evicts the oldest ended");
+        assert!(
+            reg.job("u1", &scope("p"), first.id.as_str()).is_err(),
+            "oldest ended job evicted"
+        );
+        let _fourth = reg
+            .export(&"u4".into(), scope("p"), sel())
+            .expect("evicts the second");
+        let err = reg
+            .export(&"u5".into(), scope("p"), sel())
+            .expect_err("both running");
+        assert!(matches!(err, JobError::Capacity(_)), "{err:?}");
+        assert!(reg.job("u3", &scope("p"), third.as_str()).is_ok());
+    }
+
+    #[test]
+    fn past_max_archive_bytes_the_oldest_unclaimed_archive_goes() {
+        let settings = JobSettings {
+            duration: Duration::from_millis(1),
+            max_archive_bytes: 150,
+            ..JobSettings::default()
+        };
+        let reg = registry_with(settings, Catalog::default());
+        let a = export_done(&reg, "u1", "p").archive_id.expect("a").to_string();
+        let b = export_done(&reg, "u2", "p").archive_id.expect("b").to_string();
+        assert!(
+            reg.take_archive("u1", &scope("p"), &a).is_err(),
+            "evicted: ~100 bytes each, cap 150"
+        );
+        assert!(
+            reg.take_archive("u2", &scope("p"), &b).is_ok(),
+            "the newest is kept"
+        );
+    }
+
+    #[test]
+    fn strict_catalog_fails_exports_of_missing_assets_and_refuses_unknown_instances() {
+        let config = crate::config::InstanceConfig {
+            id: "inst".into(),
+            ..Default::default()
+        };
+        let settings = JobSettings {
+            duration: Duration::from_millis(5),
+            ..JobSettings::default()
+        };
+        let reg = registry_with(settings, Catalog::from_config(true, &[config]));
+        let job = export_done(&reg, "alice", "p");
+        assert_eq!(job.status, PublicStatus::Failed);
+        assert_eq!(job.reasons.len(), 1);
+        assert_eq!(job.reasons[0].resource_name, "a1");
+        assert_eq!(job.archive_id, None);
+        let elsewhere = Scope::new("p", "nowhere").expect("scope");
+        let err = reg
+            .export(&"alice".into(), elsewhere, sel())
+            .expect_err("unknown instance");
+        assert_eq!(err, JobError::InstanceNotFound("nowhere".into()));
     }
 }

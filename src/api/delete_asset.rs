@@ -1,0 +1,25 @@
+//! DeleteAsset: `POST /v2/{project_id}/instances/{instance_id}/assets/delete`.
+//! <https://support.huaweicloud.com/intl/en-us/api-roma/DeleteAsset.html>
+
+use axum::Json;
+use axum::extract::State;
+
+use crate::api::dto::{InstancePath, JobCreated};
+use crate::api::extract::{ApiPath, JsonBody};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::jobs::{AssetSelection, Scope};
+use crate::state::AppState;
+
+/// Starts a job that removes the selected apps and tasks from the instance. Body as ExportAsset's.
+pub async fn delete_asset(
+    State(app): State<AppState>,
+    caller: Caller,
+    ApiPath(path): ApiPath<InstancePath>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<JobCreated>, ApiError> {
+    let scope = Scope::new(&path.project_id, &path.instance_id).map_err(ApiError::invalid)?;
+    let selection = AssetSelection::from_json(&body)?;
+    let job_id = app.jobs.delete(&caller.user, scope, selection)?;
+    Ok(Json(JobCreated { job_id }))
+}

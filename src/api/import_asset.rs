@@ -1,0 +1,34 @@
+//! ImportAsset: `POST /v2/{project_id}/instances/{instance_id}/assets/import` (multipart).
+//! <https://support.huaweicloud.com/intl/en-us/api-roma/ImportAsset.html>
+
+use axum::Json;
+use axum::extract::State;
+
+use crate::api::dto::{ImportQuery, InstancePath, JobCreated};
+use crate::api::extract::{ApiPath, ApiQuery, Upload};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::jobs::{ImportOptions, Scope};
+use crate::state::AppState;
+
+/// Checks the uploaded package and starts a job that adds its assets to the instance.
+pub async fn import_asset(
+    State(app): State<AppState>,
+    caller: Caller,
+    ApiPath(path): ApiPath<InstancePath>,
+    ApiQuery(query): ApiQuery<ImportQuery>,
+    upload: Upload,
+) -> Result<Json<JobCreated>, ApiError> {
+    let scope = Scope::new(&path.project_id, &path.instance_id).map_err(ApiError::invalid)?;
+    let options = ImportOptions::parse(
+        query.kind.as_deref(),
+        query.mode.as_deref(),
+        query.prefix.as_deref(),
+        query.datasource_overwrite.as_deref(),
+    )
+    .map_err(ApiError::invalid)?;
+    let job_id = app
+        .jobs
+        .import(&caller.user, scope, &upload.file_name, &upload.bytes, options)?;
+    Ok(Json(JobCreated { job_id }))
+}

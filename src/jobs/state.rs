@@ -1,0 +1,209 @@
+//! The registry's state, the one place everything lives (so it can be snapshotted), and its
+//! transitions: ending jobs, expiring them, evicting at the caps.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+
+use super::JobSettings;
+use super::archive::{Package, Source};
+use super::catalog::{Catalog, ImportOptions, TypedAsset};
+use super::job::{ArchiveId, Job, JobId, JobState, MAX_REASONS, Reason, Scope, UserId};
+use super::selection::AssetSelection;
+use crate::clock::Timestamp;
+use crate::ids::Ids;
+
+/// What a job does when it ends.
+#[derive(Debug, Clone)]
+pub(super) enum Work {
+    Export(AssetSelection),
+    Import(Vec<TypedAsset>, ImportOptions),
+    Delete(AssetSelection),
+}
+
+/// A package waiting for its one download.
+#[derive(Debug, Clone)]
+pub(super) struct Archive {
+    pub job: JobId,
+    pub owner: UserId,
+    pub scope: Scope,
+    pub package: Package,
+    /// Approximate size (the assets' JSON), counted against `[archives] max_bytes`.
+    pub bytes: u64,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct State {
+    pub jobs: HashMap<JobId, Job>,
+    pub work: HashMap<JobId, Work>,
+    /// The Running job of each user, per kind (D9).
+    pub running: HashMap<UserId, [Option<JobId>; 3]>,
+    /// Running jobs by the time they are due to end, earliest first.
+    pub due: BinaryHeap<Reverse<(Timestamp, JobId)>>,
+    /// Ended jobs by the time they expire, earliest first (also the eviction order).
+    pub expiry: BinaryHeap<Reverse<(Timestamp, JobId)>>,
+    pub archives: HashMap<ArchiveId, Archive>,
+    /// Archives in creation order (may hold ids already gone).
+    pub archive_order: VecDeque<ArchiveId>,
+    pub archive_bytes: u64,
+    pub catalog: Catalog,
+}
+
+impl State {
+    pub fn new(catalog: Catalog) -> Self {
+        Self {
+            catalog,
+            ..Self::default()
+        }
+    }
+
+    /// Applies every job change due at or before `now`, in time order.
+    pub fn settle(&mut self, now: Timestamp, ids: &Ids, settings: &JobSettings) {
+        loop {
+            let due = self.due.peek().map(|r| r.0.0).filter(|t| *t <= now);
+            let expiry = self.expiry.peek().map(|r| r.0.0).filter(|t| *t <= now);
+            match (due, expiry) {
+                (Some(d), Some(e)) if e < d => self.expire_next(),
+                (Some(_), _) => {
+                    if let Some(Reverse((at, id))) = self.due.pop() {
+                        self.finish(id, at, None, ids, settings);
+                    }
+                }
+                (None, Some(_)) => self.expire_next(),
+                (None, None) => break,
+            }
+        }
+    }
+
+    /// Ends job `id` at `at`: with `forced` reasons it fails; otherwise it fails if it was set to,
+    /// else does its work against the catalog.
+    pub fn finish(
+        &mut self,
+        id: JobId,
+        at: Timestamp,
+        forced: Option<Vec<Reason>>,
+        ids: &Ids,
+        settings: &JobSettings,
+    ) {
+        let work = self.work.remove(&id);
+        let (scope, owner, kind, planned_failure) = match self.jobs.get(&id) {
+            Some(job) if job.state == JobState::Running => (
+                job.scope.clone(),
+                job.owner.clone(),
+                job.kind,
+                job.fail_at.as_ref().map(|f| f.1.clone()),
+            ),
+            _ => return,
+        };
+        let instance = &scope.instance;
+        let outcome = match (forced.or(planned_failure), work) {
+            (Some(reasons), _) => Err(reasons),
+            (None, Some(Work::Export(selection))) => self.catalog.resolve(instance, &selection).map(Some),
+            (None, Some(Work::Import(assets, options))) => {
+                self.catalog.import(instance, &assets, &options).map(|()| None)
+            }
+            (None, Some(Work::Delete(selection))) => self.catalog.delete(instance, &selection).map(|()| None),
+            (None, None) => Ok(None),
+        };
+        let mut new_archive = None;
+        if let Some(job) = self.jobs.get_mut(&id) {
+            job.end = Some(at);
+            match outcome {
+                Ok(exported) => {
+                    job.state = JobState::Succeeded;
+                    if let Some(assets) = exported {
+                        let archive_id = ids.archives.next_id();
+                        job.archive = Some(archive_id);
+                        new_archive = Some((archive_id, assets));
+                    }
+                }
+                Err(mut reasons) => {
+                    reasons.truncate(MAX_REASONS);
+                    job.state = JobState::Failed;
+                    job.reasons = reasons;
+                }
+            }
+        }
+        if let Some((archive_id, assets)) = new_archive {
+            let bytes = assets
+                .iter()
+                .map(|(_, a)| serde_json::to_vec(a.as_ref()).map_or(0, |v| v.len() as u64))
+                .sum();
+            let source = Source {
+                project_id: scope.project.to_string(),
+                instance_id: scope.instance.to_string(),
+            };
+            let package = Package {
+                source,
+                exported_at: at.rfc3339_seconds(),
+                job_id: id.to_string(),
+                assets,
+            };
+            let archive = Archive {
+                job: id,
+                owner: owner.clone(),
+                scope,
+                package,
+                bytes,
+            };
+            self.add_archive(archive_id, archive, settings.max_archive_bytes);
+        }
+        if let Some(slots) = self.running.get_mut(&owner) {
+            if slots[kind.index()] == Some(id) {
+                slots[kind.index()] = None;
+            }
+            if slots.iter().all(Option::is_none) {
+                self.running.remove(&owner);
+            }
+        }
+        self.expiry.push(Reverse((at.plus(settings.retention), id)));
+    }
+
+    fn add_archive(&mut self, id: ArchiveId, archive: Archive, max_bytes: u64) {
+        self.archive_bytes += archive.bytes;
+        self.archives.insert(id, archive);
+        self.archive_order.push_back(id);
+        // Over the cap, the oldest unclaimed archives go; the newest is always kept.
+        while self.archive_bytes > max_bytes && self.archive_order.len() > 1 {
+            if let Some(old) = self.archive_order.pop_front() {
+                self.drop_archive(old);
+            }
+        }
+    }
+
+    /// Removes an archive (downloaded, expired or evicted); returns it.
+    pub fn drop_archive(&mut self, id: ArchiveId) -> Option<Archive> {
+        let archive = self.archives.remove(&id)?;
+        self.archive_bytes -= archive.bytes;
+        if self.archive_order.front() == Some(&id) {
+            self.archive_order.pop_front();
+        }
+        Some(archive)
+    }
+
+    /// Expires the ended job that expires first (and its unclaimed archive).
+    fn expire_next(&mut self) {
+        if let Some(Reverse((_, id))) = self.expiry.pop() {
+            self.remove_job(id);
+        }
+    }
+
+    /// Drops the ended job that ended first, to make room; false if every job is still running.
+    pub fn evict_oldest_ended(&mut self) -> bool {
+        while let Some(Reverse((_, id))) = self.expiry.pop() {
+            if self.jobs.contains_key(&id) {
+                self.remove_job(id);
+                return true;
+            }
+        }
+        false
+    }
+
+    pub fn remove_job(&mut self, id: JobId) {
+        if let Some(job) = self.jobs.remove(&id) {
+            if let Some(archive) = job.archive {
+                self.drop_archive(archive);
+            }
+        }
+        self.work.remove(&id);
+    }
+}
