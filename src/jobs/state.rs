@@ -174,8 +174,10 @@ impl State {
     pub fn drop_archive(&mut self, id: ArchiveId) -> Option<Archive> {
         let archive = self.archives.remove(&id)?;
         self.archive_bytes -= archive.bytes;
-        if self.archive_order.front() == Some(&id) {
-            self.archive_order.pop_front();
+        // Keep the order list from filling with ids already gone (amortised O(1)).
+        if self.archive_order.len() > 2 * self.archives.len() + 16 {
+            let archives = &self.archives;
+            self.archive_order.retain(|a| archives.contains_key(a));
         }
         Some(archive)
     }
@@ -199,10 +201,8 @@ impl State {
     }
 
     pub fn remove_job(&mut self, id: JobId) {
-        if let Some(job) = self.jobs.remove(&id) {
-            if let Some(archive) = job.archive {
-                self.drop_archive(archive);
-            }
+        if let Some(archive) = self.jobs.remove(&id).and_then(|job| job.archive) {
+            self.drop_archive(archive);
         }
         self.work.remove(&id);
     }

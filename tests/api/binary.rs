@@ -185,8 +185,10 @@ fn config_example_documents_every_key_at_its_default() {
     let table: toml::Table = toml::from_str(&text).expect("toml");
     for (section, keys) in [
         ("server", &["listen", "request_timeout_ms", "max_body_bytes"][..]),
-        ("api", &["error_statuses"][..]),
-        ("jobs", &["duration_ms"][..]),
+        ("api", &["error_statuses", "dialect"][..]),
+        ("jobs", &["duration_ms", "retention_s", "max_jobs"][..]),
+        ("archives", &["max_bytes"][..]),
+        ("catalog", &["strict"][..]),
         ("auth", &["mode"][..]),
         ("log", &["level"][..]),
     ] {

@@ -47,6 +47,87 @@ impl TestApp {
             .expect("request")
     }
 
+    /// DeleteAsset with a raw JSON body.
+    pub async fn delete(&self, token: &str, project: &str, instance: &str, body: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/v2/{project}/instances/{instance}/assets/delete")))
+            .header("X-Auth-Token", token)
+            .header("Content-Type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// CheckAssetJobStatus.
+    pub async fn job(&self, token: &str, project: &str, instance: &str, job_id: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(&format!(
+                "/v2/{project}/instances/{instance}/assets/jobs/{job_id}"
+            )))
+            .header("X-Auth-Token", token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// CheckAssetJobStatus, expecting 200, as JSON.
+    pub async fn job_json(&self, token: &str, project: &str, instance: &str, job_id: &str) -> Value {
+        let res = self.job(token, project, instance, job_id).await;
+        assert_eq!(res.status(), 200, "job {job_id}");
+        res.json().await.expect("JSON")
+    }
+
+    /// DownloadAssetArchive.
+    pub async fn download(
+        &self,
+        token: &str,
+        project: &str,
+        instance: &str,
+        archive_id: &str,
+    ) -> reqwest::Response {
+        self.client
+            .get(self.url(&format!(
+                "/v2/{project}/instances/{instance}/assets/archives/{archive_id}"
+            )))
+            .header("X-Auth-Token", token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// ImportAsset: `bytes` as multipart part `part` with `file_name`, and `query` (e.g. `?type=Merge`).
+    pub async fn import(
+        &self,
+        token: &str,
+        instance: &str,
+        query: &str,
+        part: &'static str,
+        file_name: &'static str,
+        bytes: Vec<u8>,
+    ) -> reqwest::Response {
+        let form = reqwest::multipart::Form::new()
+            .part(part, reqwest::multipart::Part::bytes(bytes).file_name(file_name));
+        self.client
+            .post(self.url(&format!("/v2/p1/instances/{instance}/assets/import{query}")))
+            .header("X-Auth-Token", token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Exports `body` from `instance` (jobs must be configured to end at once) and downloads the package.
+    pub async fn export_and_download(&self, token: &str, instance: &str, body: &str) -> Vec<u8> {
+        let job = assert_job_created(self.export(token, "p1", instance, body).await).await;
+        let status = self.job_json(token, "p1", instance, &job).await;
+        assert_eq!(status["status"], "Success", "{status}");
+        let archive = status["archive_id"].as_str().expect("archive_id").to_owned();
+        let res = self.download(token, "p1", instance, &archive).await;
+        assert_eq!(res.status(), 200);
+        res.bytes().await.expect("bytes").to_vec()
+    }
+
     /// ExportAsset of one app in project p1, instance i1.
     pub async fn export_one(&self, token: &str) -> reqwest::Response {
         self.export(token, "p1", "i1", r#"{"apps": [{"id": "app-1"}]}"#)

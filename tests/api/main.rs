@@ -1,6 +1,10 @@
 //! Black-box tests: each starts the emulator in-process on an ephemeral port and speaks HTTP to it.
 
 mod binary;
+mod check_asset_job_status;
+mod delete_asset;
+mod download_asset_archive;
 mod errors;
 mod export_asset;
 mod helpers;
+mod import_asset;
