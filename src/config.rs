@@ -158,13 +158,25 @@ impl Default for JobsConfig {
 }
 
 /// `[auth]`
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     /// `open`: any non-empty token names its own user. `strict`: only configured tokens are accepted.
     pub mode: AuthMode,
     /// Known users (`[[auth.users]]`).
     pub users: Vec<UserConfig>,
+    /// How long an IAM token issued by `POST /v3/auth/tokens` is valid.
+    pub token_ttl_s: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            mode: AuthMode::default(),
+            users: Vec::new(),
+            token_ttl_s: 86_400,
+        }
+    }
 }
 
 /// How unknown tokens are treated.
@@ -186,6 +198,16 @@ pub struct UserConfig {
     pub name: String,
     /// A static token that authenticates as this user (sent as `X-Auth-Token`).
     pub token: Option<Secret>,
+    /// The password for `POST /v3/auth/tokens`.
+    pub password: Option<Secret>,
+    /// The account (IAM domain) the user belongs to; when set, token requests must name it.
+    pub domain: Option<String>,
+    /// The access key of AK/SK signing.
+    pub access_key: Option<String>,
+    /// The secret key of AK/SK signing.
+    pub secret_key: Option<Secret>,
+    /// When set, the only projects this user may use; others get `ROMA.1006`.
+    pub projects: Option<Vec<String>>,
 }
 
 /// `[log]`
@@ -376,6 +398,7 @@ impl Config {
         }
         let mut names = std::collections::HashSet::new();
         let mut tokens = std::collections::HashSet::new();
+        let mut access_keys = std::collections::HashSet::new();
         for (i, user) in self.auth.users.iter().enumerate() {
             let key = |field: &str| format!("auth.users[{i}].{field}");
             if user.name.is_empty() || user.name.len() > 64 {
@@ -386,6 +409,23 @@ impl Config {
                     key("name"),
                     format!("duplicate user {:?}", user.name),
                 ));
+            }
+            if user.access_key.is_some() != user.secret_key.is_some() {
+                return Err(ConfigError::new(
+                    key("secret_key"),
+                    "access_key and secret_key go together",
+                ));
+            }
+            if let Some(ak) = &user.access_key
+                && (ak.is_empty() || !access_keys.insert(ak.as_str()))
+            {
+                return Err(ConfigError::new(
+                    key("access_key"),
+                    "must be non-empty and unique",
+                ));
+            }
+            if user.password.as_ref().is_some_and(|p| p.expose().is_empty()) {
+                return Err(ConfigError::new(key("password"), "must not be empty"));
             }
             if let Some(token) = &user.token {
                 if token.expose().is_empty() || token.expose().len() > 100_000 {

@@ -98,6 +98,12 @@ catalog! {
     /// The request took too long.
     Timeout => ("APIG.0201", 504, 504, "Backend timeout",
         "Handling the request took longer than server.request_timeout_ms."),
+    /// A token request whose body is malformed.
+    IamInvalidParameter => ("IAM.0007", 400, 400, "The request body is invalid",
+        "POST /v3/auth/tokens: the body is not the password method of section 3, or a field is missing or of the wrong type; error_details names it."),
+    /// A token request with a wrong user, password or domain.
+    IamAuthFailed => ("IAM.0004", 401, 401, "The username or password is wrong.",
+        "POST /v3/auth/tokens: the user is not configured, has no password, the password is wrong, or the domain does not match. No token is issued."),
     /// A bug in the emulator; details are logged, never sent.
     Internal => ("APIG.0201", 500, 500, "Backend unavailable",
         "An unexpected failure inside the emulator (a bug: please report it with the log line of this request_id)."),
@@ -250,7 +256,10 @@ mod tests {
             let wire = code.code();
             let expected = match wire {
                 "ROMA.00110006" | "ROMA.00110002" => 404,
-                _ if wire.starts_with("APIG.01") || wire.starts_with("APIG.02") => {
+                _ if wire.starts_with("APIG.01")
+                    || wire.starts_with("APIG.02")
+                    || wire.starts_with("IAM.") =>
+                {
                     code.catalog_status().as_u16()
                 }
                 _ => 403,

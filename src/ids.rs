@@ -136,6 +136,15 @@ impl Ids {
         }
     }
 
+    /// A 32-byte key derived from the seed (it seals issued IAM tokens).
+    pub fn secret_key(&self) -> [u8; 32] {
+        let mut key = [0u8; 32];
+        for (i, chunk) in key.chunks_mut(8).enumerate() {
+            chunk.copy_from_slice(&mix64(self.seed ^ mix64(0x5eed_0000 + i as u64)).to_le_bytes());
+        }
+        key
+    }
+
     /// Streams seeded from the time and process: different on every run.
     pub fn random() -> Self {
         Self::seeded(random_seed())

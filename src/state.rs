@@ -35,7 +35,7 @@ impl AppState {
         };
         let catalog = Catalog::from_config(config.catalog.strict, &config.instances);
         Self {
-            auth: Arc::new(Authenticator::new(&config.auth)),
+            auth: Arc::new(Authenticator::new(&config.auth, ids.secret_key(), clock.clone())),
             jobs: JobRegistry::new(settings, clock, ids.clone(), catalog),
             ids,
             config: Arc::new(config),

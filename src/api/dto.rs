@@ -108,3 +108,74 @@ pub struct ImportQuery {
     /// `true` or `false`.
     pub datasource_overwrite: Option<String>,
 }
+
+/// The query of `POST /v3/auth/tokens`.
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenQuery {
+    /// Any non-empty value leaves `catalog` out.
+    pub nocatalog: Option<String>,
+}
+
+/// `{"id", "name"}`.
+#[derive(Debug, Serialize)]
+pub struct IdName {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// The body of a `POST /v3/auth/tokens` answer: `{"token": {...}}`.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    /// The token's description.
+    pub token: TokenBody,
+}
+
+/// What IAM says about an issued token (section 3).
+#[derive(Debug, Serialize)]
+pub struct TokenBody {
+    /// `["password"]`.
+    pub methods: [&'static str; 1],
+    /// ISO-8601 UTC with microseconds.
+    pub expires_at: String,
+    /// ISO-8601 UTC with microseconds.
+    pub issued_at: String,
+    /// The user.
+    pub user: TokenUser,
+    /// Project scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<TokenProject>,
+    /// Domain scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<IdName>,
+    /// Service catalog (empty: the emulator is the only service); left out with `?nocatalog=...`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<Vec<serde_json::Value>>,
+    /// Roles.
+    pub roles: Vec<IdName>,
+}
+
+/// `token.user`.
+#[derive(Debug, Serialize)]
+pub struct TokenUser {
+    /// The user's account.
+    pub domain: IdName,
+    /// User id.
+    pub id: String,
+    /// User name.
+    pub name: String,
+    /// Not tracked: empty.
+    pub password_expires_at: String,
+}
+
+/// `token.project`.
+#[derive(Debug, Serialize)]
+pub struct TokenProject {
+    /// The project's account.
+    pub domain: IdName,
+    /// Project id.
+    pub id: String,
+    /// Project name.
+    pub name: String,
+}

@@ -146,3 +146,15 @@ impl<S: Send + Sync> FromRequest<S> for Upload {
         ))
     }
 }
+
+/// The raw body, within the size limit (for bodies whose errors are not the asset API's).
+#[derive(Debug)]
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        body_bytes(req, state).await.map(RawBody)
+    }
+}

@@ -3,12 +3,15 @@
 
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::HeaderValue;
+use axum::RequestExt;
+use axum::body::Body;
+use axum::extract::{MatchedPath, RawPathParams, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::AuthError;
+use crate::auth::signature::{ALGORITHM, EMPTY_BODY_HASH, sha256_hex};
+use crate::auth::{AuthError, SignedRequest};
 use crate::error::{ApiError, ErrorCode, StatusPolicy};
 use crate::ids::Hex32;
 use crate::state::AppState;
@@ -18,17 +21,18 @@ use crate::state::AppState;
 pub struct RequestId(pub Hex32);
 
 /// Gives the request its id, bounds its time, renders any [`ApiError`] into the ROMA body with the
-/// configured status policy, sets `X-Request-Id`, and logs one line (never a credential).
+/// status policy of its API, sets `X-Request-Id`, and logs one line (never a credential).
 pub async fn request_context(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = app.ids.requests.next_id();
     req.extensions_mut().insert(RequestId(request_id));
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().cloned();
-    let policy = if req.uri().path().starts_with("/_emulator") {
-        StatusPolicy::Control
-    } else {
+    // D1 covers the asset operations; IAM and the control plane always answer catalog statuses.
+    let policy = if req.uri().path().starts_with("/v2/") {
         StatusPolicy::Api(app.config.api.error_statuses)
+    } else {
+        StatusPolicy::Control
     };
     let timeout = Duration::from_millis(app.config.server.request_timeout_ms);
     let mut res = match tokio::time::timeout(timeout, next.run(req)).await {
@@ -75,16 +79,79 @@ fn internal_hidden(err: &ApiError) -> std::borrow::Cow<'static, str> {
     }
 }
 
-/// Authenticates a request of the asset API and puts the [`crate::auth::Caller`] into its extensions.
-pub async fn authenticate(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
-    let token = req.headers().get("x-auth-token").map(HeaderValue::as_bytes);
-    match app.auth.token(token) {
-        Ok(caller) => {
-            req.extensions_mut().insert(caller);
-            next.run(req).await
-        }
-        Err(e) => ApiError::from(e).into_response(),
+/// Authenticates a request of the asset API (an AK/SK signature when the request carries one,
+/// else `X-Auth-Token`), checks the user's project list, and puts the [`crate::auth::Caller`] into
+/// the request.
+pub async fn authenticate(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    match authenticated(&app, req).await {
+        Ok(req) => next.run(req).await,
+        Err(e) => e.into_response(),
     }
+}
+
+async fn authenticated(app: &AppState, mut req: Request) -> Result<Request, ApiError> {
+    let signed = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with(ALGORITHM));
+    let caller = if signed {
+        let (parts, body) = req.into_parts();
+        let (payload_hash, body) =
+            payload_hash(&parts.headers, body, app.config.server.max_body_bytes).await?;
+        let headers = &parts.headers;
+        let lookup = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let signed = SignedRequest {
+            authorization: lookup("authorization").unwrap_or_default(),
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query().unwrap_or_default(),
+            header: &lookup,
+            payload_hash: &payload_hash,
+        };
+        let caller = app.auth.signed(&signed)?;
+        req = Request::from_parts(parts, body);
+        caller
+    } else {
+        app.auth
+            .token(req.headers().get("x-auth-token").map(HeaderValue::as_bytes))?
+    };
+    if caller.projects.is_some() {
+        let params = req.extract_parts::<RawPathParams>().await.ok();
+        let project = params
+            .as_ref()
+            .and_then(|p| p.iter().find(|(k, _)| *k == "project_id").map(|(_, v)| v));
+        if let Some(project) = project.filter(|p| !caller.may_use(p)) {
+            return Err(AuthError::ProjectForbidden(project.to_owned()).into());
+        }
+    }
+    req.extensions_mut().insert(caller);
+    Ok(req)
+}
+
+/// Step 9 of the signature: the empty-body hash, the `X-Sdk-Content-Sha256` value, or the SHA-256 of
+/// the body, which is then read (within the body limit) and handed back for the handler.
+async fn payload_hash(headers: &HeaderMap, body: Body, limit: usize) -> Result<(String, Body), ApiError> {
+    let declared_empty = headers
+        .get(header::CONTENT_LENGTH)
+        .is_some_and(|v| v.as_bytes() == b"0");
+    if let Some(unsigned) = headers.get("x-sdk-content-sha256").and_then(|v| v.to_str().ok())
+        && !declared_empty
+    {
+        return Ok((unsigned.to_owned(), body));
+    }
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            ErrorCode::RequestTooLarge,
+            "the request body is larger than server.max_body_bytes",
+        )
+    })?;
+    let hash = if bytes.is_empty() {
+        EMPTY_BODY_HASH.to_owned()
+    } else {
+        sha256_hex(&bytes)
+    };
+    Ok((hash, Body::from(bytes)))
 }
 
 impl From<AuthError> for ApiError {
@@ -93,6 +160,11 @@ impl From<AuthError> for ApiError {
             AuthError::Missing => ErrorCode::MissingToken,
             AuthError::TooLong => ErrorCode::InvalidParameter,
             AuthError::Bad(_) => ErrorCode::BadToken,
+            AuthError::Expired(_) => ErrorCode::TokenExpired,
+            AuthError::Signature(_) => ErrorCode::SignatureInvalid,
+            AuthError::ProjectForbidden(_) => ErrorCode::ProjectForbidden,
+            AuthError::IamInvalid(_) => ErrorCode::IamInvalidParameter,
+            AuthError::WrongPassword => ErrorCode::IamAuthFailed,
         };
         ApiError::new(code, e.to_string())
     }

@@ -8,6 +8,7 @@ pub mod dto;
 pub mod export_asset;
 pub mod extract;
 pub mod import_asset;
+pub mod keystone_create_user_token_by_password;
 pub mod middleware;
 
 use axum::Router;
@@ -35,6 +36,10 @@ pub fn router(app: AppState) -> Router {
             get(download_asset_archive::download_asset_archive),
         )
         .route_layer(from_fn_with_state(app.clone(), middleware::authenticate))
+        .route(
+            "/v3/auth/tokens",
+            post(keystone_create_user_token_by_password::keystone_create_user_token_by_password),
+        )
         .route("/_emulator/health", get(control::health))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -5,11 +5,20 @@
 //! early exit, and no token is kept or logged in clear beyond the configuration.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
-use crate::config::{AuthConfig, AuthMode};
+use crate::clock::{Clock, Timestamp};
+use crate::config::{AuthConfig, AuthMode, Secret};
 use crate::jobs::UserId;
+
+pub mod iam;
+pub mod signature;
+
+pub use iam::{PasswordAuth, TokenScope};
 
 /// The longest `X-Auth-Token` the documents allow.
 pub const MAX_TOKEN_LEN: usize = 100_000;
@@ -19,6 +28,17 @@ pub const MAX_TOKEN_LEN: usize = 100_000;
 pub struct Caller {
     /// The user's name: a configured user's, or `token-<digest prefix>` for an unknown token in open mode.
     pub user: UserId,
+    /// The only projects this user may use, if limited.
+    pub projects: Option<Arc<[String]>>,
+}
+
+impl Caller {
+    /// Whether this caller may use `project`.
+    pub fn may_use(&self, project: &str) -> bool {
+        self.projects
+            .as_ref()
+            .is_none_or(|p| p.iter().any(|q| q == project))
+    }
 }
 
 /// Why credentials were refused.
@@ -33,13 +53,84 @@ pub enum AuthError {
     /// A token that is not accepted.
     #[error("{0}")]
     Bad(&'static str),
+    /// An issued token past its expiry.
+    #[error("token expires, expires_at: {0}")]
+    Expired(String),
+    /// An AK/SK signature that does not verify; the text says why (never the secret).
+    #[error("{0}")]
+    Signature(String),
+    /// The user may not use this project.
+    #[error("the user may not use project {0}")]
+    ProjectForbidden(String),
+    /// A token request with a malformed body; the text names the field.
+    #[error("{0}")]
+    IamInvalid(String),
+    /// A token request for an unknown user, a wrong password or a wrong domain.
+    #[error("The username or password is wrong.")]
+    WrongPassword,
 }
 
-/// The users the emulator knows and how it treats unknown tokens.
+/// A configured user.
+#[derive(Debug, Clone)]
+struct User {
+    name: UserId,
+    password: Option<[u8; 32]>,
+    domain: Option<String>,
+    secret_key: Option<Secret>,
+    projects: Option<Arc<[String]>>,
+}
+
+impl User {
+    fn caller(&self) -> Caller {
+        Caller {
+            user: self.name.clone(),
+            projects: self.projects.clone(),
+        }
+    }
+}
+
+/// A token issued by `POST /v3/auth/tokens`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The `X-Subject-Token` value.
+    pub token: String,
+    /// The user's name.
+    pub user: String,
+    /// The user's account, as configured (or as the request named it).
+    pub domain: String,
+    /// When it was issued.
+    pub issued_at: Timestamp,
+    /// When it expires.
+    pub expires_at: Timestamp,
+}
+
+/// A request signed with SDK-HMAC-SHA256, as the API layer hands it over.
+pub struct SignedRequest<'a, 'h> {
+    /// The `Authorization` header value.
+    pub authorization: &'a str,
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The path as received (percent-encoded).
+    pub path: &'a str,
+    /// The query as received, without `?`.
+    pub query: &'a str,
+    /// A received header's value by lower-case name.
+    pub header: &'a dyn Fn(&str) -> Option<&'h str>,
+    /// The payload hash (step 9).
+    pub payload_hash: &'a str,
+}
+
+/// The users the emulator knows, and how it treats credentials.
 #[derive(Debug, Clone)]
 pub struct Authenticator {
     mode: AuthMode,
-    by_token: HashMap<[u8; 32], UserId>,
+    users: Vec<User>,
+    by_token: HashMap<[u8; 32], usize>,
+    by_access_key: HashMap<String, usize>,
+    by_name: HashMap<String, usize>,
+    token_ttl: Duration,
+    token_key: [u8; 32],
+    clock: Clock,
 }
 
 fn digest(bytes: &[u8]) -> [u8; 32] {
@@ -47,25 +138,46 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 }
 
 impl Authenticator {
-    /// Builds the user table from `[auth]`.
-    pub fn new(config: &AuthConfig) -> Self {
-        let by_token = config
+    /// Builds the user table from `[auth]`. Issued tokens are sealed with `token_key` and expire by `clock`.
+    pub fn new(config: &AuthConfig, token_key: [u8; 32], clock: Clock) -> Self {
+        let users: Vec<User> = config
             .users
             .iter()
-            .filter_map(|u| {
-                Some((
-                    digest(u.token.as_ref()?.expose().as_bytes()),
-                    UserId::from(u.name.as_str()),
-                ))
+            .map(|u| User {
+                name: u.name.as_str().into(),
+                password: u.password.as_ref().map(|p| digest(p.expose().as_bytes())),
+                domain: u.domain.clone(),
+                secret_key: u.secret_key.clone(),
+                projects: u.projects.as_ref().map(|p| p.clone().into()),
             })
             .collect();
+        let mut by_token = HashMap::new();
+        let mut by_access_key = HashMap::new();
+        let mut by_name = HashMap::new();
+        for (i, u) in config.users.iter().enumerate() {
+            if let Some(token) = &u.token {
+                by_token.insert(digest(token.expose().as_bytes()), i);
+            }
+            if let Some(ak) = &u.access_key {
+                by_access_key.insert(ak.clone(), i);
+            }
+            by_name.insert(u.name.clone(), i);
+        }
+        let token_ttl = Duration::from_secs(config.token_ttl_s);
         Self {
             mode: config.mode,
+            users,
             by_token,
+            by_access_key,
+            by_name,
+            token_ttl,
+            token_key,
+            clock,
         }
     }
 
-    /// Authenticates an `X-Auth-Token` value (`None` when the header is absent).
+    /// Authenticates an `X-Auth-Token` value (`None` when the header is absent): a configured static
+    /// token, a token this emulator issued, or (open mode) any other token.
     pub fn token(&self, token: Option<&[u8]>) -> Result<Caller, AuthError> {
         let token = token
             .map(<[u8]>::trim_ascii)
@@ -74,18 +186,127 @@ impl Authenticator {
         if token.len() > MAX_TOKEN_LEN {
             return Err(AuthError::TooLong);
         }
-        if std::str::from_utf8(token).is_err() {
-            return Err(AuthError::Bad("X-Auth-Token is not valid text"));
+        let text =
+            std::str::from_utf8(token).map_err(|_| AuthError::Bad("X-Auth-Token is not valid text"))?;
+        if let Some(&i) = self.by_token.get(&digest(token)) {
+            return Ok(self.users[i].caller());
         }
-        let d = digest(token);
-        if let Some(user) = self.by_token.get(&d) {
-            return Ok(Caller { user: user.clone() });
+        if text.starts_with(iam::TOKEN_PREFIX) {
+            return self.issued(text);
         }
         match self.mode {
             AuthMode::Strict => Err(AuthError::Bad("the token is not known (auth.mode = strict)")),
-            AuthMode::Open => Ok(Caller { user: open_user(&d) }),
+            AuthMode::Open => Ok(Caller {
+                user: open_user(&digest(token)),
+                projects: None,
+            }),
         }
     }
+
+    fn issued(&self, token: &str) -> Result<Caller, AuthError> {
+        let claims = iam::open(&self.token_key, token).ok_or(AuthError::Bad(
+            "decrypt token fail: not issued by this emulator (or it has restarted)",
+        ))?;
+        if self.clock.now() >= claims.expires_at {
+            return Err(AuthError::Expired(claims.expires_at.rfc3339_micros()));
+        }
+        let i = *self
+            .by_name
+            .get(&claims.user)
+            .ok_or(AuthError::Bad("the token's user is no longer configured"))?;
+        Ok(self.users[i].caller())
+    }
+
+    /// Verifies an SDK-HMAC-SHA256 signature (spec section 4). Any failure is `AuthError::Signature`.
+    pub fn signed(&self, req: &SignedRequest<'_, '_>) -> Result<Caller, AuthError> {
+        let fail = |m: String| AuthError::Signature(m);
+        let auth = signature::parse_authorization(req.authorization).ok_or_else(|| {
+            fail("Authorization: expected SDK-HMAC-SHA256 Access=, SignedHeaders=, Signature=".into())
+        })?;
+        let &i = self.by_access_key.get(auth.access).ok_or_else(|| {
+            fail(format!(
+                "Get secretKey failed,ak:{},err:ak not exist",
+                auth.access
+            ))
+        })?;
+        let user = &self.users[i];
+        let secret = user
+            .secret_key
+            .as_ref()
+            .ok_or_else(|| fail("the user has no secret_key".into()))?;
+        let date_text = (req.header)("x-sdk-date").ok_or_else(|| fail("X-Sdk-Date is missing".into()))?;
+        let date = signature::parse_sdk_date(date_text)
+            .ok_or_else(|| fail(format!("X-Sdk-Date {date_text:?} is not YYYYMMDDTHHMMSSZ")))?;
+        // The gateway compares with its own wall clock: the real one, even under a virtual clock.
+        let now = Timestamp::system_now();
+        if now.since(date).max(date.since(now)).as_millis() > u128::from(signature::MAX_SKEW_MS) {
+            return Err(fail(format!(
+                "X-Sdk-Date {date_text} is more than 15 minutes from the server time"
+            )));
+        }
+        let canonical = signature::canonical_request(
+            req.method,
+            req.path,
+            req.query,
+            auth.signed_headers,
+            req.header,
+            req.payload_hash,
+        )
+        .map_err(fail)?;
+        let expected = signature::sign(secret.expose(), date_text, &canonical);
+        if !bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) {
+            tracing::debug!(
+                access_key = auth.access,
+                canonical_request = %redact(&canonical),
+                "AK/SK signature mismatch; this is the canonical request the emulator built"
+            );
+            return Err(fail("verify aksk signature fail".into()));
+        }
+        Ok(user.caller())
+    }
+
+    /// Issues an IAM token for a password request.
+    pub fn issue(&self, auth: &PasswordAuth) -> Result<IssuedToken, AuthError> {
+        let user = self.by_name.get(&auth.user).map(|&i| &self.users[i]);
+        // Compare digests in constant time, and do the same work for unknown users.
+        let given = digest(auth.password.as_bytes());
+        let stored = user.and_then(|u| u.password).unwrap_or([0u8; 32]);
+        let password_ok = bool::from(given.ct_eq(&stored)) && user.is_some_and(|u| u.password.is_some());
+        let user = user.filter(|_| password_ok).ok_or(AuthError::WrongPassword)?;
+        if let (Some(want), Some(given)) = (&user.domain, &auth.domain)
+            && want != given
+        {
+            return Err(AuthError::WrongPassword);
+        }
+        let issued_at = self.clock.now();
+        let expires_at = issued_at.plus(self.token_ttl);
+        Ok(IssuedToken {
+            token: iam::issue(&self.token_key, &user.name, issued_at, expires_at),
+            user: user.name.to_string(),
+            domain: user
+                .domain
+                .clone()
+                .or_else(|| auth.domain.clone())
+                .unwrap_or_else(|| user.name.to_string()),
+            issued_at,
+            expires_at,
+        })
+    }
+}
+
+/// The canonical request on one line (newlines shown as `\n`), credential-bearing header values hidden.
+fn redact(canonical: &str) -> String {
+    const SECRET_HEADERS: [&str; 3] = ["x-auth-token:", "x-security-token:", "authorization:"];
+    canonical
+        .lines()
+        .map(
+            |line| match SECRET_HEADERS.iter().find(|h| line.starts_with(*h)) {
+                Some(h) => format!("{h}***"),
+                None => line.to_owned(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("\\n")
 }
 
 /// The user an unknown token names in open mode: stable per token, and not the token itself.
@@ -108,16 +329,35 @@ mod tests {
         let alice = UserConfig {
             name: "alice".into(),
             token: Some(Secret::new("alice-token")),
+            password: Some(Secret::new("pw")),
+            domain: Some("acme".into()),
+            access_key: Some("AK1".into()),
+            secret_key: Some(Secret::new("SK1")),
+            projects: Some(vec!["p1".into()]),
         };
         AuthConfig {
             mode,
             users: vec![alice],
+            token_ttl_s: 60,
+        }
+    }
+
+    fn auth(mode: AuthMode) -> Authenticator {
+        Authenticator::new(&config(mode), [1u8; 32], Clock::new_virtual())
+    }
+
+    fn password(user: &str, pw: &str, domain: Option<&str>) -> PasswordAuth {
+        PasswordAuth {
+            user: user.into(),
+            password: pw.into(),
+            domain: domain.map(Into::into),
+            scope: TokenScope::Unscoped,
         }
     }
 
     #[test]
     fn open_mode_names_each_token_its_own_user() {
-        let auth = Authenticator::new(&config(AuthMode::Open));
+        let auth = auth(AuthMode::Open);
         assert_eq!(
             auth.token(Some(b"alice-token")).map(|c| c.user),
             Ok("alice".into())
@@ -138,7 +378,7 @@ mod tests {
 
     #[test]
     fn refusals() {
-        let strict = Authenticator::new(&config(AuthMode::Strict));
+        let strict = auth(AuthMode::Strict);
         assert_eq!(strict.token(None), Err(AuthError::Missing));
         assert_eq!(strict.token(Some(b"  ")), Err(AuthError::Missing));
         assert!(matches!(strict.token(Some(b"unknown")), Err(AuthError::Bad(_))));
@@ -153,6 +393,88 @@ mod tests {
         assert_eq!(
             strict.token(Some(b"alice-token")).map(|c| c.user),
             Ok("alice".into())
+        );
+    }
+
+    #[test]
+    fn issued_tokens_name_the_same_user_and_expire_by_the_clock() {
+        let a = auth(AuthMode::Strict);
+        let issued = a.issue(&password("alice", "pw", Some("acme"))).expect("issued");
+        assert_eq!(issued.expires_at.since(issued.issued_at), Duration::from_secs(60));
+        let caller = a.token(Some(issued.token.as_bytes())).expect("valid");
+        assert_eq!(
+            caller,
+            a.token(Some(b"alice-token")).expect("static"),
+            "the same user"
+        );
+        assert!(!caller.may_use("p2") && caller.may_use("p1"));
+        a.clock.advance(Duration::from_secs(60));
+        assert!(matches!(
+            a.token(Some(issued.token.as_bytes())),
+            Err(AuthError::Expired(_))
+        ));
+        let other_process = Authenticator::new(&config(AuthMode::Open), [2u8; 32], Clock::new_virtual());
+        assert!(matches!(
+            other_process.token(Some(issued.token.as_bytes())),
+            Err(AuthError::Bad(_))
+        ));
+    }
+
+    #[test]
+    fn wrong_passwords_users_and_domains_get_no_token() {
+        let a = auth(AuthMode::Open);
+        for req in [
+            password("alice", "nope", None),
+            password("bob", "pw", None),
+            password("alice", "pw", Some("other")),
+        ] {
+            assert_eq!(a.issue(&req), Err(AuthError::WrongPassword), "{req:?}");
+        }
+        assert!(
+            a.issue(&password("alice", "pw", None)).is_ok(),
+            "domain optional in the request"
+        );
+    }
+
+    #[test]
+    fn signatures_verify_for_the_configured_user_only() {
+        let a = auth(AuthMode::Open);
+        let date = Timestamp::system_now().rfc3339_seconds().replace(['-', ':'], "");
+        let lookup = |name: &str| -> Option<&str> {
+            match name {
+                "host" => Some("localhost"),
+                "x-sdk-date" => Some(date.as_str()),
+                _ => None,
+            }
+        };
+        let canonical = signature::canonical_request(
+            "GET",
+            "/x",
+            "",
+            "host;x-sdk-date",
+            lookup,
+            signature::EMPTY_BODY_HASH,
+        )
+        .expect("canonical");
+        let sig = signature::sign("SK1", &date, &canonical);
+        let authz = |ak: &str, sig: &str| {
+            format!("SDK-HMAC-SHA256 Access={ak}, SignedHeaders=host;x-sdk-date, Signature={sig}")
+        };
+        let req = |authorization: &str| -> Result<Caller, AuthError> {
+            a.signed(&SignedRequest {
+                authorization,
+                method: "GET",
+                path: "/x",
+                query: "",
+                header: &lookup,
+                payload_hash: signature::EMPTY_BODY_HASH,
+            })
+        };
+        assert_eq!(req(&authz("AK1", &sig)).map(|c| c.user), Ok("alice".into()));
+        let bad = req(&authz("AK1", &"0".repeat(64))).expect_err("bad signature");
+        assert_eq!(bad, AuthError::Signature("verify aksk signature fail".into()));
+        assert!(
+            matches!(req(&authz("AK9", &sig)), Err(AuthError::Signature(m)) if m.contains("ak not exist"))
         );
     }
 }

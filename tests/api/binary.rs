@@ -204,3 +204,87 @@ fn config_example_documents_every_key_at_its_default() {
         "the users table is documented (commented out)"
     );
 }
+
+#[tokio::test]
+async fn at_debug_level_a_signature_mismatch_logs_the_canonical_request_and_never_a_secret() {
+    let config = temp_file(
+        "debug.toml",
+        r#"[log]
+level = "debug"
+[[auth.users]]
+name = "alice"
+token = "static-token-value-1"
+password = "password-value-2"
+access_key = "AKDEBUG"
+secret_key = "secret-key-value-3"
+"#,
+    );
+    let mut child = emulator(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ])
+    .spawn()
+    .expect("spawn");
+    let url = listening_url(&mut child);
+    let client = reqwest::Client::new();
+    let token_req = serde_json::json!({"auth": {"identity": {"methods": ["password"],
+        "password": {"user": {"name": "alice", "password": "password-value-2"}}}}});
+    let issued = client
+        .post(format!("{url}/v3/auth/tokens"))
+        .json(&token_req)
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(issued.status(), 201);
+    let issued = issued.headers()["x-subject-token"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    for token in ["static-token-value-1", issued.as_str()] {
+        let res = client
+            .get(format!("{url}/v2/p/instances/i/assets/jobs/x"))
+            .header("X-Auth-Token", token);
+        assert_eq!(res.send().await.expect("job").status(), 404);
+    }
+    let date = crate::helpers::sdk_date(0);
+    let bad = client
+        .get(format!("{url}/v2/p/instances/i/assets/jobs/x"))
+        .header("X-Sdk-Date", &date)
+        .header(
+            "Authorization",
+            "SDK-HMAC-SHA256 Access=AKDEBUG, SignedHeaders=host;x-sdk-date, Signature=00",
+        )
+        .send()
+        .await
+        .expect("signed");
+    assert_roma_error(bad, 403, "APIG.0301").await;
+
+    assert!(terminate(&mut child).success());
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut logs)
+        .expect("logs");
+    let mismatch = logs
+        .lines()
+        .find(|l| l.contains("canonical_request"))
+        .unwrap_or_else(|| panic!("{logs}"));
+    assert!(
+        mismatch.contains("GET\\n/v2/p/instances/i/assets/jobs/x/\\n"),
+        "{mismatch}"
+    );
+    assert!(mismatch.contains(&format!("x-sdk-date:{date}")), "{mismatch}");
+    for secret in [
+        "static-token-value-1",
+        "password-value-2",
+        "secret-key-value-3",
+        issued.as_str(),
+    ] {
+        assert!(!logs.contains(secret), "a secret reached the logs: {logs}");
+    }
+    let _ = std::fs::remove_file(config);
+}

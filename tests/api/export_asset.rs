@@ -189,10 +189,12 @@ async fn strict_mode_knows_only_configured_tokens_and_they_name_one_user() {
             UserConfig {
                 name: "alice".into(),
                 token: Some(Secret::new("alice-1")),
+                ..Default::default()
             },
             UserConfig {
                 name: "bob".into(),
                 token: Some(Secret::new("bob-1")),
+                ..Default::default()
             },
         ];
     })

@@ -189,3 +189,39 @@ pub fn is_hex32(s: &str) -> bool {
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
+
+/// The current time as `X-Sdk-Date` (`20240101T120000Z`), shifted by `offset_s`.
+pub fn sdk_date(offset_s: i64) -> String {
+    let now = roma_emulator::clock::Timestamp::system_now();
+    let shifted = if offset_s >= 0 {
+        now.plus(std::time::Duration::from_secs(offset_s.unsigned_abs()))
+    } else {
+        roma_emulator::clock::Timestamp(now.0 - offset_s.unsigned_abs() * 1000)
+    };
+    shifted.rfc3339_seconds().replace(['-', ':'], "")
+}
+
+/// Signs a request as the SDK does: `headers` (lower-case names, `host` included) are all signed.
+/// Returns the `Authorization` value.
+pub fn sign(
+    ak: &str,
+    sk: &str,
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(&str, &str)],
+    payload_hash: &str,
+) -> String {
+    use roma_emulator::auth::signature;
+    let mut names: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
+    names.sort_unstable();
+    let signed = names.join(";");
+    let lookup = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| *v);
+    let canonical =
+        signature::canonical_request(method, path, query, &signed, lookup, payload_hash).expect("canonical");
+    let date = lookup("x-sdk-date").expect("x-sdk-date");
+    format!(
+        "SDK-HMAC-SHA256 Access={ak}, SignedHeaders={signed}, Signature={}",
+        signature::sign(sk, date, &canonical)
+    )
+}

@@ -141,7 +141,14 @@ async fn bad_uploads_are_refused_with_clear_codes() {
         ("../../etc/passwd", b"x"),
     ]);
     // (part, file name, bytes, status, code, what)
-    type Case = (&'static str, &'static str, Vec<u8>, u16, &'static str, &'static str);
+    type Case = (
+        &'static str,
+        &'static str,
+        Vec<u8>,
+        u16,
+        &'static str,
+        &'static str,
+    );
     let cases: Vec<Case> = vec![
         (
             "ImportAssetRequestBody",

@@ -1,0 +1,351 @@
+//! Authentication as Huawei Cloud does it: IAM tokens, AK/SK signatures, one set of users.
+
+use roma_emulator::auth::signature::sha256_hex;
+use roma_emulator::config::{AuthMode, Config, Secret, UserConfig};
+use serde_json::{Value, json};
+
+use crate::helpers::{TOKEN, TestApp, assert_job_created, assert_roma_error, sdk_date, sign, spawn_app_with};
+
+const AK: &str = "HPUAEXAMPLEAK1234567";
+const SK: &str = "ExampleSecretKey0123456789abcdefghijklmnop";
+const BODY: &str = r#"{"apps": [{"id": "app-1"}], "tasks": [{"id": "task-1"}]}"#;
+
+fn alice() -> UserConfig {
+    UserConfig {
+        name: "alice".into(),
+        token: Some(Secret::new("alice-static-token")),
+        password: Some(Secret::new("alice-password")),
+        domain: Some("acme".into()),
+        access_key: Some(AK.into()),
+        secret_key: Some(Secret::new(SK)),
+        projects: None,
+    }
+}
+
+fn with_alice(c: &mut Config) {
+    c.auth.users = vec![alice()];
+}
+
+fn password_body(user: &str, password: &str) -> Value {
+    json!({"auth": {"identity": {"methods": ["password"],
+        "password": {"user": {"name": user, "password": password, "domain": {"name": "acme"}}}},
+        "scope": {"project": {"name": "cn-north-4"}}}})
+}
+
+async fn get_token(app: &TestApp, body: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/v3/auth/tokens"))
+        .header("Content-Type", "application/json;charset=utf8")
+        .json(body)
+        .send()
+        .await
+        .expect("request")
+}
+
+/// ExportAsset signed with AK/SK; `tamper` edits the request after signing.
+async fn signed_export(
+    app: &TestApp,
+    ak: &str,
+    sk: &str,
+    date: &str,
+    tamper: Option<&str>,
+) -> reqwest::Response {
+    let host = app.server.local_addr().to_string();
+    let path = "/v2/p1/instances/i1/assets/export";
+    let headers = [
+        ("content-type", "application/json;charset=utf-8"),
+        ("host", host.as_str()),
+        ("x-project-id", "p1"),
+        ("x-sdk-date", date),
+    ];
+    let authorization = sign(ak, sk, "POST", path, "", &headers, &sha256_hex(BODY.as_bytes()));
+    let mut req = app
+        .client
+        .post(app.url(path))
+        .header("Content-Type", "application/json;charset=utf-8")
+        .header("X-Project-Id", "p1")
+        .header("X-Sdk-Date", date)
+        .header("Authorization", authorization);
+    req = match tamper {
+        Some("body") => req.body(BODY.replace("app-1", "app-2")),
+        Some("drop-header") => {
+            // Rebuild without X-Project-Id, which was signed.
+            let authorization = sign(ak, sk, "POST", path, "", &headers, &sha256_hex(BODY.as_bytes()));
+            app.client
+                .post(app.url(path))
+                .header("Content-Type", "application/json;charset=utf-8")
+                .header("X-Sdk-Date", date)
+                .header("Authorization", authorization)
+                .body(BODY)
+        }
+        _ => req.body(BODY),
+    };
+    req.send().await.expect("request")
+}
+
+#[tokio::test]
+async fn a_password_gets_a_201_token_that_authenticates_as_the_user() {
+    let app = spawn_app_with(with_alice).await;
+    let res = get_token(&app, &password_body("alice", "alice-password")).await;
+    assert_eq!(res.status(), 201);
+    let token = res.headers()["x-subject-token"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(token.starts_with("MII"), "{token}");
+    let body: Value = res.json().await.expect("JSON");
+    let t = &body["token"];
+    assert_eq!(t["methods"], json!(["password"]));
+    assert_eq!(t["user"]["name"], "alice");
+    assert_eq!(t["user"]["domain"]["name"], "acme");
+    assert_eq!(t["project"]["name"], "cn-north-4");
+    assert!(t.get("domain").is_none(), "project scope only");
+    for field in ["expires_at", "issued_at"] {
+        let v = t[field].as_str().expect(field);
+        assert!(
+            v.ends_with('Z') && v.contains('.'),
+            "{field} with microseconds: {v}"
+        );
+    }
+    let issued = roma_emulator::clock::Timestamp::parse_rfc3339(t["issued_at"].as_str().unwrap_or_default());
+    let expires =
+        roma_emulator::clock::Timestamp::parse_rfc3339(t["expires_at"].as_str().unwrap_or_default());
+    assert_eq!(
+        expires.zip(issued).map(|(e, i)| e.since(i).as_secs()),
+        Some(86_400),
+        "default 24 h"
+    );
+
+    assert_job_created(app.export_one(&token).await).await;
+    // The static token and the AK/SK of the same user are the same user (D9 across all three).
+    assert_roma_error(app.export_one("alice-static-token").await, 403, "ROMA.10012").await;
+    assert_roma_error(
+        signed_export(&app, AK, SK, &sdk_date(0), None).await,
+        403,
+        "ROMA.10012",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn scopes_and_nocatalog_shape_the_token_body() {
+    let app = spawn_app_with(with_alice).await;
+    let mut body = password_body("alice", "alice-password");
+    body["auth"]["scope"] = json!({"domain": {"name": "acme"}});
+    let res = app
+        .client
+        .post(app.url("/v3/auth/tokens?nocatalog=true"))
+        .header("Content-Type", "application/json")
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 201);
+    let t: Value = res.json().await.expect("JSON");
+    assert_eq!(t["token"]["domain"]["name"], "acme");
+    assert!(
+        t["token"].get("project").is_none() && t["token"].get("catalog").is_none(),
+        "{t}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_password_user_or_domain_gets_no_token() {
+    let app = spawn_app_with(with_alice).await;
+    let mut wrong_domain = password_body("alice", "alice-password");
+    wrong_domain["auth"]["identity"]["password"]["user"]["domain"]["name"] = json!("other");
+    for body in [
+        password_body("alice", "guess"),
+        password_body("mallory", "alice-password"),
+        wrong_domain,
+    ] {
+        let res = get_token(&app, &body).await;
+        assert!(res.headers().get("x-subject-token").is_none());
+        let err = assert_roma_error(res, 401, "IAM.0004").await;
+        assert!(!err.to_string().contains("alice-password"));
+    }
+    let malformed = get_token(&app, &json!({"auth": {"identity": {"methods": ["password"]}}})).await;
+    assert_roma_error(malformed, 400, "IAM.0007").await;
+    let not_json = app
+        .client
+        .post(app.url("/v3/auth/tokens"))
+        .body("{")
+        .send()
+        .await
+        .expect("request");
+    assert_roma_error(not_json, 400, "IAM.0007").await;
+}
+
+#[tokio::test]
+async fn an_expired_token_gets_apig_0307() {
+    let app = spawn_app_with(|c| {
+        with_alice(c);
+        c.auth.token_ttl_s = 0;
+    })
+    .await;
+    let res = get_token(&app, &password_body("alice", "alice-password")).await;
+    let token = res.headers()["x-subject-token"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let err = assert_roma_error(app.export_one(&token).await, 403, "APIG.0307").await;
+    assert!(
+        err["error_details"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("expires_at")
+    );
+    let forged = format!("{}0", &token[..token.len() - 1]);
+    assert_roma_error(app.export_one(&forged).await, 403, "ROMA.1002").await;
+}
+
+#[tokio::test]
+async fn a_good_signature_is_the_user_and_every_bad_one_is_apig_0301() {
+    let app = spawn_app_with(with_alice).await;
+    let now = sdk_date(0);
+    let ok = signed_export(&app, AK, SK, &now, None).await;
+    assert_job_created(ok).await;
+
+    let other = spawn_app_with(with_alice).await;
+    let cases = vec![
+        (
+            "unknown AK",
+            signed_export(&other, "AKUNKNOWN", SK, &now, None).await,
+            "ak not exist",
+        ),
+        (
+            "wrong SK",
+            signed_export(&other, AK, "wrong-secret", &now, None).await,
+            "verify aksk signature fail",
+        ),
+        (
+            "tampered body",
+            signed_export(&other, AK, SK, &now, Some("body")).await,
+            "verify aksk signature fail",
+        ),
+        (
+            "signed header missing",
+            signed_export(&other, AK, SK, &now, Some("drop-header")).await,
+            "x-project-id",
+        ),
+        (
+            "date 16 min late",
+            signed_export(&other, AK, SK, &sdk_date(-16 * 60), None).await,
+            "15 minutes",
+        ),
+        (
+            "date 16 min early",
+            signed_export(&other, AK, SK, &sdk_date(16 * 60), None).await,
+            "15 minutes",
+        ),
+    ];
+    for (what, res, detail) in cases {
+        let err = assert_roma_error(res, 403, "APIG.0301").await;
+        let details = err["error_details"].as_str().unwrap_or_default();
+        assert!(details.contains(detail), "{what}: {details}");
+        assert!(!details.contains(SK), "{what}: no secret in the answer");
+    }
+    let within = signed_export(&other, AK, SK, &sdk_date(-14 * 60), None).await;
+    assert_job_created(within).await;
+}
+
+#[tokio::test]
+async fn catalog_statuses_make_auth_failures_401() {
+    let app = spawn_app_with(|c| {
+        with_alice(c);
+        c.api.error_statuses = roma_emulator::config::ErrorStatuses::Catalog;
+    })
+    .await;
+    assert_roma_error(
+        signed_export(&app, AK, "bad", &sdk_date(0), None).await,
+        401,
+        "APIG.0301",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn open_mode_still_verifies_signatures() {
+    let app = spawn_app_with(|c| {
+        with_alice(c);
+        c.auth.mode = AuthMode::Open;
+    })
+    .await;
+    assert_job_created(app.export_one(TOKEN).await).await;
+    assert_roma_error(
+        signed_export(&app, "ANY-AK", "ANY-SK", &sdk_date(0), None).await,
+        403,
+        "APIG.0301",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_signed_multipart_import_uses_the_unsigned_payload() {
+    let app = spawn_app_with(|c| {
+        with_alice(c);
+        c.jobs.duration_ms = 0;
+    })
+    .await;
+    let pkg = app.export_and_download(TOKEN, "i1", BODY).await;
+    let boundary = "af9daa0b08bb4f1890710c161ac3bd19";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"ImportAssetRequestBody\"; filename=\"asset.zip\"\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&pkg);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let host = app.server.local_addr().to_string();
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let date = sdk_date(0);
+    let path = "/v2/p1/instances/i2/assets/import";
+    let headers = [
+        ("content-type", content_type.as_str()),
+        ("host", host.as_str()),
+        ("x-project-id", "p1"),
+        ("x-sdk-content-sha256", "UNSIGNED-PAYLOAD"),
+        ("x-sdk-date", date.as_str()),
+    ];
+    let authorization = sign(AK, SK, "POST", path, "type=Merge", &headers, "UNSIGNED-PAYLOAD");
+    let res = app
+        .client
+        .post(app.url(&format!("{path}?type=Merge")))
+        .header("Content-Type", content_type.as_str())
+        .header("X-Project-Id", "p1")
+        .header("X-Sdk-Content-Sha256", "UNSIGNED-PAYLOAD")
+        .header("X-Sdk-Date", date.as_str())
+        .header("Authorization", authorization)
+        .body(body)
+        .send()
+        .await
+        .expect("request");
+    let job = assert_job_created(res).await;
+    assert_eq!(
+        app.job_json("alice-static-token", "p1", "i2", &job).await["status"],
+        "Success"
+    );
+}
+
+#[tokio::test]
+async fn a_user_limited_to_projects_gets_roma_1006_elsewhere() {
+    let app = spawn_app_with(|c| {
+        let mut user = alice();
+        user.projects = Some(vec!["p1".into()]);
+        c.auth.users = vec![user];
+    })
+    .await;
+    assert_job_created(app.export("alice-static-token", "p1", "i1", BODY).await).await;
+    let err = assert_roma_error(
+        app.export("alice-static-token", "p2", "i1", BODY).await,
+        403,
+        "ROMA.1006",
+    )
+    .await;
+    assert!(err["error_details"].as_str().unwrap_or_default().contains("p2"));
+    assert_roma_error(
+        app.job("alice-static-token", "p2", "i1", "x").await,
+        403,
+        "ROMA.1006",
+    )
+    .await;
+}
