@@ -1,8 +1,27 @@
 #!/usr/bin/env bash
-# Runs every test of roma-emulator, doing the set-up the tests need first.
-# Usage: scripts/test.sh   (from anywhere; nothing is skipped silently)
+# Runs every test of roma-emulator, doing the set-up the tests need first:
+#   1. cargo test: unit tests, the in-process HTTP tests, and the binary smoke tests;
+#   2. the official Huawei Cloud Python SDK against the emulator binary, in a venv (.venv) that this
+#      script creates and fills from tests/sdk/requirements.txt when it is missing or out of date.
+# Nothing is skipped: a missing Python or a failed install fails the run.
+# Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== cargo test (unit, integration, binary smoke tests)"
 cargo test --all-targets --locked
+
+echo "== official Python SDK (huaweicloudsdkroma) against the emulator binary"
+python=${PYTHON:-python3}
+venv=.venv
+stamp=$venv/.requirements.sha256
+want=$(sha256sum tests/sdk/requirements.txt | cut -d' ' -f1)
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "-- creating $venv with tests/sdk/requirements.txt"
+  rm -rf "$venv"
+  "$python" -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
+  echo "$want" > "$stamp"
+fi
+cargo build --locked --quiet
+ROMA_EMULATOR_BIN="$PWD/target/debug/roma-emulator" "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/sdk

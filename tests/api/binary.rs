@@ -189,7 +189,7 @@ fn config_example_documents_every_key_at_its_default() {
         ("jobs", &["duration_ms", "retention_s", "max_jobs"][..]),
         ("archives", &["max_bytes"][..]),
         ("catalog", &["strict"][..]),
-        ("auth", &["mode"][..]),
+        ("auth", &["mode", "token_ttl_s"][..]),
         ("log", &["level"][..]),
     ] {
         for key in keys {
