@@ -45,6 +45,11 @@ impl Timestamp {
         humantime::format_rfc3339_seconds(self.to_system()).to_string()
     }
 
+    /// ISO-8601 UTC with milliseconds: `2019-12-06T06:49:04.527Z` (the control plane's clock).
+    pub fn rfc3339_millis(self) -> String {
+        humantime::format_rfc3339_millis(self.to_system()).to_string()
+    }
+
     /// ISO-8601 UTC with microseconds, as IAM writes token times: `2015-11-09T01:42:57.527363Z`.
     pub fn rfc3339_micros(self) -> String {
         humantime::format_rfc3339_micros(self.to_system()).to_string()

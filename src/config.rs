@@ -29,6 +29,55 @@ pub struct Config {
     pub catalog: CatalogConfig,
     /// `[[instances]]`: the assets each instance starts with.
     pub instances: Vec<InstanceConfig>,
+    /// `[emulator]`: determinism and the control plane.
+    pub emulator: EmulatorConfig,
+    /// `[clock]`: real or virtual time.
+    pub clock: ClockConfig,
+    /// `[journal]`: the request journal.
+    pub journal: JournalConfig,
+}
+
+/// `[emulator]`
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmulatorConfig {
+    /// Makes job, archive and request ids (and fault draws) repeat from run to run.
+    pub seed: Option<u64>,
+    /// When set, `/_emulator/*` (except health) needs `Authorization: Bearer <admin_token>`.
+    pub admin_token: Option<Secret>,
+}
+
+/// `[clock]`
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClockConfig {
+    /// `real` or `virtual`.
+    pub mode: ClockMode,
+}
+
+/// Where job times come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockMode {
+    /// The system clock.
+    #[default]
+    Real,
+    /// Starts at the real time; moves only through `POST /_emulator/clock`.
+    Virtual,
+}
+
+/// `[journal]`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JournalConfig {
+    /// The most requests kept (newest win); 0 turns the journal off.
+    pub max_entries: usize,
+}
+
+impl Default for JournalConfig {
+    fn default() -> Self {
+        Self { max_entries: 1000 }
+    }
 }
 
 /// `[archives]`
@@ -138,8 +187,11 @@ pub enum ErrorStatuses {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JobsConfig {
-    /// How long a job stays Running before it ends.
+    /// How long a job stays Running before it ends (progression `timed`).
     pub duration_ms: u64,
+    /// `timed` (after duration_ms), `immediate` (done when created) or `manual` (until completed or
+    /// failed through the control plane).
+    pub progression: Progression,
     /// How long an ended job (and its unclaimed archive) is kept.
     pub retention_s: u64,
     /// At most this many jobs are kept; past it the oldest ended job is dropped, and when every job is
@@ -151,10 +203,24 @@ impl Default for JobsConfig {
     fn default() -> Self {
         Self {
             duration_ms: 2000,
+            progression: Progression::Timed,
             retention_s: 3600,
             max_jobs: 10_000,
         }
     }
+}
+
+/// How jobs move from Running to their end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Progression {
+    /// Running for `duration_ms`, then done.
+    #[default]
+    Timed,
+    /// Done when created.
+    Immediate,
+    /// Running until `POST /_emulator/jobs/{id}/complete` or `/fail`.
+    Manual,
 }
 
 /// `[auth]`
@@ -278,6 +344,8 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("ROMA_EMULATOR_DIALECT", "api.dialect"),
     ("ROMA_EMULATOR_JOBS_DURATION_MS", "jobs.duration_ms"),
     ("ROMA_EMULATOR_AUTH_MODE", "auth.mode"),
+    ("ROMA_EMULATOR_SEED", "emulator.seed"),
+    ("ROMA_EMULATOR_ADMIN_TOKEN", "emulator.admin_token"),
 ];
 
 impl Config {
@@ -340,6 +408,12 @@ impl Config {
                 "ROMA_EMULATOR_JOBS_DURATION_MS" => {
                     self.jobs.duration_ms = value.parse().map_err(|_| bad("expected milliseconds"))?;
                 }
+                "ROMA_EMULATOR_SEED" => {
+                    self.emulator.seed = Some(value.parse().map_err(|_| bad("expected a whole number"))?);
+                }
+                "ROMA_EMULATOR_ADMIN_TOKEN" => {
+                    self.emulator.admin_token = Some(Secret::new(value));
+                }
                 "ROMA_EMULATOR_AUTH_MODE" => {
                     self.auth.mode = match value.as_str() {
                         "open" => AuthMode::Open,
@@ -369,6 +443,17 @@ impl Config {
             return Err(ConfigError::new(
                 "jobs.duration_ms",
                 "must be at most 86400000 (a day)",
+            ));
+        }
+        if self
+            .emulator
+            .admin_token
+            .as_ref()
+            .is_some_and(|t| t.expose().is_empty())
+        {
+            return Err(ConfigError::new(
+                "emulator.admin_token",
+                "must not be empty (leave it out to disable)",
             ));
         }
         if self.jobs.max_jobs == 0 {

@@ -104,6 +104,18 @@ catalog! {
     /// A token request with a wrong user, password or domain.
     IamAuthFailed => ("IAM.0004", 401, 401, "The username or password is wrong.",
         "POST /v3/auth/tokens: the user is not configured, has no password, the password is wrong, or the domain does not match. No token is issued."),
+    /// A fault injected through the control plane.
+    InjectedFault => ("ROMA.00000101", 500, 500, "Injected fault",
+        "A fault added with POST /_emulator/faults matched the request: it answers the status and error_code the fault names (ROMA.00000101 unless given)."),
+    /// The control plane needs the admin token.
+    AdminUnauthorized => ("EMULATOR.0401", 401, 401, "The emulator's control plane needs the admin token",
+        "[emulator] admin_token is set and the request to /_emulator/* lacks `Authorization: Bearer <admin_token>` (health is always open)."),
+    /// A wait ended before the job reached the status.
+    WaitTimeout => ("EMULATOR.0408", 408, 408, "The job did not reach the status in time",
+        "GET /_emulator/jobs/{id}/wait: timeout_ms passed before the job reached the status asked for."),
+    /// The control-plane action does not fit the state.
+    Conflict => ("EMULATOR.0409", 409, 409, "The emulator is not in a state that allows this",
+        "Completing or failing a job that is not Running, or moving a clock that is not virtual."),
     /// A bug in the emulator; details are logged, never sent.
     Internal => ("APIG.0201", 500, 500, "Backend unavailable",
         "An unexpected failure inside the emulator (a bug: please report it with the log line of this request_id)."),
@@ -145,6 +157,8 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// What exactly is wrong (goes to `error_details`; at most 128 characters are sent).
     pub details: Cow<'static, str>,
+    /// An injected fault's own status and code, instead of the catalog's.
+    pub injected: Option<(StatusCode, Box<str>)>,
 }
 
 /// The ROMA error body.
@@ -166,7 +180,23 @@ impl ApiError {
         Self {
             code,
             details: details.into(),
+            injected: None,
         }
+    }
+
+    /// The answer of an injected fault: this status and code, whatever the policy.
+    pub fn injected(status: u16, code: &str) -> Self {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Self {
+            code: ErrorCode::InjectedFault,
+            details: "injected by POST /_emulator/faults".into(),
+            injected: Some((status, code.into())),
+        }
+    }
+
+    /// The wire code (an injected fault's own, or the catalog's).
+    pub fn wire_code(&self) -> &str {
+        self.injected.as_ref().map_or(self.code.code(), |(_, c)| c)
     }
 
     /// `ROMA.13000` naming the parameter.
@@ -176,6 +206,9 @@ impl ApiError {
 
     /// The status this error gets under `policy`.
     pub fn status(&self, policy: StatusPolicy) -> StatusCode {
+        if let Some((status, _)) = &self.injected {
+            return *status;
+        }
         match policy {
             StatusPolicy::Api(ErrorStatuses::Documented) => self.code.documented_status(),
             StatusPolicy::Api(ErrorStatuses::Catalog) | StatusPolicy::Control => self.code.catalog_status(),
@@ -190,7 +223,7 @@ impl ApiError {
             &self.details
         };
         let body = ErrorBody {
-            error_code: self.code.code(),
+            error_code: clip(self.wire_code()),
             error_msg: clip(self.code.message()),
             error_details: clip(details),
             request_id: clip(request_id),
@@ -233,6 +266,7 @@ impl From<crate::jobs::JobError> for ApiError {
             JobError::Capacity(_) => ErrorCode::JobCreationFailed,
             JobError::NotAZip(_) => ErrorCode::NotAZip,
             JobError::BadPackageName(_) => ErrorCode::BadPackageName,
+            JobError::NotRunning(_) => ErrorCode::Conflict,
             JobError::Internal(_) => ErrorCode::Internal,
         };
         ApiError::new(code, e.to_string())
@@ -258,7 +292,9 @@ mod tests {
                 "ROMA.00110006" | "ROMA.00110002" => 404,
                 _ if wire.starts_with("APIG.01")
                     || wire.starts_with("APIG.02")
-                    || wire.starts_with("IAM.") =>
+                    || wire.starts_with("IAM.")
+                    || wire.starts_with("EMULATOR.")
+                    || *code == ErrorCode::InjectedFault =>
                 {
                     code.catalog_status().as_u16()
                 }

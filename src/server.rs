@@ -81,6 +81,11 @@ impl Server {
         &self.state
     }
 
+    /// The control plane as typed methods (reset, jobs, wait, clock, journal, faults), in-process.
+    pub fn control(&self) -> crate::control::Control {
+        crate::control::Control::new(self.state.clone())
+    }
+
     /// Serves until `signal` completes (or the server fails), then shuts down gracefully.
     pub async fn shutdown_on(mut self, signal: impl Future<Output = ()>) -> io::Result<()> {
         let Some(mut task) = self.task.take() else {

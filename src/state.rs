@@ -1,13 +1,17 @@
-//! The state every request shares: configuration, users, the job registry, id streams.
+//! The state every request shares: configuration, users, the job registry, the journal, faults,
+//! the clock and id streams. Everything that changes lives in the registry, the journal and the
+//! fault list, so those three are what a snapshot would save.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::Authenticator;
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{ClockMode, Config};
+use crate::faults::Faults;
 use crate::ids::Ids;
 use crate::jobs::{Catalog, JobRegistry, JobSettings};
+use crate::journal::Journal;
 
 /// Shared application state; cloning is cheap (all `Arc`s).
 #[derive(Debug, Clone)]
@@ -16,8 +20,14 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Users and tokens.
     pub auth: Arc<Authenticator>,
-    /// All asset jobs.
+    /// All asset jobs, archives and the catalog.
     pub jobs: JobRegistry,
+    /// What clients sent.
+    pub journal: Arc<Journal>,
+    /// Fault rules.
+    pub faults: Arc<Faults>,
+    /// The emulator's time.
+    pub clock: Clock,
     /// Id streams.
     pub ids: Arc<Ids>,
 }
@@ -25,9 +35,13 @@ pub struct AppState {
 impl AppState {
     /// Builds the state for `config`.
     pub fn new(config: Config) -> Self {
-        let ids = Arc::new(Ids::random());
-        let clock = Clock::System;
+        let ids = Arc::new(config.emulator.seed.map_or_else(Ids::random, Ids::seeded));
+        let clock = match config.clock.mode {
+            ClockMode::Real => Clock::System,
+            ClockMode::Virtual => Clock::new_virtual(),
+        };
         let settings = JobSettings {
+            progression: config.jobs.progression,
             duration: Duration::from_millis(config.jobs.duration_ms),
             retention: Duration::from_secs(config.jobs.retention_s),
             max_jobs: config.jobs.max_jobs,
@@ -36,7 +50,10 @@ impl AppState {
         let catalog = Catalog::from_config(config.catalog.strict, &config.instances);
         Self {
             auth: Arc::new(Authenticator::new(&config.auth, ids.secret_key(), clock.clone())),
-            jobs: JobRegistry::new(settings, clock, ids.clone(), catalog),
+            jobs: JobRegistry::new(settings, clock.clone(), ids.clone(), catalog),
+            journal: Arc::new(Journal::new(config.journal.max_entries)),
+            faults: Arc::new(Faults::default()),
+            clock,
             ids,
             config: Arc::new(config),
         }

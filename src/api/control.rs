@@ -1,10 +1,246 @@
-//! The emulator's own control plane under `/_emulator` (not part of the ROMA API).
+//! The emulator's own control plane under `/_emulator` (not part of the ROMA API): health, reset,
+//! jobs, waiting, manual progression, the clock, the request journal, faults and the error catalog.
+//! Each handler parses, calls [`crate::control::Control`], and shapes the answer.
+
+use std::time::Duration;
 
 use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde_json::json;
 
-use crate::api::dto::Health;
+use crate::api::dto::{
+    ClockBody, ClockView, ControlJob, ControlJobs, ErrorView, ErrorsView, FailBody, FaultsView, Health,
+    JobsQuery, RequestView, RequestsQuery, RequestsView, ResetQuery, WaitQuery,
+};
+use crate::api::extract::{ApiPath, ApiQuery, RawBody, parse_json};
+use crate::api::middleware;
+use crate::clock::Timestamp;
+use crate::control::{Control, WaitFor};
+use crate::error::{ApiError, ErrorCode};
+use crate::faults::FaultSpec;
+use crate::jobs::{JobFilter, JobKind, PublicStatus, ReasonSpec};
+use crate::state::AppState;
 
-/// `GET /_emulator/health`: 200 `{"status": "ok"}` once requests are served.
+/// The control routes (all but health), behind the admin token when one is set.
+pub fn router(app: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/_emulator/reset", post(reset))
+        .route("/_emulator/jobs", get(jobs))
+        .route("/_emulator/jobs/{job_id}", get(job))
+        .route("/_emulator/jobs/{job_id}/wait", get(wait))
+        .route("/_emulator/jobs/{job_id}/complete", post(complete))
+        .route("/_emulator/jobs/{job_id}/fail", post(fail))
+        .route("/_emulator/clock", get(clock).post(move_clock))
+        .route("/_emulator/requests", get(requests).delete(clear_requests))
+        .route(
+            "/_emulator/faults",
+            get(faults).post(add_fault).delete(clear_faults),
+        )
+        .route("/_emulator/faults/{fault_id}", delete(remove_fault))
+        .route("/_emulator/errors", get(errors))
+        .route_layer(from_fn_with_state(app, middleware::require_admin))
+}
+
+fn control(app: &AppState) -> Control {
+    Control::new(app.clone())
+}
+
+fn job_json(app: &AppState, view: &crate::jobs::JobView) -> Json<ControlJob> {
+    Json(ControlJob::new(view, app.config.api.dialect))
+}
+
+/// `GET /_emulator/health`: 200 `{"status": "ok"}` once requests are served (never needs the admin token).
 pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
+}
+
+/// `POST /_emulator/reset[?project_id=P&instance_id=I]`.
+async fn reset(State(app): State<AppState>, ApiQuery(q): ApiQuery<ResetQuery>) -> Json<serde_json::Value> {
+    let c = control(&app);
+    if q.project_id.is_none() && q.instance_id.is_none() {
+        c.reset();
+        return Json(json!({"reset": "all"}));
+    }
+    c.reset_namespace(q.project_id.as_deref(), q.instance_id.as_deref());
+    Json(json!({"reset": {"project_id": q.project_id, "instance_id": q.instance_id}}))
+}
+
+fn parse_status(s: &str) -> Result<PublicStatus, ApiError> {
+    PublicStatus::parse(s).ok_or_else(|| ApiError::invalid(format!("status: unknown status {s:?}")))
+}
+
+/// `GET /_emulator/jobs?user=&project_id=&instance_id=&type=&status=`.
+async fn jobs(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<JobsQuery>,
+) -> Result<Json<ControlJobs>, ApiError> {
+    let filter = JobFilter {
+        user: q.user,
+        project: q.project_id,
+        instance: q.instance_id,
+        kind: q
+            .kind
+            .map(|k| {
+                JobKind::parse(&k).ok_or_else(|| ApiError::invalid(format!("type: unknown job type {k:?}")))
+            })
+            .transpose()?,
+        status: q.status.as_deref().map(parse_status).transpose()?,
+    };
+    let jobs = control(&app)
+        .jobs(&filter)
+        .iter()
+        .map(|v| ControlJob::new(v, app.config.api.dialect))
+        .collect();
+    Ok(Json(ControlJobs { jobs }))
+}
+
+/// `GET /_emulator/jobs/{job_id}`: any user's job.
+async fn job(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ControlJob>, ApiError> {
+    Ok(job_json(&app, &control(&app).job(&id)?))
+}
+
+/// `GET /_emulator/jobs/{job_id}/wait?status=Success&timeout_ms=5000`: the job once it gets there, or 408.
+async fn wait(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<WaitQuery>,
+) -> Result<Json<ControlJob>, ApiError> {
+    let what = q
+        .status
+        .as_deref()
+        .map(parse_status)
+        .transpose()?
+        .map_or(WaitFor::Ended, WaitFor::Status);
+    let limit = app.config.server.request_timeout_ms.saturating_sub(100);
+    let timeout_ms = q.timeout_ms.unwrap_or(5000);
+    if timeout_ms > limit {
+        return Err(ApiError::invalid(format!(
+            "timeout_ms: at most {limit} (server.request_timeout_ms - 100)"
+        )));
+    }
+    let job = control(&app)
+        .wait(&id, what, Duration::from_millis(timeout_ms))
+        .await?;
+    Ok(job_json(&app, &job))
+}
+
+/// `POST /_emulator/jobs/{job_id}/complete`.
+async fn complete(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ControlJob>, ApiError> {
+    Ok(job_json(&app, &control(&app).complete(&id)?))
+}
+
+/// `POST /_emulator/jobs/{job_id}/fail` with optional `{"reasons": [...]}`.
+async fn fail(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    RawBody(body): RawBody,
+) -> Result<Json<ControlJob>, ApiError> {
+    let body: FailBody = if body.iter().all(u8::is_ascii_whitespace) {
+        FailBody::default()
+    } else {
+        parse_json(&body)?
+    };
+    let reasons = ReasonSpec::to_reasons(body.reasons.as_deref()).map_err(ApiError::invalid)?;
+    Ok(job_json(&app, &control(&app).fail(&id, reasons)?))
+}
+
+fn clock_view(c: &Control, now: Timestamp) -> Json<ClockView> {
+    Json(ClockView {
+        now: now.rfc3339_millis(),
+        mode: if c.clock_is_virtual() { "virtual" } else { "real" },
+    })
+}
+
+/// `GET /_emulator/clock`.
+async fn clock(State(app): State<AppState>) -> Json<ClockView> {
+    let c = control(&app);
+    clock_view(&c, c.now())
+}
+
+/// `POST /_emulator/clock` with `{"advance_ms": N}` or `{"set": "<RFC 3339>"}` (virtual clock only).
+async fn move_clock(
+    State(app): State<AppState>,
+    RawBody(body): RawBody,
+) -> Result<Json<ClockView>, ApiError> {
+    let body: ClockBody = parse_json(&body)?;
+    let c = control(&app);
+    let now = match (body.advance_ms, body.set) {
+        (Some(ms), None) => c.advance(Duration::from_millis(ms))?,
+        (None, Some(t)) => {
+            let t = Timestamp::parse_rfc3339(&t)
+                .ok_or_else(|| ApiError::invalid(format!("set: {t:?} is not an RFC 3339 time")))?;
+            c.set_time(t)?
+        }
+        _ => return Err(ApiError::invalid("body: give exactly one of advance_ms and set")),
+    };
+    Ok(clock_view(&c, now))
+}
+
+/// `GET /_emulator/requests?limit=N`: newest first.
+async fn requests(State(app): State<AppState>, ApiQuery(q): ApiQuery<RequestsQuery>) -> Json<RequestsView> {
+    let entries = control(&app).requests(q.limit.unwrap_or(usize::MAX));
+    Json(RequestsView {
+        requests: entries.iter().map(RequestView::from).collect(),
+    })
+}
+
+/// `DELETE /_emulator/requests`.
+async fn clear_requests(State(app): State<AppState>) -> StatusCode {
+    control(&app).clear_requests();
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /_emulator/faults`: 201 with the fault and its id.
+async fn add_fault(State(app): State<AppState>, RawBody(body): RawBody) -> Result<Response, ApiError> {
+    let spec: FaultSpec = parse_json(&body)?;
+    let fault = control(&app).add_fault(spec)?;
+    Ok((StatusCode::CREATED, Json(fault)).into_response())
+}
+
+/// `GET /_emulator/faults`.
+async fn faults(State(app): State<AppState>) -> Json<FaultsView> {
+    Json(FaultsView {
+        faults: control(&app).faults(),
+    })
+}
+
+/// `DELETE /_emulator/faults`.
+async fn clear_faults(State(app): State<AppState>) -> StatusCode {
+    control(&app).clear_faults();
+    StatusCode::NO_CONTENT
+}
+
+/// `DELETE /_emulator/faults/{fault_id}`.
+async fn remove_fault(
+    State(app): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    control(&app).remove_fault(&id)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /_emulator/errors`: every code the emulator can answer.
+async fn errors() -> Json<ErrorsView> {
+    let errors = ErrorCode::ALL
+        .iter()
+        .map(|c| ErrorView {
+            error_code: c.code(),
+            status_documented: c.documented_status().as_u16(),
+            status_catalog: c.catalog_status().as_u16(),
+            error_msg: c.message(),
+            meaning: c.meaning(),
+        })
+        .collect();
+    Json(ErrorsView { errors })
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::config::Dialect;
+use crate::ids::Hex32;
 use crate::jobs::{ArchiveId, JobId, JobView, Reason};
 
 /// `{project_id}/instances/{instance_id}` of the asset API paths.
@@ -178,4 +179,187 @@ pub struct TokenProject {
     pub id: String,
     /// Project name.
     pub name: String,
+}
+
+/// A job as the control plane shows it: its public fields plus who and where.
+#[derive(Debug, Serialize)]
+pub struct ControlJob {
+    /// The CheckAssetJobStatus fields.
+    #[serde(flatten)]
+    pub job: AssetJobStatus,
+    /// Its user.
+    pub user: String,
+    /// Its project.
+    pub project_id: String,
+    /// Its instance.
+    pub instance_id: String,
+}
+
+impl ControlJob {
+    /// The control-plane form of `view`.
+    pub fn new(view: &JobView, dialect: Dialect) -> Self {
+        Self {
+            job: AssetJobStatus::new(view, dialect),
+            user: view.owner.to_string(),
+            project_id: view.scope.project.to_string(),
+            instance_id: view.scope.instance.to_string(),
+        }
+    }
+}
+
+/// `{"jobs": [...]}`.
+#[derive(Debug, Serialize)]
+pub struct ControlJobs {
+    /// Oldest first.
+    pub jobs: Vec<ControlJob>,
+}
+
+/// The query of `GET /_emulator/jobs`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsQuery {
+    /// Owner.
+    pub user: Option<String>,
+    /// Project.
+    pub project_id: Option<String>,
+    /// Instance.
+    pub instance_id: Option<String>,
+    /// `exportAsset`, `importAsset` or `deleteAsset`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// A status in either spelling.
+    pub status: Option<String>,
+}
+
+/// The query of `GET /_emulator/jobs/{id}/wait`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitQuery {
+    /// The status to wait for (either spelling); left out: any end.
+    pub status: Option<String>,
+    /// How long to wait (default 5000, at most server.request_timeout_ms).
+    pub timeout_ms: Option<u64>,
+}
+
+/// The query of `POST /_emulator/reset`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetQuery {
+    /// Only this project.
+    pub project_id: Option<String>,
+    /// Only this instance.
+    pub instance_id: Option<String>,
+}
+
+/// The body of `POST /_emulator/jobs/{id}/fail`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailBody {
+    /// 1..10 reasons; left out: one default reason.
+    pub reasons: Option<Vec<crate::jobs::ReasonSpec>>,
+}
+
+/// The body of `POST /_emulator/clock`: exactly one of the two.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockBody {
+    /// Move forward this many milliseconds.
+    pub advance_ms: Option<u64>,
+    /// Set to this RFC 3339 time.
+    pub set: Option<String>,
+}
+
+/// `{"now": ..., "mode": ...}`.
+#[derive(Debug, Serialize)]
+pub struct ClockView {
+    /// The emulator's time, RFC 3339 with milliseconds.
+    pub now: String,
+    /// `real` or `virtual`.
+    pub mode: &'static str,
+}
+
+/// The query of `GET /_emulator/requests`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestsQuery {
+    /// At most this many (default: all kept).
+    pub limit: Option<usize>,
+}
+
+/// One journal entry.
+#[derive(Debug, Serialize)]
+pub struct RequestView {
+    /// RFC 3339 with milliseconds.
+    pub time: String,
+    /// HTTP method.
+    pub method: String,
+    /// Path.
+    pub path: String,
+    /// The cloud's operation id.
+    pub operation: Option<&'static str>,
+    /// The authenticated user.
+    pub user: Option<String>,
+    /// Project of the path.
+    pub project_id: Option<String>,
+    /// Instance of the path.
+    pub instance_id: Option<String>,
+    /// Status answered.
+    pub status: u16,
+    /// Error code answered.
+    pub error_code: Option<String>,
+    /// Request id.
+    pub request_id: Hex32,
+}
+
+impl From<&crate::journal::Entry> for RequestView {
+    fn from(e: &crate::journal::Entry) -> Self {
+        Self {
+            time: e.time.rfc3339_millis(),
+            method: e.method.clone(),
+            path: e.path.clone(),
+            operation: e.operation,
+            user: e.user.as_deref().map(str::to_owned),
+            project_id: e.project_id.clone(),
+            instance_id: e.instance_id.clone(),
+            status: e.status,
+            error_code: e.error_code.clone(),
+            request_id: e.request_id,
+        }
+    }
+}
+
+/// `{"requests": [...]}`, newest first.
+#[derive(Debug, Serialize)]
+pub struct RequestsView {
+    /// Newest first.
+    pub requests: Vec<RequestView>,
+}
+
+/// `{"faults": [...]}`.
+#[derive(Debug, Serialize)]
+pub struct FaultsView {
+    /// Oldest first.
+    pub faults: Vec<crate::faults::Fault>,
+}
+
+/// One catalog entry of `GET /_emulator/errors`.
+#[derive(Debug, Serialize)]
+pub struct ErrorView {
+    /// Code.
+    pub error_code: &'static str,
+    /// Status under `error_statuses = "documented"` (asset operations).
+    pub status_documented: u16,
+    /// Status under `error_statuses = "catalog"`, and on IAM and the control plane.
+    pub status_catalog: u16,
+    /// The error_msg.
+    pub error_msg: &'static str,
+    /// When it is answered.
+    pub meaning: &'static str,
+}
+
+/// `{"errors": [...]}`.
+#[derive(Debug, Serialize)]
+pub struct ErrorsView {
+    /// The whole catalog.
+    pub errors: Vec<ErrorView>,
 }

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
+use crate::jobs::FailPlan;
 
 /// Path parameters; a rejection is `ROMA.13000`.
 #[derive(Debug)]
@@ -157,4 +158,21 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         body_bytes(req, state).await.map(RawBody)
     }
+}
+
+/// The failure a fault planned for the job this request creates (put there by the fault layer).
+#[derive(Debug, Default)]
+pub struct PlannedFailure(pub Option<FailPlan>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PlannedFailure {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PlannedFailure(parts.extensions.remove::<FailPlan>()))
+    }
+}
+
+/// Parses a JSON body of the control plane; malformed is `ROMA.13000`.
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("body: {e}")))
 }

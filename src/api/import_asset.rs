@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 
 use crate::api::dto::{ImportQuery, InstancePath, JobCreated};
-use crate::api::extract::{ApiPath, ApiQuery, Upload};
+use crate::api::extract::{ApiPath, ApiQuery, PlannedFailure, Upload};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::jobs::{ImportOptions, Scope};
@@ -17,6 +17,7 @@ pub async fn import_asset(
     caller: Caller,
     ApiPath(path): ApiPath<InstancePath>,
     ApiQuery(query): ApiQuery<ImportQuery>,
+    PlannedFailure(plan): PlannedFailure,
     upload: Upload,
 ) -> Result<Json<JobCreated>, ApiError> {
     let scope = Scope::new(&path.project_id, &path.instance_id).map_err(ApiError::invalid)?;
@@ -27,8 +28,13 @@ pub async fn import_asset(
         query.datasource_overwrite.as_deref(),
     )
     .map_err(ApiError::invalid)?;
-    let job_id = app
-        .jobs
-        .import(&caller.user, scope, &upload.file_name, &upload.bytes, options)?;
+    let job_id = app.jobs.import(
+        &caller.user,
+        scope,
+        &upload.file_name,
+        &upload.bytes,
+        options,
+        plan,
+    )?;
     Ok(Json(JobCreated { job_id }))
 }

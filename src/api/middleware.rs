@@ -11,28 +11,39 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::signature::{ALGORITHM, EMPTY_BODY_HASH, sha256_hex};
-use crate::auth::{AuthError, SignedRequest};
+use crate::auth::{AuthError, Caller, SignedRequest};
 use crate::error::{ApiError, ErrorCode, StatusPolicy};
+use crate::faults::Target;
 use crate::ids::Hex32;
+use crate::journal::Entry;
 use crate::state::AppState;
+use subtle::ConstantTimeEq;
 
 /// The id of the request being handled (D12); also the `request_id` of an error body.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestId(pub Hex32);
 
 /// Gives the request its id, bounds its time, renders any [`ApiError`] into the ROMA body with the
-/// status policy of its API, sets `X-Request-Id`, and logs one line (never a credential).
+/// status policy of its API, sets `X-Request-Id`, journals requests to the cloud API, and logs one
+/// line (never a credential).
 pub async fn request_context(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let request_id = app.ids.requests.next_id();
     req.extensions_mut().insert(RequestId(request_id));
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().cloned();
+    let path = req.uri().path();
+    let control = path.starts_with("/_emulator") || path == "/openapi.json";
     // D1 covers the asset operations; IAM and the control plane always answer catalog statuses.
-    let policy = if req.uri().path().starts_with("/v2/") {
+    let policy = if path.starts_with("/v2/") {
         StatusPolicy::Api(app.config.api.error_statuses)
     } else {
         StatusPolicy::Control
+    };
+    let journaled = (app.journal.enabled() && !control).then(|| path.to_owned());
+    let namespace = match journaled {
+        Some(_) => path_namespace(&mut req).await,
+        None => (None, None),
     };
     let timeout = Duration::from_millis(app.config.server.request_timeout_ms);
     let mut res = match tokio::time::timeout(timeout, next.run(req)).await {
@@ -43,12 +54,12 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
         )
         .into_response(),
     };
-    let mut error_code = "";
+    let mut error_code = None;
     if let Some(err) = res.extensions_mut().remove::<ApiError>() {
         if err.code == ErrorCode::Internal {
             tracing::error!(request_id = %request_id, error = %err.details, "internal error");
         }
-        error_code = err.code.code();
+        error_code = Some(err.wire_code().to_owned());
         let sent = ApiError {
             details: internal_hidden(&err),
             ..err
@@ -58,16 +69,40 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
     if let Ok(v) = HeaderValue::from_str(request_id.as_str()) {
         res.headers_mut().insert("x-request-id", v);
     }
+    let route_str = route.as_ref().map_or("(no route)", MatchedPath::as_str);
+    if let Some(path) = journaled {
+        app.journal.record(Entry {
+            time: app.clock.now(),
+            method: method.as_str().to_owned(),
+            path,
+            operation: route.as_ref().and_then(|r| super::operation(&method, r.as_str())),
+            user: res.extensions().get::<Caller>().map(|c| c.user.clone()),
+            project_id: namespace.0,
+            instance_id: namespace.1,
+            status: res.status().as_u16(),
+            error_code: error_code.clone(),
+            request_id,
+        });
+    }
     tracing::info!(
         method = %method,
-        route = route.as_ref().map_or("(no route)", MatchedPath::as_str),
+        route = route_str,
         status = res.status().as_u16(),
-        error_code,
+        error_code = error_code.as_deref().unwrap_or_default(),
         latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         request_id = %request_id,
         "request"
     );
     res
+}
+
+/// The `project_id` and `instance_id` of the matched path, if it has them.
+async fn path_namespace(req: &mut Request) -> (Option<String>, Option<String>) {
+    let Ok(params) = req.extract_parts::<RawPathParams>().await else {
+        return (None, None);
+    };
+    let get = |name: &str| params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_owned());
+    (get("project_id"), get("instance_id"))
 }
 
 /// Internal details go to the log only.
@@ -84,12 +119,17 @@ fn internal_hidden(err: &ApiError) -> std::borrow::Cow<'static, str> {
 /// the request.
 pub async fn authenticate(State(app): State<AppState>, req: Request, next: Next) -> Response {
     match authenticated(&app, req).await {
-        Ok(req) => next.run(req).await,
+        Ok((req, caller)) => {
+            let mut res = next.run(req).await;
+            // Handed back for the journal, which sits outside this layer.
+            res.extensions_mut().insert(caller);
+            res
+        }
         Err(e) => e.into_response(),
     }
 }
 
-async fn authenticated(app: &AppState, mut req: Request) -> Result<Request, ApiError> {
+async fn authenticated(app: &AppState, mut req: Request) -> Result<(Request, Caller), ApiError> {
     let signed = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -125,8 +165,8 @@ async fn authenticated(app: &AppState, mut req: Request) -> Result<Request, ApiE
             return Err(AuthError::ProjectForbidden(project.to_owned()).into());
         }
     }
-    req.extensions_mut().insert(caller);
-    Ok(req)
+    req.extensions_mut().insert(caller.clone());
+    Ok((req, caller))
 }
 
 /// Step 9 of the signature: the empty-body hash, the `X-Sdk-Content-Sha256` value, or the SHA-256 of
@@ -168,6 +208,67 @@ impl From<AuthError> for ApiError {
         };
         ApiError::new(code, e.to_string())
     }
+}
+
+/// Applies the first matching fault rule: answer late, answer an error, or let the request through
+/// with a planned job failure. Costs nothing while no rule exists.
+pub async fn inject_faults(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let operation = req
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|route| super::operation(req.method(), route.as_str()));
+    let Some(operation) = operation else {
+        return next.run(req).await;
+    };
+    let (project, instance) = path_namespace(&mut req).await;
+    let user = req.extensions().get::<Caller>().map(|c| c.user.clone());
+    let target = Target {
+        operation,
+        user: user.as_deref(),
+        project_id: project.as_deref(),
+        instance_id: instance.as_deref(),
+    };
+    let Some(hit) = app.faults.check(&target, || app.ids.draws.next_unit()) else {
+        return next.run(req).await;
+    };
+    if let Some(delay) = hit.delay {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some((status, code)) = hit.error {
+        return ApiError::injected(status, &code).into_response();
+    }
+    if let Some(plan) = hit.fail_job {
+        req.extensions_mut().insert(plan);
+    }
+    next.run(req).await
+}
+
+/// With `[emulator] admin_token` set, the control plane needs `Authorization: Bearer <admin_token>`.
+pub async fn require_admin(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(token) = &app.config.emulator.admin_token {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let same: bool = sha256_digest(given.as_bytes())
+            .ct_eq(&sha256_digest(token.expose().as_bytes()))
+            .into();
+        if !same {
+            return ApiError::new(
+                ErrorCode::AdminUnauthorized,
+                "Authorization: Bearer <admin_token> is missing or wrong",
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+fn sha256_digest(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
 }
 
 /// A panic inside a handler becomes an `Internal` error instead of a dropped connection.

@@ -10,9 +10,11 @@ pub mod extract;
 pub mod import_asset;
 pub mod keystone_create_user_token_by_password;
 pub mod middleware;
+pub mod openapi;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -20,27 +22,49 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
+const EXPORT: &str = "/v2/{project_id}/instances/{instance_id}/assets/export";
+const IMPORT: &str = "/v2/{project_id}/instances/{instance_id}/assets/import";
+const DELETE: &str = "/v2/{project_id}/instances/{instance_id}/assets/delete";
+const JOB: &str = "/v2/{project_id}/instances/{instance_id}/assets/jobs/{job_id}";
+const ARCHIVE: &str = "/v2/{project_id}/instances/{instance_id}/assets/archives/{archive_id}";
+const TOKENS: &str = "/v3/auth/tokens";
+
+/// The cloud's operation id of a route (for the journal and faults).
+pub fn operation(method: &Method, route: &str) -> Option<&'static str> {
+    match (method.as_str(), route) {
+        ("POST", EXPORT) => Some("ExportAsset"),
+        ("POST", IMPORT) => Some("ImportAsset"),
+        ("POST", DELETE) => Some("DeleteAsset"),
+        ("GET", JOB) => Some("CheckAssetJobStatus"),
+        ("GET", ARCHIVE) => Some("DownloadAssetArchive"),
+        ("POST", TOKENS) => Some("KeystoneCreateUserTokenByPassword"),
+        _ => None,
+    }
+}
+
 /// The whole emulator as a router (tests may drive it with `oneshot`).
 pub fn router(app: AppState) -> Router {
-    let asset = "/v2/{project_id}/instances/{instance_id}/assets";
-    Router::new()
-        .route(&format!("{asset}/export"), post(export_asset::export_asset))
-        .route(&format!("{asset}/import"), post(import_asset::import_asset))
-        .route(&format!("{asset}/delete"), post(delete_asset::delete_asset))
+    // Layers of a route_layer stack run outside-in from the last one added: authenticate, then faults.
+    let assets = Router::new()
+        .route(EXPORT, post(export_asset::export_asset))
+        .route(IMPORT, post(import_asset::import_asset))
+        .route(DELETE, post(delete_asset::delete_asset))
+        .route(JOB, get(check_asset_job_status::check_asset_job_status))
+        .route(ARCHIVE, get(download_asset_archive::download_asset_archive))
+        .route_layer(from_fn_with_state(app.clone(), middleware::inject_faults))
+        .route_layer(from_fn_with_state(app.clone(), middleware::authenticate));
+    let iam = Router::new()
         .route(
-            &format!("{asset}/jobs/{{job_id}}"),
-            get(check_asset_job_status::check_asset_job_status),
-        )
-        .route(
-            &format!("{asset}/archives/{{archive_id}}"),
-            get(download_asset_archive::download_asset_archive),
-        )
-        .route_layer(from_fn_with_state(app.clone(), middleware::authenticate))
-        .route(
-            "/v3/auth/tokens",
+            TOKENS,
             post(keystone_create_user_token_by_password::keystone_create_user_token_by_password),
         )
+        .route_layer(from_fn_with_state(app.clone(), middleware::inject_faults));
+    Router::new()
+        .merge(assets)
+        .merge(iam)
+        .merge(control::router(app.clone()))
         .route("/_emulator/health", get(control::health))
+        .route("/openapi.json", get(openapi::openapi))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(app.config.server.max_body_bytes))

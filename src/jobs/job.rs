@@ -161,6 +161,47 @@ pub struct Reason {
     pub error_msg: String,
 }
 
+/// A failure reason as a test author writes it (`POST /_emulator/jobs/{id}/fail`, a fault's
+/// `fail_job`): every field optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReasonSpec {
+    /// `application` (default) or `task`.
+    pub resource_type: Option<ResourceType>,
+    /// Default `-`.
+    pub resource_name: Option<String>,
+    /// Default `ROMA.00000101`.
+    pub error_code: Option<String>,
+    /// Default `failed through the emulator's control plane`.
+    pub error_msg: Option<String>,
+}
+
+impl ReasonSpec {
+    /// The reason, with defaults filled in and fields clipped to 64 characters.
+    pub fn to_reason(&self) -> Reason {
+        Reason::new(
+            self.resource_type.unwrap_or(ResourceType::Application),
+            self.resource_name.as_deref().unwrap_or("-"),
+            self.error_code.as_deref().unwrap_or("ROMA.00000101"),
+            self.error_msg
+                .as_deref()
+                .unwrap_or("failed through the emulator's control plane"),
+        )
+    }
+
+    /// The reasons of `specs` (one default reason when there are none); more than 10 is an error.
+    pub fn to_reasons(specs: Option<&[ReasonSpec]>) -> Result<Vec<Reason>, String> {
+        let specs = specs.unwrap_or_default();
+        if specs.len() > MAX_REASONS {
+            return Err(format!("reasons: at most {MAX_REASONS}"));
+        }
+        if specs.is_empty() {
+            return Ok(vec![ReasonSpec::default().to_reason()]);
+        }
+        Ok(specs.iter().map(ReasonSpec::to_reason).collect())
+    }
+}
+
 /// At most this many reasons are kept (D6).
 pub const MAX_REASONS: usize = 10;
 
@@ -212,8 +253,10 @@ pub struct Job {
     pub archive: Option<ArchiveId>,
     /// Whether that archive was downloaded (status Finished).
     pub downloaded: bool,
-    /// Progress at which the job fails, if it is set to fail.
+    /// Progress at which the job fails, if it is set to fail (a fault's `fail_job`).
     pub fail_at: Option<(f64, Vec<Reason>)>,
+    /// Progress when it ended.
+    pub end_progress: Option<f64>,
 }
 
 impl Job {
@@ -241,6 +284,9 @@ impl Job {
 
     /// When a running job is due to change state (end, or fail part-way); None if only told to.
     pub fn due(&self) -> Option<Timestamp> {
+        if self.state != JobState::Running {
+            return None;
+        }
         let d = self.duration?;
         let frac = self.fail_at.as_ref().map_or(1.0, |f| f.0.clamp(0.0, 1.0));
         Some(self.begin.plus(d.mul_f64(frac)))

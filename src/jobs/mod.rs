@@ -16,10 +16,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 pub use catalog::{Asset, Catalog, ImportMode, ImportOptions};
-pub use job::{ArchiveId, Job, JobId, JobKind, JobState, PublicStatus, Reason, ResourceType, Scope, UserId};
+pub use job::{
+    ArchiveId, Job, JobId, JobKind, JobState, PublicStatus, Reason, ReasonSpec, ResourceType, Scope, UserId,
+};
 pub use selection::{AppRef, AssetSelection, SelectionError};
 
 use crate::clock::{Clock, Timestamp};
+use crate::config::Progression;
 use crate::ids::Ids;
 use archive::PackageError;
 use state::{State, Work};
@@ -51,6 +54,9 @@ pub enum JobError {
     /// The uploaded file's name breaks the package name rule.
     #[error("ImportAssetRequestBody: {0} breaks the package name rule")]
     BadPackageName(String),
+    /// The job has already ended (complete / fail of the control plane).
+    #[error("job {0} is not Running")]
+    NotRunning(JobId),
     /// Something that cannot happen did.
     #[error("{0}")]
     Internal(String),
@@ -77,7 +83,9 @@ impl From<SelectionError> for JobError {
 /// How jobs progress and how much is kept.
 #[derive(Debug, Clone)]
 pub struct JobSettings {
-    /// How long a job stays Running.
+    /// Timed, immediate or manual.
+    pub progression: Progression,
+    /// How long a job stays Running under timed progression.
     pub duration: Duration,
     /// How long an ended job (and its unclaimed archive) is kept.
     pub retention: Duration,
@@ -90,6 +98,7 @@ pub struct JobSettings {
 impl Default for JobSettings {
     fn default() -> Self {
         Self {
+            progression: Progression::Timed,
             duration: Duration::from_millis(2000),
             retention: Duration::from_secs(3600),
             max_jobs: 10_000,
@@ -121,6 +130,42 @@ pub struct JobView {
     pub owner: UserId,
     /// Its project and instance.
     pub scope: Scope,
+    /// When it is due to change by itself (timed progression), if Running.
+    pub due: Option<Timestamp>,
+}
+
+/// A planned failure: the job fails when it reaches `at_progress` (a fault's `fail_job`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailPlan {
+    /// 0..1.
+    pub at_progress: f64,
+    /// The reasons it fails with (1..10).
+    pub reasons: Vec<Reason>,
+}
+
+/// Which jobs a query selects; `None` fields select all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobFilter {
+    /// The owner.
+    pub user: Option<String>,
+    /// The project.
+    pub project: Option<String>,
+    /// The instance.
+    pub instance: Option<String>,
+    /// The kind.
+    pub kind: Option<JobKind>,
+    /// The public status.
+    pub status: Option<PublicStatus>,
+}
+
+impl JobFilter {
+    fn matches(&self, job: &JobView) -> bool {
+        self.user.as_deref().is_none_or(|u| *job.owner == *u)
+            && self.project.as_deref().is_none_or(|p| *job.scope.project == *p)
+            && self.instance.as_deref().is_none_or(|i| *job.scope.instance == *i)
+            && self.kind.is_none_or(|k| job.kind == k)
+            && self.status.is_none_or(|s| job.status == s)
+    }
 }
 
 /// The registry handle: cheap to clone, shared by all requests.
@@ -135,20 +180,36 @@ struct Inner {
     clock: Clock,
     ids: Arc<Ids>,
     settings: JobSettings,
+    /// The catalog as configured, for resets.
+    seed_catalog: Catalog,
+    /// Woken on every change, for waiters.
+    changed: tokio::sync::Notify,
 }
 
 impl JobRegistry {
     /// A registry whose instances start with `catalog`.
     pub fn new(settings: JobSettings, clock: Clock, ids: Arc<Ids>, catalog: Catalog) -> Self {
-        let state = Mutex::new(State::new(catalog));
+        let state = Mutex::new(State::new(catalog.clone()));
+        let changed = tokio::sync::Notify::new();
         Self {
             inner: Arc::new(Inner {
                 state,
                 clock,
                 ids,
                 settings,
+                seed_catalog: catalog,
+                changed,
             }),
         }
+    }
+
+    /// Resolves at the next change of any job (creation, end, download, reset, clock move).
+    pub fn changed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.inner.changed.notified()
+    }
+
+    fn notify(&self) {
+        self.inner.changed.notify_waiters();
     }
 
     /// The clock this registry reads.
@@ -165,13 +226,25 @@ impl JobRegistry {
     }
 
     /// Starts an export job of `selection` (ExportAsset).
-    pub fn export(&self, owner: &UserId, scope: Scope, selection: AssetSelection) -> Result<JobId, JobError> {
-        self.create(owner, scope, JobKind::Export, Work::Export(selection))
+    pub fn export(
+        &self,
+        owner: &UserId,
+        scope: Scope,
+        selection: AssetSelection,
+        plan: Option<FailPlan>,
+    ) -> Result<JobId, JobError> {
+        self.create(owner, scope, JobKind::Export, Work::Export(selection), plan)
     }
 
     /// Starts a delete job of `selection` (DeleteAsset).
-    pub fn delete(&self, owner: &UserId, scope: Scope, selection: AssetSelection) -> Result<JobId, JobError> {
-        self.create(owner, scope, JobKind::Delete, Work::Delete(selection))
+    pub fn delete(
+        &self,
+        owner: &UserId,
+        scope: Scope,
+        selection: AssetSelection,
+        plan: Option<FailPlan>,
+    ) -> Result<JobId, JobError> {
+        self.create(owner, scope, JobKind::Delete, Work::Delete(selection), plan)
     }
 
     /// Checks an uploaded package and starts an import job of it (ImportAsset).
@@ -182,6 +255,7 @@ impl JobRegistry {
         file_name: &str,
         bytes: &[u8],
         options: ImportOptions,
+        plan: Option<FailPlan>,
     ) -> Result<JobId, JobError> {
         archive::check_file_name(file_name).map_err(JobError::BadPackageName)?;
         // Parsing happens before the lock is taken: the lock never waits on decompression.
@@ -191,10 +265,18 @@ impl JobRegistry {
             scope,
             JobKind::Import,
             Work::Import(package.assets, options),
+            plan,
         )
     }
 
-    fn create(&self, owner: &UserId, scope: Scope, kind: JobKind, work: Work) -> Result<JobId, JobError> {
+    fn create(
+        &self,
+        owner: &UserId,
+        scope: Scope,
+        kind: JobKind,
+        work: Work,
+        plan: Option<FailPlan>,
+    ) -> Result<JobId, JobError> {
         let (mut state, now) = self.lock();
         if !state.catalog.has_instance(&scope.instance) {
             return Err(JobError::InstanceNotFound(scope.instance.to_string()));
@@ -216,13 +298,18 @@ impl JobRegistry {
             owner: owner.clone(),
             scope,
             begin: now,
-            duration: Some(self.inner.settings.duration),
+            duration: match self.inner.settings.progression {
+                Progression::Timed => Some(self.inner.settings.duration),
+                Progression::Immediate => Some(Duration::ZERO),
+                Progression::Manual => None,
+            },
             end: None,
             state: JobState::Running,
             reasons: Vec::new(),
             archive: None,
             downloaded: false,
-            fail_at: None,
+            fail_at: plan.map(|p| (p.at_progress.clamp(0.0, 1.0), p.reasons)),
+            end_progress: None,
         };
         if let Some(due) = job.due() {
             state.due.push(Reverse((due, id)));
@@ -231,6 +318,8 @@ impl JobRegistry {
         state.work.insert(id, work);
         // A zero-duration job is done by the time anyone can ask.
         state.settle(now, &self.inner.ids, &self.inner.settings);
+        drop(state);
+        self.notify();
         Ok(id)
     }
 
@@ -269,16 +358,88 @@ impl JobRegistry {
             }
             archive
         };
+        self.notify();
         // The zip is built outside the lock, once, for its one download.
         archive::build(&archive.package).map_err(|e| JobError::Internal(format!("building the archive: {e}")))
     }
 
     /// Every job, for inspection (the control plane), oldest first.
     pub fn jobs(&self) -> Vec<JobView> {
+        self.query(&JobFilter::default())
+    }
+
+    /// The jobs `filter` selects, oldest first.
+    pub fn query(&self, filter: &JobFilter) -> Vec<JobView> {
         let (state, now) = self.lock();
-        let mut all: Vec<JobView> = state.jobs.values().map(|j| view(j, now)).collect();
+        let mut all: Vec<JobView> = state
+            .jobs
+            .values()
+            .map(|j| view(j, now))
+            .filter(|v| filter.matches(v))
+            .collect();
         all.sort_by_key(|j| (j.begin, j.id));
         all
+    }
+
+    /// Any user's job by id (the control plane).
+    pub fn find(&self, id: &str) -> Result<JobView, JobError> {
+        let (state, now) = self.lock();
+        id.parse::<JobId>()
+            .ok()
+            .and_then(|id| state.jobs.get(&id))
+            .map(|job| view(job, now))
+            .ok_or_else(|| JobError::NotFound(format!("job {id} does not exist")))
+    }
+
+    /// Ends a Running job now: successfully (doing its work), or failed with `reasons`.
+    pub fn end(&self, id: &str, failure: Option<Vec<Reason>>) -> Result<JobView, JobError> {
+        let (mut state, now) = self.lock();
+        let job_id = id
+            .parse::<JobId>()
+            .map_err(|()| JobError::NotFound(format!("job {id} does not exist")))?;
+        let job = state
+            .jobs
+            .get(&job_id)
+            .ok_or_else(|| JobError::NotFound(format!("job {id} does not exist")))?;
+        if job.state != JobState::Running {
+            return Err(JobError::NotRunning(job_id));
+        }
+        state.finish(job_id, now, failure, &self.inner.ids, &self.inner.settings);
+        let view = state.jobs.get(&job_id).map(|j| view(j, now));
+        drop(state);
+        self.notify();
+        view.ok_or_else(|| JobError::NotFound(format!("job {id} does not exist")))
+    }
+
+    /// Applies every job change due by now (after the clock moved); returns the time.
+    pub fn settle(&self) -> Timestamp {
+        let (state, now) = self.lock();
+        drop(state);
+        self.notify();
+        now
+    }
+
+    /// Forgets every job and archive and puts the catalog back to the configuration.
+    pub fn reset(&self) {
+        let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
+        *state = State::new(self.inner.seed_catalog.clone());
+        drop(state);
+        self.notify();
+    }
+
+    /// Forgets the jobs and archives of one namespace: a project, an instance, or both. With an
+    /// instance, that instance's catalog goes back to the configuration.
+    pub fn reset_scope(&self, project: Option<&str>, instance: Option<&str>) {
+        let (mut state, _) = self.lock();
+        state.remove_jobs_where(|job| {
+            project.is_none_or(|p| *job.scope.project == *p)
+                && instance.is_none_or(|i| *job.scope.instance == *i)
+        });
+        if let Some(instance) = instance {
+            state.catalog.reset_instance(instance, &self.inner.seed_catalog);
+        }
+        drop(state);
+        self.notify();
     }
 }
 
@@ -294,6 +455,7 @@ fn view(job: &Job, now: Timestamp) -> JobView {
         reasons: job.reasons.clone(),
         owner: job.owner.clone(),
         scope: job.scope.clone(),
+        due: job.due(),
     }
 }
 
@@ -314,7 +476,7 @@ mod tests {
     }
 
     fn export_done(reg: &JobRegistry, user: &str, p: &str) -> JobView {
-        let id = reg.export(&user.into(), scope(p), sel()).expect("export");
+        let id = reg.export(&user.into(), scope(p), sel(), None).expect("export");
         reg.clock().advance(reg.inner.settings.duration);
         reg.job(user, &scope(p), id.as_str()).expect("job")
     }
@@ -331,9 +493,9 @@ mod tests {
     fn one_running_export_per_user_until_the_duration_passes() {
         let reg = registry(2000);
         let alice: UserId = "alice".into();
-        let first = reg.export(&alice, scope("p"), sel()).expect("first export");
+        let first = reg.export(&alice, scope("p"), sel(), None).expect("first export");
         let err = reg
-            .export(&alice, scope("other-project"), sel())
+            .export(&alice, scope("other-project"), sel(), None)
             .expect_err("second export");
         assert_eq!(err, JobError::Running(JobKind::Export, first));
 
@@ -343,7 +505,7 @@ mod tests {
             PublicStatus::Running
         );
         assert!(
-            reg.export(&alice, scope("p"), sel()).is_err(),
+            reg.export(&alice, scope("p"), sel(), None).is_err(),
             "still running at 1999 ms"
         );
 
@@ -357,7 +519,7 @@ mod tests {
             Some(Duration::from_millis(2000))
         );
         assert!(
-            reg.export(&alice, scope("p"), sel()).is_ok(),
+            reg.export(&alice, scope("p"), sel(), None).is_ok(),
             "free again once done"
         );
     }
@@ -365,15 +527,17 @@ mod tests {
     #[test]
     fn users_are_independent() {
         let reg = registry(60_000);
-        assert!(reg.export(&"alice".into(), scope("p"), sel()).is_ok());
-        assert!(reg.export(&"bob".into(), scope("p"), sel()).is_ok());
-        assert!(reg.export(&"alice".into(), scope("p"), sel()).is_err());
+        assert!(reg.export(&"alice".into(), scope("p"), sel(), None).is_ok());
+        assert!(reg.export(&"bob".into(), scope("p"), sel(), None).is_ok());
+        assert!(reg.export(&"alice".into(), scope("p"), sel(), None).is_err());
     }
 
     #[test]
     fn a_job_is_visible_only_to_its_owner_in_its_scope() {
         let reg = registry(10);
-        let id = reg.export(&"alice".into(), scope("p"), sel()).expect("export");
+        let id = reg
+            .export(&"alice".into(), scope("p"), sel(), None)
+            .expect("export");
         assert!(reg.job("alice", &scope("p"), id.as_str()).is_ok());
         assert!(matches!(
             reg.job("bob", &scope("p"), id.as_str()),
@@ -395,7 +559,7 @@ mod tests {
         let handles: Vec<_> = (0..64)
             .map(|_| {
                 let reg = reg.clone();
-                std::thread::spawn(move || reg.export(&"alice".into(), scope("p"), sel()).is_ok())
+                std::thread::spawn(move || reg.export(&"alice".into(), scope("p"), sel(), None).is_ok())
             })
             .collect();
         let accepted = handles
@@ -411,13 +575,13 @@ mod tests {
     fn one_running_job_per_kind_not_across_kinds() {
         let reg = registry(60_000);
         let alice: UserId = "alice".into();
-        assert!(reg.export(&alice, scope("p"), sel()).is_ok());
+        assert!(reg.export(&alice, scope("p"), sel(), None).is_ok());
         assert!(
-            reg.delete(&alice, scope("p"), sel()).is_ok(),
+            reg.delete(&alice, scope("p"), sel(), None).is_ok(),
             "a delete may run beside an export"
         );
         assert!(matches!(
-            reg.delete(&alice, scope("q"), sel()),
+            reg.delete(&alice, scope("q"), sel(), None),
             Err(JobError::Running(JobKind::Delete, _))
         ));
     }
@@ -482,17 +646,17 @@ mod tests {
         let first = export_done(&reg, "u1", "p");
         let _second = export_done(&reg, "u2", "p");
         let third = reg
-            .export(&"u3".into(), scope("p"), sel())
+            .export(&"u3".into(), scope("p"), sel(), None)
             .expect("evicts the oldest ended");
         assert!(
             reg.job("u1", &scope("p"), first.id.as_str()).is_err(),
             "oldest ended job evicted"
         );
         let _fourth = reg
-            .export(&"u4".into(), scope("p"), sel())
+            .export(&"u4".into(), scope("p"), sel(), None)
             .expect("evicts the second");
         let err = reg
-            .export(&"u5".into(), scope("p"), sel())
+            .export(&"u5".into(), scope("p"), sel(), None)
             .expect_err("both running");
         assert!(matches!(err, JobError::Capacity(_)), "{err:?}");
         assert!(reg.job("u3", &scope("p"), third.as_str()).is_ok());
@@ -536,7 +700,7 @@ mod tests {
         assert_eq!(job.archive_id, None);
         let elsewhere = Scope::new("p", "nowhere").expect("scope");
         let err = reg
-            .export(&"alice".into(), elsewhere, sel())
+            .export(&"alice".into(), elsewhere, sel(), None)
             .expect_err("unknown instance");
         assert_eq!(err, JobError::InstanceNotFound("nowhere".into()));
     }

@@ -85,15 +85,23 @@ impl State {
         settings: &JobSettings,
     ) {
         let work = self.work.remove(&id);
-        let (scope, owner, kind, planned_failure) = match self.jobs.get(&id) {
+        let (scope, owner, kind, planned_failure, progress_now) = match self.jobs.get(&id) {
             Some(job) if job.state == JobState::Running => (
                 job.scope.clone(),
                 job.owner.clone(),
                 job.kind,
-                job.fail_at.as_ref().map(|f| f.1.clone()),
+                job.fail_at.clone(),
+                job.progress(at),
             ),
             _ => return,
         };
+        // Where the job stops: a planned failure at its point, a forced one where it is, else the end.
+        let end_progress = match (&forced, &planned_failure) {
+            (Some(_), _) => progress_now,
+            (None, Some((at_progress, _))) => *at_progress,
+            (None, None) => 1.0,
+        };
+        let planned_failure = planned_failure.map(|(_, reasons)| reasons);
         let instance = &scope.instance;
         let outcome = match (forced.or(planned_failure), work) {
             (Some(reasons), _) => Err(reasons),
@@ -107,6 +115,7 @@ impl State {
         let mut new_archive = None;
         if let Some(job) = self.jobs.get_mut(&id) {
             job.end = Some(at);
+            job.end_progress = Some(end_progress);
             match outcome {
                 Ok(exported) => {
                     job.state = JobState::Succeeded;
@@ -198,6 +207,23 @@ impl State {
             }
         }
         false
+    }
+
+    /// Removes every job `matches` selects (with its archive, work and Running slot).
+    pub fn remove_jobs_where(&mut self, matches: impl Fn(&Job) -> bool) {
+        let doomed: Vec<JobId> = self.jobs.values().filter(|j| matches(j)).map(|j| j.id).collect();
+        for id in doomed {
+            if let Some(job) = self.jobs.get(&id)
+                && let Some(slots) = self.running.get_mut(&job.owner)
+            {
+                let slot = &mut slots[job.kind.index()];
+                if *slot == Some(id) {
+                    *slot = None;
+                }
+            }
+            self.remove_job(id);
+        }
+        self.running.retain(|_, slots| slots.iter().any(Option::is_some));
     }
 
     pub fn remove_job(&mut self, id: JobId) {

@@ -1,0 +1,291 @@
+//! `GET /openapi.json`: an OpenAPI 3.1 description of every endpoint, built once. Response schemas
+//! are closed (`additionalProperties: false`), and a test checks real responses against them.
+
+use std::sync::LazyLock;
+
+use axum::Json;
+use serde_json::{Value, json};
+
+/// The document.
+pub static DOCUMENT: LazyLock<Value> = LazyLock::new(build);
+
+/// `GET /openapi.json`.
+pub async fn openapi() -> Json<&'static Value> {
+    Json(&DOCUMENT)
+}
+
+fn schema(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn json_content(name: &str) -> Value {
+    json!({"application/json": {"schema": schema(name)}})
+}
+
+fn ok(status: &str, description: &str, body: Option<&str>) -> Value {
+    let mut responses = json!({
+        "default": {"description": "A refusal: the ROMA error body (see GET /_emulator/errors).", "content": json_content("ErrorBody")}
+    });
+    let mut success = json!({"description": description});
+    if let Some(body) = body {
+        success["content"] = json_content(body);
+    }
+    responses[status] = success;
+    responses
+}
+
+fn param(name: &str, location: &str, required: bool, description: &str) -> Value {
+    json!({"name": name, "in": location, "required": required, "description": description, "schema": {"type": "string"}})
+}
+
+fn path_params(names: &[&str]) -> Vec<Value> {
+    names
+        .iter()
+        .map(|n| param(n, "path", true, "1..64 characters"))
+        .collect()
+}
+
+fn asset_auth() -> Vec<Value> {
+    vec![
+        param(
+            "X-Auth-Token",
+            "header",
+            false,
+            "A token (1..100000 characters); or sign the request with AK/SK instead.",
+        ),
+        param(
+            "Authorization",
+            "header",
+            false,
+            "SDK-HMAC-SHA256 Access=..., SignedHeaders=..., Signature=... (with X-Sdk-Date).",
+        ),
+    ]
+}
+
+fn asset_params(names: &[&str]) -> Vec<Value> {
+    let mut p = path_params(names);
+    p.extend(asset_auth());
+    p
+}
+
+fn nullable(t: &str) -> Value {
+    json!({"type": [t, "null"]})
+}
+
+fn build() -> Value {
+    let instance = ["project_id", "instance_id"];
+    let selection_body = json!({"required": true, "content": json_content("AssetSelection")});
+    let job_created = ok("200", "The job was created.", Some("JobCreated"));
+    let mut import_params = asset_params(&instance);
+    import_params.push(
+        json!({"name": "type", "in": "query", "required": false, "schema": {"enum": ["AddNew", "Merge"]}}),
+    );
+    import_params.push(
+        json!({"name": "mode", "in": "query", "required": false, "schema": {"enum": ["AddNew", "Merge"]}}),
+    );
+    import_params.push(param("prefix", "query", false, "Prepended to application names."));
+    import_params.push(
+        json!({"name": "datasource_overwrite", "in": "query", "required": false, "schema": {"enum": ["true", "false"]}}),
+    );
+    let job_filters: Vec<Value> = ["user", "project_id", "instance_id", "type", "status"]
+        .iter()
+        .map(|n| param(n, "query", false, "Filter."))
+        .collect();
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "roma-emulator",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "A local emulator of the Huawei Cloud ROMA Connect asset API, IAM password tokens, and the emulator's control plane."
+        },
+        "paths": {
+            "/v2/{project_id}/instances/{instance_id}/assets/export": {"post": {
+                "operationId": "ExportAsset", "tags": ["ASSET_MANAGEMENT"],
+                "parameters": asset_params(&instance), "requestBody": selection_body, "responses": job_created}},
+            "/v2/{project_id}/instances/{instance_id}/assets/delete": {"post": {
+                "operationId": "DeleteAsset", "tags": ["ASSET_MANAGEMENT"],
+                "parameters": asset_params(&instance), "requestBody": selection_body, "responses": job_created}},
+            "/v2/{project_id}/instances/{instance_id}/assets/import": {"post": {
+                "operationId": "ImportAsset", "tags": ["ASSET_MANAGEMENT"],
+                "parameters": import_params,
+                "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["ImportAssetRequestBody"],
+                    "properties": {"ImportAssetRequestBody": {"type": "string", "format": "binary", "description": "The asset package (.zip); a part named `file` is accepted too."}}}}}},
+                "responses": job_created}},
+            "/v2/{project_id}/instances/{instance_id}/assets/jobs/{job_id}": {"get": {
+                "operationId": "CheckAssetJobStatus", "tags": ["ASSET_MANAGEMENT"],
+                "parameters": asset_params(&["project_id", "instance_id", "job_id"]),
+                "responses": ok("200", "The job.", Some("AssetJobStatus"))}},
+            "/v2/{project_id}/instances/{instance_id}/assets/archives/{archive_id}": {"get": {
+                "operationId": "DownloadAssetArchive", "tags": ["ASSET_MANAGEMENT"],
+                "parameters": asset_params(&["project_id", "instance_id", "archive_id"]),
+                "responses": {
+                    "200": {"description": "The asset package, once.", "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
+                    "default": {"description": "A refusal.", "content": json_content("ErrorBody")}}}},
+            "/v3/auth/tokens": {"post": {
+                "operationId": "KeystoneCreateUserTokenByPassword", "tags": ["IAM"],
+                "parameters": [param("nocatalog", "query", false, "Any non-empty value leaves `catalog` out.")],
+                "requestBody": {"required": true, "content": json_content("TokenRequest")},
+                "responses": {
+                    "201": {"description": "The token is in the X-Subject-Token header.",
+                        "headers": {"X-Subject-Token": {"schema": {"type": "string"}}},
+                        "content": json_content("TokenResponse")},
+                    "default": {"description": "A refusal.", "content": json_content("ErrorBody")}}}},
+            "/_emulator/health": {"get": {"operationId": "EmulatorHealth", "tags": ["emulator"],
+                "responses": ok("200", "Serving.", Some("Health"))}},
+            "/_emulator/reset": {"post": {"operationId": "EmulatorReset", "tags": ["emulator"],
+                "parameters": [param("project_id", "query", false, "Only this project."), param("instance_id", "query", false, "Only this instance.")],
+                "responses": ok("200", "Reset.", Some("Reset"))}},
+            "/_emulator/jobs": {"get": {"operationId": "EmulatorListJobs", "tags": ["emulator"],
+                "parameters": job_filters,
+                "responses": ok("200", "Oldest first.", Some("ControlJobs"))}},
+            "/_emulator/jobs/{job_id}": {"get": {"operationId": "EmulatorShowJob", "tags": ["emulator"],
+                "parameters": path_params(&["job_id"]), "responses": ok("200", "Any user's job.", Some("ControlJob"))}},
+            "/_emulator/jobs/{job_id}/wait": {"get": {"operationId": "EmulatorWaitJob", "tags": ["emulator"],
+                "parameters": [param("job_id", "path", true, "The job."), param("status", "query", false, "Running, Success, Failed, Finished (or the current spelling); left out: any end."), param("timeout_ms", "query", false, "Default 5000.")],
+                "responses": ok("200", "The job, once it reached the status (408 EMULATOR.0408 at the timeout).", Some("ControlJob"))}},
+            "/_emulator/jobs/{job_id}/complete": {"post": {"operationId": "EmulatorCompleteJob", "tags": ["emulator"],
+                "parameters": path_params(&["job_id"]), "responses": ok("200", "Ended successfully.", Some("ControlJob"))}},
+            "/_emulator/jobs/{job_id}/fail": {"post": {"operationId": "EmulatorFailJob", "tags": ["emulator"],
+                "parameters": path_params(&["job_id"]),
+                "requestBody": {"required": false, "content": json_content("FailBody")},
+                "responses": ok("200", "Failed.", Some("ControlJob"))}},
+            "/_emulator/clock": {
+                "get": {"operationId": "EmulatorShowClock", "tags": ["emulator"], "responses": ok("200", "The time.", Some("Clock"))},
+                "post": {"operationId": "EmulatorMoveClock", "tags": ["emulator"],
+                    "requestBody": {"required": true, "content": json_content("ClockMove")},
+                    "responses": ok("200", "Moved; every due job change applied.", Some("Clock"))}},
+            "/_emulator/requests": {
+                "get": {"operationId": "EmulatorListRequests", "tags": ["emulator"],
+                    "parameters": [param("limit", "query", false, "At most this many.")],
+                    "responses": ok("200", "Newest first.", Some("Requests"))},
+                "delete": {"operationId": "EmulatorClearRequests", "tags": ["emulator"], "responses": ok("204", "Cleared.", None)}},
+            "/_emulator/faults": {
+                "get": {"operationId": "EmulatorListFaults", "tags": ["emulator"], "responses": ok("200", "Oldest first.", Some("Faults"))},
+                "post": {"operationId": "EmulatorAddFault", "tags": ["emulator"],
+                    "requestBody": {"required": true, "content": json_content("FaultSpec")},
+                    "responses": ok("201", "Added.", Some("Fault"))},
+                "delete": {"operationId": "EmulatorClearFaults", "tags": ["emulator"], "responses": ok("204", "Cleared.", None)}},
+            "/_emulator/faults/{fault_id}": {"delete": {"operationId": "EmulatorRemoveFault", "tags": ["emulator"],
+                "parameters": path_params(&["fault_id"]), "responses": ok("204", "Removed.", None)}},
+            "/_emulator/errors": {"get": {"operationId": "EmulatorListErrors", "tags": ["emulator"],
+                "responses": ok("200", "The catalog.", Some("Errors"))}},
+            "/openapi.json": {"get": {"operationId": "EmulatorOpenApi", "tags": ["emulator"],
+                "responses": {"200": {"description": "This document.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
+        },
+        "components": {"schemas": schemas()}
+    })
+}
+
+fn text(min: u64, max: u64) -> Value {
+    json!({"type": "string", "minLength": min, "maxLength": max})
+}
+
+fn hex32() -> Value {
+    json!({"type": "string", "pattern": "^[0-9a-f]{32}$"})
+}
+
+fn schemas() -> Value {
+    let reason = json!({"type": "object", "additionalProperties": false,
+        "required": ["resource_type", "resource_name", "error_code", "error_msg"],
+        "properties": {"resource_type": {"enum": ["application", "task"]}, "resource_name": text(1, 64), "error_code": text(1, 64), "error_msg": text(1, 64)}});
+    let job_properties = json!({
+        "id": hex32(),
+        "type": {"enum": ["exportAsset", "importAsset", "deleteAsset"]},
+        "status": {"enum": ["Running", "Success", "Failed", "Finished", "RUNNING", "SUCCEEDED", "FAILED"]},
+        "progress_percent": {"type": "number", "minimum": 0, "maximum": 1},
+        "begin_time": {"type": "string", "format": "date-time"},
+        "end_time": {"type": "string", "format": "date-time"},
+        "archive_id": hex32(),
+        "reasons": {"type": "array", "minItems": 1, "maxItems": 10, "items": schema("AssetJobReason")}
+    });
+    let mut control_job_properties = job_properties.clone();
+    for key in ["user", "project_id", "instance_id"] {
+        control_job_properties[key] = json!({"type": "string"});
+    }
+    let id_name = json!({"type": "object", "additionalProperties": false, "required": ["id", "name"],
+        "properties": {"id": {"type": "string"}, "name": {"type": "string"}}});
+    let item = |alt: &str| json!({"type": "object", "properties": {"id": {"type": "string"}, alt: {"type": "string"}}});
+    json!({
+        "ErrorBody": {"type": "object", "additionalProperties": false,
+            "required": ["error_code", "error_msg", "error_details", "request_id"],
+            "properties": {"error_code": text(1, 128), "error_msg": text(1, 128), "error_details": text(1, 128), "request_id": text(1, 128)}},
+        "JobCreated": {"type": "object", "additionalProperties": false, "required": ["job_id"], "properties": {"job_id": hex32()}},
+        "AssetSelection": {"type": "object", "required": ["apps"],
+            "description": "Every dialect of decision D3; at most 100 apps and tasks together.",
+            "properties": {
+                "apps": {"oneOf": [{"type": "string", "description": "One application name (seed dialect)."},
+                                   {"type": "array", "items": item("app_id")}]},
+                "tasks": {"type": "array", "items": item("task_id")}}},
+        "AssetJobReason": reason,
+        "AssetJobStatus": {"type": "object", "additionalProperties": false,
+            "required": ["id", "type", "status", "progress_percent", "begin_time"], "properties": job_properties},
+        "ControlJob": {"type": "object", "additionalProperties": false,
+            "required": ["id", "type", "status", "progress_percent", "begin_time", "user", "project_id", "instance_id"],
+            "properties": control_job_properties},
+        "ControlJobs": {"type": "object", "additionalProperties": false, "required": ["jobs"],
+            "properties": {"jobs": {"type": "array", "items": schema("ControlJob")}}},
+        "TokenRequest": {"type": "object", "required": ["auth"], "description": "IAM's password method.",
+            "properties": {"auth": {"type": "object"}}},
+        "TokenResponse": {"type": "object", "additionalProperties": false, "required": ["token"], "properties": {"token": {
+            "type": "object", "additionalProperties": false,
+            "required": ["methods", "expires_at", "issued_at", "user", "roles"],
+            "properties": {
+                "methods": {"type": "array", "items": {"const": "password"}},
+                "expires_at": {"type": "string", "format": "date-time"},
+                "issued_at": {"type": "string", "format": "date-time"},
+                "user": {"type": "object", "additionalProperties": false, "required": ["domain", "id", "name"],
+                    "properties": {"domain": id_name, "id": {"type": "string"}, "name": {"type": "string"}, "password_expires_at": {"type": "string"}}},
+                "project": {"type": "object", "additionalProperties": false, "required": ["domain", "id", "name"],
+                    "properties": {"domain": id_name, "id": {"type": "string"}, "name": {"type": "string"}}},
+                "domain": id_name,
+                "catalog": {"type": "array"},
+                "roles": {"type": "array", "items": id_name}}}}},
+        "Health": {"type": "object", "additionalProperties": false, "required": ["status"], "properties": {"status": {"const": "ok"}}},
+        "Reset": {"type": "object", "additionalProperties": false, "required": ["reset"], "properties": {"reset": {
+            "oneOf": [{"const": "all"}, {"type": "object", "properties": {"project_id": nullable("string"), "instance_id": nullable("string")}}]}}},
+        "FailBody": {"type": "object", "additionalProperties": false, "properties": {"reasons": {"type": "array", "maxItems": 10, "items": schema("ReasonSpec")}}},
+        "ReasonSpec": {"type": "object", "additionalProperties": false, "properties": {
+            "resource_type": {"enum": ["application", "task"]}, "resource_name": {"type": "string"}, "error_code": {"type": "string"}, "error_msg": {"type": "string"}}},
+        "Clock": {"type": "object", "additionalProperties": false, "required": ["now", "mode"],
+            "properties": {"now": {"type": "string", "format": "date-time"}, "mode": {"enum": ["real", "virtual"]}}},
+        "ClockMove": {"type": "object", "additionalProperties": false,
+            "properties": {"advance_ms": {"type": "integer", "minimum": 0}, "set": {"type": "string", "format": "date-time"}}},
+        "Requests": {"type": "object", "additionalProperties": false, "required": ["requests"], "properties": {"requests": {"type": "array", "items": {
+            "type": "object", "additionalProperties": false,
+            "required": ["time", "method", "path", "operation", "user", "project_id", "instance_id", "status", "error_code", "request_id"],
+            "properties": {"time": {"type": "string", "format": "date-time"}, "method": {"type": "string"}, "path": {"type": "string"},
+                "operation": nullable("string"), "user": nullable("string"), "project_id": nullable("string"), "instance_id": nullable("string"),
+                "status": {"type": "integer"}, "error_code": nullable("string"), "request_id": hex32()}}}}},
+        "FaultSpec": fault_spec(false),
+        "Fault": fault_spec(true),
+        "Faults": {"type": "object", "additionalProperties": false, "required": ["faults"], "properties": {"faults": {"type": "array", "items": schema("Fault")}}},
+        "Errors": {"type": "object", "additionalProperties": false, "required": ["errors"], "properties": {"errors": {"type": "array", "items": {
+            "type": "object", "additionalProperties": false,
+            "required": ["error_code", "status_documented", "status_catalog", "error_msg", "meaning"],
+            "properties": {"error_code": {"type": "string"}, "status_documented": {"type": "integer"}, "status_catalog": {"type": "integer"},
+                "error_msg": {"type": "string"}, "meaning": {"type": "string"}}}}}}
+    })
+}
+
+fn fault_spec(stored: bool) -> Value {
+    let mut properties = json!({
+        "operation": {"enum": crate::faults::OPERATIONS},
+        "times": {"type": "integer", "minimum": 1},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "error_code": text(1, 128),
+        "user": {"type": "string"}, "project_id": {"type": "string"}, "instance_id": {"type": "string"},
+        "probability": {"type": "number", "minimum": 0, "maximum": 1},
+        "delay_ms": {"type": "integer", "minimum": 0, "maximum": 600_000},
+        "fail_job": {"type": "object", "additionalProperties": false, "required": ["at_progress"], "properties": {
+            "at_progress": {"type": "number", "minimum": 0, "maximum": 1},
+            "reasons": {"type": "array", "maxItems": 10, "items": schema("ReasonSpec")}}}
+    });
+    let mut required = vec!["operation"];
+    if stored {
+        properties["id"] = hex32();
+        properties["remaining"] = json!({"type": ["integer", "null"]});
+        required.extend(["id", "remaining"]);
+    }
+    json!({"type": "object", "additionalProperties": false, "required": required, "properties": properties})
+}

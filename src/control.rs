@@ -1,0 +1,177 @@
+//! The control plane for test authors, as typed methods: reset, inspection, waiting, manual
+//! progression, the clock, the journal and faults. The `/_emulator` HTTP endpoints and
+//! [`crate::Server::control`] both call these; nothing here knows about HTTP.
+
+use std::time::Duration;
+
+use crate::clock::Timestamp;
+use crate::error::{ApiError, ErrorCode};
+use crate::faults::{Fault, FaultSpec};
+use crate::jobs::{JobFilter, JobView, PublicStatus, Reason};
+use crate::journal::Entry;
+use crate::state::AppState;
+
+/// The control plane of one emulator.
+#[derive(Debug, Clone)]
+pub struct Control {
+    app: AppState,
+}
+
+/// What a wait waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitFor {
+    /// Any end (Success, Failed or Finished).
+    Ended,
+    /// This status; `Success` is also met by `Finished` (a Success whose archive was downloaded).
+    Status(PublicStatus),
+}
+
+impl Control {
+    /// The control plane over `app`.
+    pub fn new(app: AppState) -> Self {
+        Self { app }
+    }
+
+    /// Clears all jobs, archives, the journal and faults; the catalog goes back to the configuration.
+    pub fn reset(&self) {
+        self.app.jobs.reset();
+        self.app.journal.clear();
+        self.app.faults.clear();
+    }
+
+    /// Resets one namespace (a project, an instance, or both): its jobs and archives, its journal
+    /// entries and the faults narrowed to it; with an instance, that instance's catalog.
+    pub fn reset_namespace(&self, project: Option<&str>, instance: Option<&str>) {
+        self.app.jobs.reset_scope(project, instance);
+        self.app.journal.clear_scope(project, instance);
+        self.app.faults.clear_scope(project, instance);
+    }
+
+    /// The jobs `filter` selects, oldest first.
+    pub fn jobs(&self, filter: &JobFilter) -> Vec<JobView> {
+        self.app.jobs.query(filter)
+    }
+
+    /// Any user's job.
+    pub fn job(&self, id: &str) -> Result<JobView, ApiError> {
+        Ok(self.app.jobs.find(id)?)
+    }
+
+    /// Waits (without holding any lock) until job `id` meets `what`, for at most `timeout`.
+    pub async fn wait(&self, id: &str, what: WaitFor, timeout: Duration) -> Result<JobView, ApiError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let changed = self.app.jobs.changed();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let job = self.app.jobs.find(id)?;
+            let met = match what {
+                WaitFor::Ended => job.status != PublicStatus::Running,
+                WaitFor::Status(PublicStatus::Success) => {
+                    matches!(job.status, PublicStatus::Success | PublicStatus::Finished)
+                }
+                WaitFor::Status(s) => job.status == s,
+            };
+            if met {
+                return Ok(job);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                let details = format!(
+                    "job {id} is {} after {} ms",
+                    job.status.seed(),
+                    timeout.as_millis()
+                );
+                return Err(ApiError::new(ErrorCode::WaitTimeout, details));
+            }
+            let mut nap = deadline - now;
+            // Under the real clock a timed job changes by itself at its due time: look again then.
+            if let (false, Some(due)) = (self.app.clock.is_virtual(), job.due) {
+                nap = nap.min(due.since(self.app.clock.now()) + Duration::from_millis(1));
+            }
+            tokio::select! {
+                () = &mut changed => {}
+                () = tokio::time::sleep(nap) => {}
+            }
+        }
+    }
+
+    /// Ends a Running job successfully, doing its work (manual progression, or any Running job).
+    pub fn complete(&self, id: &str) -> Result<JobView, ApiError> {
+        Ok(self.app.jobs.end(id, None)?)
+    }
+
+    /// Fails a Running job with `reasons`.
+    pub fn fail(&self, id: &str, reasons: Vec<Reason>) -> Result<JobView, ApiError> {
+        Ok(self.app.jobs.end(id, Some(reasons))?)
+    }
+
+    /// The emulator's time.
+    pub fn now(&self) -> Timestamp {
+        self.app.clock.now()
+    }
+
+    /// Whether the clock is virtual.
+    pub fn clock_is_virtual(&self) -> bool {
+        self.app.clock.is_virtual()
+    }
+
+    /// Moves the virtual clock forward, applying every job change that falls due, in order.
+    pub fn advance(&self, by: Duration) -> Result<Timestamp, ApiError> {
+        self.app.clock.advance(by).ok_or_else(real_clock)?;
+        Ok(self.app.jobs.settle())
+    }
+
+    /// Sets the virtual clock, applying every job change that falls due, in order.
+    pub fn set_time(&self, to: Timestamp) -> Result<Timestamp, ApiError> {
+        self.app.clock.set(to).ok_or_else(real_clock)?;
+        Ok(self.app.jobs.settle())
+    }
+
+    /// The newest `limit` journal entries, newest first.
+    pub fn requests(&self, limit: usize) -> Vec<Entry> {
+        self.app.journal.newest(limit)
+    }
+
+    /// Empties the journal.
+    pub fn clear_requests(&self) {
+        self.app.journal.clear();
+    }
+
+    /// Adds a fault.
+    pub fn add_fault(&self, spec: FaultSpec) -> Result<Fault, ApiError> {
+        self.app
+            .faults
+            .add(self.app.ids.draws.next_id(), spec)
+            .map_err(ApiError::invalid)
+    }
+
+    /// Every fault, oldest first.
+    pub fn faults(&self) -> Vec<Fault> {
+        self.app.faults.list()
+    }
+
+    /// Removes one fault.
+    pub fn remove_fault(&self, id: &str) -> Result<(), ApiError> {
+        if self.app.faults.remove(id) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("fault {id} does not exist"),
+            ))
+        }
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.app.faults.clear();
+    }
+}
+
+fn real_clock() -> ApiError {
+    ApiError::new(
+        ErrorCode::Conflict,
+        "the clock is real; set [clock] mode = \"virtual\" to move it",
+    )
+}

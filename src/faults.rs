@@ -1,0 +1,379 @@
+//! Fault injection: rules that make matching requests answer an error, answer late, or make the job
+//! they create fail part-way. No HTTP here: the API layer asks [`Faults::check`] per request.
+
+use std::sync::Mutex;
+use std::sync::PoisonError;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::Hex32;
+use crate::jobs::FailPlan;
+use crate::jobs::job::ReasonSpec;
+
+/// The operations a fault can target (the cloud's operation ids).
+pub const OPERATIONS: [&str; 6] = [
+    "ExportAsset",
+    "ImportAsset",
+    "DeleteAsset",
+    "CheckAssetJobStatus",
+    "DownloadAssetArchive",
+    "KeystoneCreateUserTokenByPassword",
+];
+
+/// The operations that create jobs (and so may take `fail_job`).
+const JOB_OPERATIONS: [&str; 3] = ["ExportAsset", "ImportAsset", "DeleteAsset"];
+
+/// The code an error fault answers when it names none (the documents' example code).
+pub const DEFAULT_FAULT_CODE: &str = "ROMA.00000101";
+
+/// `fail_job` of a fault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailJobSpec {
+    /// Where the job fails, 0..1.
+    pub at_progress: f64,
+    /// Its reasons (one default reason when left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<ReasonSpec>>,
+}
+
+/// A fault as `POST /_emulator/faults` takes it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// The operation id it matches (one of [`OPERATIONS`]).
+    pub operation: String,
+    /// How many matching requests it affects; left out: every one, until removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u32>,
+    /// The status to answer (400..599), with `error_code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The code of the ROMA error body (default `ROMA.00000101`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// Only this user's requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Only requests for this project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    /// Only requests for this instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    /// The chance (0..1, drawn from the seeded generator) that a matching request is affected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+    /// Answer this much later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+    /// Let the request through, and make the job it creates fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_job: Option<FailJobSpec>,
+}
+
+impl FaultSpec {
+    /// Checks the rule; the error names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if !OPERATIONS.contains(&self.operation.as_str()) {
+            return Err(format!("operation: one of {}", OPERATIONS.join(", ")));
+        }
+        if self.times == Some(0) {
+            return Err("times: at least 1 (leave it out for every request)".into());
+        }
+        if self.status.is_some_and(|s| !(400..=599).contains(&s)) {
+            return Err("status: 400..599".into());
+        }
+        if self
+            .error_code
+            .as_ref()
+            .is_some_and(|c| c.is_empty() || c.chars().count() > 128)
+        {
+            return Err("error_code: 1..128 characters".into());
+        }
+        if self.error_code.is_some() && self.status.is_none() {
+            return Err("error_code: goes with status".into());
+        }
+        if self.probability.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+            return Err("probability: 0..1".into());
+        }
+        if self.delay_ms.is_some_and(|d| d > 600_000) {
+            return Err("delay_ms: at most 600000".into());
+        }
+        if let Some(fail) = &self.fail_job {
+            if !JOB_OPERATIONS.contains(&self.operation.as_str()) {
+                return Err("fail_job: only for ExportAsset, ImportAsset and DeleteAsset".into());
+            }
+            if self.status.is_some() {
+                return Err(
+                    "fail_job: the request must succeed for a job to fail, so not with status".into(),
+                );
+            }
+            if !(0.0..=1.0).contains(&fail.at_progress) {
+                return Err("fail_job.at_progress: 0..1".into());
+            }
+            ReasonSpec::to_reasons(fail.reasons.as_deref()).map_err(|e| format!("fail_job.{e}"))?;
+        }
+        if self.status.is_none() && self.delay_ms.is_none() && self.fail_job.is_none() {
+            return Err("status, delay_ms or fail_job: a fault needs at least one effect".into());
+        }
+        Ok(())
+    }
+}
+
+/// A fault as kept and listed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fault {
+    /// Its id (for `DELETE /_emulator/faults/{id}`).
+    pub id: Hex32,
+    /// The rule.
+    #[serde(flatten)]
+    pub spec: FaultSpec,
+    /// How many more requests it affects (`null`: unlimited).
+    pub remaining: Option<u32>,
+}
+
+/// What a request is: the fields faults match on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Target<'a> {
+    /// The operation id.
+    pub operation: &'a str,
+    /// The authenticated user, if any.
+    pub user: Option<&'a str>,
+    /// The project of the path.
+    pub project_id: Option<&'a str>,
+    /// The instance of the path.
+    pub instance_id: Option<&'a str>,
+}
+
+/// What a matching fault does to a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// Wait this long first.
+    pub delay: Option<Duration>,
+    /// Answer this status and code.
+    pub error: Option<(u16, String)>,
+    /// Let the request through; its job fails so.
+    pub fail_job: Option<FailPlan>,
+}
+
+/// The fault rules. Requests pay for a lock only while at least one rule exists.
+#[derive(Debug, Default)]
+pub struct Faults {
+    rules: Mutex<Vec<Fault>>,
+    any: AtomicBool,
+}
+
+impl Faults {
+    fn rules(&self) -> std::sync::MutexGuard<'_, Vec<Fault>> {
+        self.rules.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn sync_flag(&self, rules: &[Fault]) {
+        self.any.store(!rules.is_empty(), Ordering::Release);
+    }
+
+    /// Adds a checked rule under `id`.
+    pub fn add(&self, id: Hex32, spec: FaultSpec) -> Result<Fault, String> {
+        spec.validate()?;
+        let fault = Fault {
+            id,
+            remaining: spec.times,
+            spec,
+        };
+        let mut rules = self.rules();
+        rules.push(fault.clone());
+        self.sync_flag(&rules);
+        Ok(fault)
+    }
+
+    /// Every rule, oldest first.
+    pub fn list(&self) -> Vec<Fault> {
+        self.rules().clone()
+    }
+
+    /// Removes one rule; false if there was none.
+    pub fn remove(&self, id: &str) -> bool {
+        let mut rules = self.rules();
+        let before = rules.len();
+        rules.retain(|f| f.id.as_str() != id);
+        self.sync_flag(&rules);
+        rules.len() != before
+    }
+
+    /// Removes every rule.
+    pub fn clear(&self) {
+        let mut rules = self.rules();
+        rules.clear();
+        self.sync_flag(&rules);
+    }
+
+    /// Removes the rules narrowed to a namespace (a scoped reset).
+    pub fn clear_scope(&self, project: Option<&str>, instance: Option<&str>) {
+        let mut rules = self.rules();
+        rules.retain(|f| {
+            let in_scope = project.is_none_or(|p| f.spec.project_id.as_deref() == Some(p))
+                && instance.is_none_or(|i| f.spec.instance_id.as_deref() == Some(i));
+            !in_scope
+        });
+        self.sync_flag(&rules);
+    }
+
+    /// The first rule that matches `target` and whose draw succeeds (using up one of its `times`).
+    pub fn check(&self, target: &Target<'_>, mut draw: impl FnMut() -> f64) -> Option<Hit> {
+        if !self.any.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut rules = self.rules();
+        let matches = |f: &Fault| {
+            f.spec.operation == target.operation
+                && f.spec.user.as_deref().is_none_or(|u| target.user == Some(u))
+                && f.spec
+                    .project_id
+                    .as_deref()
+                    .is_none_or(|p| target.project_id == Some(p))
+                && f.spec
+                    .instance_id
+                    .as_deref()
+                    .is_none_or(|i| target.instance_id == Some(i))
+        };
+        let index = rules
+            .iter()
+            .position(|f| matches(f) && f.spec.probability.is_none_or(|p| draw() < p))?;
+        let fault = &mut rules[index];
+        let hit = Hit {
+            delay: fault.spec.delay_ms.map(Duration::from_millis),
+            error: fault.spec.status.map(|s| {
+                (
+                    s,
+                    fault
+                        .spec
+                        .error_code
+                        .clone()
+                        .unwrap_or_else(|| DEFAULT_FAULT_CODE.to_owned()),
+                )
+            }),
+            fail_job: fault.spec.fail_job.as_ref().map(|f| FailPlan {
+                at_progress: f.at_progress,
+                reasons: ReasonSpec::to_reasons(f.reasons.as_deref()).unwrap_or_default(),
+            }),
+        };
+        if let Some(remaining) = &mut fault.remaining {
+            *remaining -= 1;
+            if *remaining == 0 {
+                rules.remove(index);
+            }
+        }
+        self.sync_flag(&rules);
+        Some(hit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(json: serde_json::Value) -> FaultSpec {
+        serde_json::from_value(json).expect("spec")
+    }
+
+    fn export<'a>(user: &'a str) -> Target<'a> {
+        Target {
+            operation: "ExportAsset",
+            user: Some(user),
+            project_id: Some("p"),
+            instance_id: Some("i"),
+        }
+    }
+
+    #[test]
+    fn a_fault_hits_its_times_then_goes() {
+        let faults = Faults::default();
+        let s = spec(
+            serde_json::json!({"operation": "ExportAsset", "times": 2, "status": 503, "error_code": "ROMA.X"}),
+        );
+        faults.add(Hex32::from_u128(1), s).expect("valid");
+        let hit = faults.check(&export("a"), || 0.0).expect("first");
+        assert_eq!(hit.error, Some((503, "ROMA.X".to_owned())));
+        assert_eq!(faults.list()[0].remaining, Some(1));
+        assert!(
+            faults
+                .check(
+                    &Target {
+                        operation: "DeleteAsset",
+                        ..export("a")
+                    },
+                    || 0.0
+                )
+                .is_none()
+        );
+        assert!(faults.check(&export("a"), || 0.0).is_some());
+        assert!(faults.check(&export("a"), || 0.0).is_none(), "used up");
+        assert!(faults.list().is_empty());
+    }
+
+    #[test]
+    fn narrowing_and_probability() {
+        let faults = Faults::default();
+        let s = spec(
+            serde_json::json!({"operation": "ExportAsset", "user": "bob", "status": 500, "probability": 0.5}),
+        );
+        faults.add(Hex32::from_u128(1), s).expect("valid");
+        assert!(faults.check(&export("alice"), || 0.0).is_none(), "another user");
+        assert!(
+            faults.check(&export("bob"), || 0.7).is_none(),
+            "draw above the probability"
+        );
+        assert!(faults.check(&export("bob"), || 0.2).is_some());
+        faults.clear();
+        assert!(faults.check(&export("bob"), || 0.0).is_none());
+    }
+
+    #[test]
+    fn rules_are_checked() {
+        let cases = vec![
+            (
+                serde_json::json!({"operation": "Nope", "status": 500}),
+                "operation",
+            ),
+            (
+                serde_json::json!({"operation": "ExportAsset"}),
+                "at least one effect",
+            ),
+            (
+                serde_json::json!({"operation": "ExportAsset", "status": 200}),
+                "status",
+            ),
+            (
+                serde_json::json!({"operation": "ExportAsset", "status": 500, "times": 0}),
+                "times",
+            ),
+            (
+                serde_json::json!({"operation": "ExportAsset", "status": 500, "probability": 2.0}),
+                "probability",
+            ),
+            (
+                serde_json::json!({"operation": "CheckAssetJobStatus", "fail_job": {"at_progress": 0.5}}),
+                "fail_job",
+            ),
+            (
+                serde_json::json!({"operation": "ExportAsset", "status": 500, "fail_job": {"at_progress": 0.5}}),
+                "fail_job",
+            ),
+            (
+                serde_json::json!({"operation": "ExportAsset", "fail_job": {"at_progress": 1.5}}),
+                "at_progress",
+            ),
+            (
+                serde_json::json!({"operation": "ExportAsset", "error_code": "X"}),
+                "error_code",
+            ),
+        ];
+        for (json, field) in cases {
+            let err = spec(json.clone()).validate().expect_err(field);
+            assert!(err.contains(field), "{json}: {err}");
+        }
+    }
+}
