@@ -225,3 +225,33 @@ pub fn sign(
         signature::sign(sk, date, &canonical)
     )
 }
+
+impl TestApp {
+    /// A control-plane request.
+    pub fn control(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    /// A control-plane GET, expecting 200, as JSON.
+    pub async fn control_json(&self, path: &str) -> Value {
+        let res = self
+            .control(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("JSON")
+    }
+
+    /// A control-plane POST with a JSON body, as (status, JSON).
+    pub async fn control_post(&self, path: &str, body: Value) -> (u16, Value) {
+        let res = self
+            .control(reqwest::Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+}

@@ -3,9 +3,11 @@
 mod auth;
 mod binary;
 mod check_asset_job_status;
+mod control;
 mod delete_asset;
 mod download_asset_archive;
 mod errors;
 mod export_asset;
 mod helpers;
 mod import_asset;
+mod openapi;
