@@ -54,6 +54,8 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
         )
         .into_response(),
     };
+    // Read before an error is rendered: rendering builds a new response without these extensions.
+    let user = res.extensions().get::<Caller>().map(|c| c.user.clone());
     let mut error_code = None;
     if let Some(err) = res.extensions_mut().remove::<ApiError>() {
         if err.code == ErrorCode::Internal {
@@ -76,7 +78,7 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
             method: method.as_str().to_owned(),
             path,
             operation: route.as_ref().and_then(|r| super::operation(&method, r.as_str())),
-            user: res.extensions().get::<Caller>().map(|c| c.user.clone()),
+            user,
             project_id: namespace.0,
             instance_id: namespace.1,
             status: res.status().as_u16(),

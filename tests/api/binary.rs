@@ -186,7 +186,12 @@ fn config_example_documents_every_key_at_its_default() {
     for (section, keys) in [
         ("server", &["listen", "request_timeout_ms", "max_body_bytes"][..]),
         ("api", &["error_statuses", "dialect"][..]),
-        ("jobs", &["duration_ms", "retention_s", "max_jobs"][..]),
+        (
+            "jobs",
+            &["duration_ms", "progression", "retention_s", "max_jobs"][..],
+        ),
+        ("clock", &["mode"][..]),
+        ("journal", &["max_entries"][..]),
         ("archives", &["max_bytes"][..]),
         ("catalog", &["strict"][..]),
         ("auth", &["mode", "token_ttl_s"][..]),

@@ -532,9 +532,11 @@ async fn a_fault_answers_its_status_and_code_the_given_number_of_times() {
     assert_job_created(app.export_one(TOKEN).await).await;
     assert_eq!(app.control_json("/_emulator/faults").await, json!({"faults": []}));
     let journal = app.control_json("/_emulator/requests?limit=2").await;
-    assert_eq!(
-        journal["requests"][1]["error_code"], "ROMA.00000101",
-        "faults are journaled"
+    let faulted = &journal["requests"][1];
+    assert_eq!(faulted["error_code"], "ROMA.00000101", "faults are journaled");
+    assert!(
+        faulted["user"].as_str().is_some_and(|u| u.starts_with("token-")),
+        "with their user: {faulted}"
     );
 }
 
