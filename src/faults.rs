@@ -175,6 +175,11 @@ impl Faults {
         self.any.store(!rules.is_empty(), Ordering::Release);
     }
 
+    /// Whether there is no rule at all (a lock-free check for the request path).
+    pub fn is_empty(&self) -> bool {
+        !self.any.load(Ordering::Acquire)
+    }
+
     /// Adds a checked rule under `id`.
     pub fn add(&self, id: Hex32, spec: FaultSpec) -> Result<Fault, String> {
         spec.validate()?;

@@ -46,6 +46,34 @@ fn listening_url(child: &mut Child) -> String {
     line.trim().rsplit(' ').next().expect("url").to_owned()
 }
 
+/// Starts the binary with `config` on a free port; returns it and its URL.
+fn start_binary(config: &std::path::Path) -> (Child, String) {
+    let mut child = emulator(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ])
+    .spawn()
+    .expect("spawn");
+    let url = listening_url(&mut child);
+    (child, url)
+}
+
+/// Stops the binary with SIGTERM, checks it exits cleanly, and returns what it logged.
+fn stop_and_read_logs(child: &mut Child) -> String {
+    let status = terminate(child);
+    assert!(status.success(), "graceful exit on SIGTERM: {status:?}");
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut logs)
+        .expect("logs");
+    logs
+}
+
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -68,15 +96,7 @@ async fn the_binary_serves_with_a_config_file_logs_requests_and_stops_on_sigterm
         "smoke.toml",
         "[auth]\nmode = \"strict\"\n[[auth.users]]\nname = \"alice\"\ntoken = \"secret-token-123\"\n[jobs]\nduration_ms = 60000\n",
     );
-    let mut child = emulator(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        config.to_str().expect("utf-8"),
-    ])
-    .spawn()
-    .expect("spawn");
-    let url = listening_url(&mut child);
+    let (mut child, url) = start_binary(&config);
     let client = reqwest::Client::new();
 
     let health = client
@@ -98,15 +118,7 @@ async fn the_binary_serves_with_a_config_file_logs_requests_and_stops_on_sigterm
     assert_job_created(ok).await;
     assert_roma_error(export("not-configured").await.expect("export"), 403, "ROMA.1002").await;
 
-    let status = terminate(&mut child);
-    assert!(status.success(), "graceful exit on SIGTERM: {status:?}");
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut logs)
-        .expect("logs");
+    let logs = stop_and_read_logs(&mut child);
     let line = logs
         .lines()
         .find(|l| l.contains(&request_id))
@@ -224,15 +236,7 @@ access_key = "AKDEBUG"
 secret_key = "secret-key-value-3"
 "#,
     );
-    let mut child = emulator(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        config.to_str().expect("utf-8"),
-    ])
-    .spawn()
-    .expect("spawn");
-    let url = listening_url(&mut child);
+    let (mut child, url) = start_binary(&config);
     let client = reqwest::Client::new();
     let token_req = serde_json::json!({"auth": {"identity": {"methods": ["password"],
         "password": {"user": {"name": "alice", "password": "password-value-2"}}}}});
@@ -266,14 +270,7 @@ secret_key = "secret-key-value-3"
         .expect("signed");
     assert_roma_error(bad, 403, "APIG.0301").await;
 
-    assert!(terminate(&mut child).success());
-    let mut logs = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut logs)
-        .expect("logs");
+    let logs = stop_and_read_logs(&mut child);
     let mismatch = logs
         .lines()
         .find(|l| l.contains("canonical_request"))

@@ -3,7 +3,7 @@
 use roma_emulator::config::{ClockMode, Progression, Secret, UserConfig};
 use serde_json::{Value, json};
 
-use crate::helpers::{TOKEN, TestApp, assert_job_created, spawn_app_with};
+use crate::helpers::{TOKEN, assert_job_created, spawn_app_with};
 
 /// Validates `body` against the document's schema for `path` `method` `status` (or `default`).
 fn assert_matches(doc: &Value, path: &str, method: &str, status: u16, body: &Value) {
@@ -24,9 +24,8 @@ fn assert_matches(doc: &Value, path: &str, method: &str, status: u16, body: &Val
     );
 }
 
-async fn call(app: &TestApp, req: reqwest::RequestBuilder) -> (u16, Value) {
+async fn call(req: reqwest::RequestBuilder) -> (u16, Value) {
     let res = req.send().await.expect("request");
-    let _ = app;
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
 }
@@ -78,7 +77,6 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
         v["job_id"].as_str().expect("job_id").to_owned()
     };
     let (s, v) = call(
-        &app,
         app.client
             .post(app.url("/v2/p1/instances/i1/assets/export"))
             .header("X-Auth-Token", TOKEN)
@@ -88,7 +86,6 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
     .await;
     assert_matches(&doc, &format!("{asset}/export"), "post", s, &v);
     let (s, v) = call(
-        &app,
         app.client
             .post(app.url("/v2/p1/instances/i1/assets/delete"))
             .header("X-Auth-Token", TOKEN)
@@ -99,13 +96,10 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
     assert_matches(&doc, &format!("{asset}/delete"), "post", s, &v);
     let job = app.job_json(TOKEN, "p1", "i1", &job_id).await;
     assert_matches(&doc, &format!("{asset}/jobs/{{job_id}}"), "get", 200, &job);
-    let (s, v) = call(
-        &app,
-        app.control(
-            reqwest::Method::POST,
-            &format!("/_emulator/jobs/{job_id}/complete"),
-        ),
-    )
+    let (s, v) = call(app.control(
+        reqwest::Method::POST,
+        &format!("/_emulator/jobs/{job_id}/complete"),
+    ))
     .await;
     assert_matches(&doc, "/_emulator/jobs/{job_id}/complete", "post", s, &v);
     let done = app.job_json(TOKEN, "p1", "i1", &job_id).await;
@@ -116,7 +110,6 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
     assert_eq!(res.status(), 200);
     let zip = res.bytes().await.expect("zip").to_vec();
     let (s, v) = call(
-        &app,
         app.client
             .post(app.url("/v2/p1/instances/i2/assets/import"))
             .header("X-Auth-Token", "other")
@@ -129,7 +122,6 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
     assert_eq!(s, 200);
     assert_matches(&doc, &format!("{asset}/import"), "post", s, &v);
     let (s, v) = call(
-        &app,
         app.client
             .get(app.url("/v2/p1/instances/i1/assets/archives/nope"))
             .header("X-Auth-Token", TOKEN),
@@ -139,16 +131,15 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
 
     // IAM.
     let token_req = json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "alice", "password": "pw"}}}, "scope": {"project": {"name": "cn-north-4"}}}});
-    let (s, v) = call(&app, app.client.post(app.url("/v3/auth/tokens")).json(&token_req)).await;
+    let (s, v) = call(app.client.post(app.url("/v3/auth/tokens")).json(&token_req)).await;
     assert_eq!(s, 201);
     assert_matches(&doc, "/v3/auth/tokens", "post", s, &v);
-    let (s, v) = call(&app, app.client.post(app.url("/v3/auth/tokens")).json(&json!({}))).await;
+    let (s, v) = call(app.client.post(app.url("/v3/auth/tokens")).json(&json!({}))).await;
     assert_matches(&doc, "/v3/auth/tokens", "post", s, &v);
 
     // Control plane.
     let second = assert_job_created(app.export_one("u2").await).await;
     let (s, v) = call(
-        &app,
         app.control(reqwest::Method::POST, &format!("/_emulator/jobs/{second}/fail"))
             .json(&json!({"reasons": [{"resource_name": "x"}]})),
     )
@@ -166,17 +157,14 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
         ("/_emulator/requests".to_owned(), "/_emulator/requests"),
         ("/_emulator/errors".to_owned(), "/_emulator/errors"),
     ] {
-        let (s, v) = call(&app, app.control(reqwest::Method::GET, &path)).await;
+        let (s, v) = call(app.control(reqwest::Method::GET, &path)).await;
         assert_eq!(s, 200, "{path}");
         assert_matches(&doc, template, "get", s, &v);
     }
-    let (s, v) = call(
-        &app,
-        app.control(
-            reqwest::Method::GET,
-            &format!("/_emulator/jobs/{}/wait?timeout_ms=10&status=Failed", job_id),
-        ),
-    )
+    let (s, v) = call(app.control(
+        reqwest::Method::GET,
+        &format!("/_emulator/jobs/{}/wait?timeout_ms=10&status=Failed", job_id),
+    ))
     .await;
     assert_eq!(s, 408);
     assert_matches(&doc, "/_emulator/jobs/{job_id}/wait", "get", s, &v);
@@ -199,7 +187,7 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
         .await;
     assert_eq!(s, 201);
     assert_matches(&doc, "/_emulator/faults", "post", s, &v);
-    let (s, v) = call(&app, app.control(reqwest::Method::GET, "/_emulator/faults")).await;
+    let (s, v) = call(app.control(reqwest::Method::GET, "/_emulator/faults")).await;
     assert_matches(&doc, "/_emulator/faults", "get", s, &v);
     let (s, v) = app
         .control_post("/_emulator/reset?project_id=p1", json!(null))
