@@ -75,8 +75,13 @@ fn stop_and_read_logs(child: &mut Child) -> String {
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    signal(child, "-TERM")
+}
+
+/// Sends `sig` (`-TERM`, `-INT`) and waits at most 10 s for the process to exit.
+fn signal(child: &mut Child, sig: &str) -> std::process::ExitStatus {
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([sig, &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
@@ -87,7 +92,7 @@ fn terminate(child: &mut Child) -> std::process::ExitStatus {
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = child.kill();
-    panic!("the emulator did not stop within 10 s of SIGTERM");
+    panic!("the emulator did not stop within 10 s of {sig}");
 }
 
 #[tokio::test]
@@ -288,5 +293,18 @@ secret_key = "secret-key-value-3"
     ] {
         assert!(!logs.contains(secret), "a secret reached the logs: {logs}");
     }
+    let _ = std::fs::remove_file(config);
+}
+
+#[tokio::test]
+async fn sigint_stops_it_gracefully_too() {
+    let config = temp_file("sigint.toml", "");
+    let (mut child, url) = start_binary(&config);
+    let health = reqwest::get(format!("{url}/_emulator/health"))
+        .await
+        .expect("health");
+    assert_eq!(health.status(), 200);
+    let status = signal(&mut child, "-INT");
+    assert!(status.success(), "graceful exit on SIGINT: {status:?}");
     let _ = std::fs::remove_file(config);
 }
