@@ -233,6 +233,8 @@ pub fn progress(begin: Timestamp, now: Timestamp, duration: Duration) -> f64 {
 pub struct Job {
     /// Its id.
     pub id: JobId,
+    /// Creation order (ids are random; times tie within a millisecond).
+    pub seq: u64,
     /// Export, import or delete.
     pub kind: JobKind,
     /// Its user.

@@ -132,6 +132,8 @@ pub struct JobView {
     pub scope: Scope,
     /// When it is due to change by itself (timed progression), if Running.
     pub due: Option<Timestamp>,
+    /// Creation order.
+    pub seq: u64,
 }
 
 /// A planned failure: the job fails when it reaches `at_progress` (a fault's `fail_job`).
@@ -292,8 +294,10 @@ impl JobRegistry {
         }
         let id = self.inner.ids.jobs.next_id();
         state.running.entry(owner.clone()).or_default()[kind.index()] = Some(id);
+        state.last_seq += 1;
         let job = Job {
             id,
+            seq: state.last_seq,
             kind,
             owner: owner.clone(),
             scope,
@@ -377,7 +381,7 @@ impl JobRegistry {
             .map(|j| view(j, now))
             .filter(|v| filter.matches(v))
             .collect();
-        all.sort_by_key(|j| (j.begin, j.id));
+        all.sort_by_key(|j| j.seq);
         all
     }
 
@@ -456,6 +460,7 @@ fn view(job: &Job, now: Timestamp) -> JobView {
         owner: job.owner.clone(),
         scope: job.scope.clone(),
         due: job.due(),
+        seq: job.seq,
     }
 }
 
@@ -703,5 +708,21 @@ mod tests {
             .export(&"alice".into(), elsewhere, sel(), None)
             .expect_err("unknown instance");
         assert_eq!(err, JobError::InstanceNotFound("nowhere".into()));
+    }
+
+    #[test]
+    fn jobs_list_in_creation_order_even_within_one_millisecond() {
+        let reg = registry(60_000);
+        let created: Vec<JobId> = (0..20)
+            .map(|i| {
+                reg.export(&format!("user-{i}").into(), scope("p"), sel(), None)
+                    .expect("export")
+            })
+            .collect();
+        let listed: Vec<JobId> = reg.jobs().iter().map(|j| j.id).collect();
+        assert_eq!(
+            listed, created,
+            "the virtual clock did not move: only creation order can tell them apart"
+        );
     }
 }

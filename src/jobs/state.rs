@@ -46,6 +46,8 @@ pub(super) struct State {
     pub archive_order: VecDeque<ArchiveId>,
     pub archive_bytes: u64,
     pub catalog: Catalog,
+    /// The `seq` of the last job created.
+    pub last_seq: u64,
 }
 
 impl State {
