@@ -195,7 +195,10 @@ async fn an_expired_token_gets_apig_0307() {
             .unwrap_or_default()
             .contains("expires_at")
     );
-    let forged = format!("{}0", &token[..token.len() - 1]);
+    // Change the seal's last hex digit (to one it is not), so the token no longer verifies.
+    let flipped = if token.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{flipped}", &token[..token.len() - 1]);
+    assert_ne!(forged, token);
     assert_roma_error(app.export_one(&forged).await, 403, "ROMA.1002").await;
 }
 
