@@ -95,3 +95,23 @@ fn the_readme_error_table_is_the_catalog() {
         "README.md's error table is stale; scripts/update-readme-errors.sh puts in the current one ({current})"
     );
 }
+
+#[tokio::test]
+async fn a_request_slower_than_the_timeout_gets_apig_0201_504() {
+    let app = spawn_app_with(|c| c.server.request_timeout_ms = 50).await;
+    let (status, _) = app
+        .control_post(
+            "/_emulator/faults",
+            serde_json::json!({"operation": "CheckAssetJobStatus", "delay_ms": 200}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let res = app.job(TOKEN, "p1", "i1", "x").await;
+    let err = assert_roma_error(res, 504, "APIG.0201").await;
+    assert!(
+        err["error_details"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("request_timeout_ms")
+    );
+}
