@@ -336,18 +336,6 @@ impl ConfigError {
     }
 }
 
-/// The environment variables [`Config::apply_env`] reads, with the key each one sets.
-pub const ENV_VARS: &[(&str, &str)] = &[
-    ("ROMA_EMULATOR_LISTEN", "server.listen"),
-    ("ROMA_EMULATOR_LOG", "log.level"),
-    ("ROMA_EMULATOR_ERROR_STATUSES", "api.error_statuses"),
-    ("ROMA_EMULATOR_DIALECT", "api.dialect"),
-    ("ROMA_EMULATOR_JOBS_DURATION_MS", "jobs.duration_ms"),
-    ("ROMA_EMULATOR_AUTH_MODE", "auth.mode"),
-    ("ROMA_EMULATOR_SEED", "emulator.seed"),
-    ("ROMA_EMULATOR_ADMIN_TOKEN", "emulator.admin_token"),
-];
-
 impl Config {
     /// Parses a TOML document (no file involved) and validates it.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
@@ -361,7 +349,7 @@ impl Config {
         Ok(config)
     }
 
-    /// Loads the file at `path` (defaults when `None`), then applies `env` (see [`ENV_VARS`]).
+    /// Loads the file at `path` (defaults when `None`), then applies `env` (see [`Config::apply_env`]).
     pub fn load(
         path: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
@@ -382,7 +370,8 @@ impl Config {
         Ok(config)
     }
 
-    /// Applies the `ROMA_EMULATOR_*` variables of [`ENV_VARS`]; other variables are ignored.
+    /// Applies the `ROMA_EMULATOR_*` variables: `LISTEN`, `LOG`, `ERROR_STATUSES`, `DIALECT`,
+    /// `JOBS_DURATION_MS`, `AUTH_MODE`, `SEED`, `ADMIN_TOKEN`; other variables are ignored.
     pub fn apply_env(&mut self, env: impl IntoIterator<Item = (String, String)>) -> Result<(), ConfigError> {
         for (name, value) in env {
             let bad = |what: &str| ConfigError::new(&name, format!("{what}, got {value:?}"));

@@ -66,6 +66,17 @@ impl serde::Serialize for Hex32 {
     }
 }
 
+/// Lower-case hex of `bytes` (digests, signatures, sealed tokens).
+pub fn to_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+    out
+}
+
 /// splitmix64's output function: a bijection on u64 with good avalanche.
 pub fn mix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);

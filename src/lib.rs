@@ -1,8 +1,10 @@
 //! roma-emulator: a local emulator of the Huawei Cloud ROMA Connect asset API.
 //!
 //! Start it in-process with [`Server::start`] and talk HTTP to [`Server::base_url`], or drive
-//! [`api::router`] directly. The layout: `api/` is HTTP (one file per operation), `jobs/` the rules
-//! (no HTTP), `auth/` who is calling, `config` the settings, `error` the error catalog.
+//! [`api::router`] directly. The layout: `api/` is HTTP (the route table in `api/mod.rs`, one file
+//! per operation); everything else knows no HTTP: `jobs/` the rules and the one state, `auth/` who
+//! is calling, `control` the control plane as methods, `faults` and `journal` their state, `config`
+//! every setting, `error` the error-code catalog, `clock` time, `ids` identifiers.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -70,6 +70,5 @@ pub async fn keystone_create_user_token_by_password(
 
 /// A 32-hex id that is the same for the same name on every run.
 fn stable_id(kind: &str, name: &str) -> String {
-    let digest = Sha256::digest(format!("{kind}:{name}").as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::ids::to_hex(&Sha256::digest(format!("{kind}:{name}").as_bytes())[..16])
 }

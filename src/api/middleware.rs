@@ -17,7 +17,6 @@ use crate::faults::Target;
 use crate::ids::Hex32;
 use crate::journal::Entry;
 use crate::state::AppState;
-use subtle::ConstantTimeEq;
 
 /// The id of the request being handled (D12); also the `request_id` of an error body.
 #[derive(Debug, Clone, Copy)]
@@ -257,9 +256,7 @@ pub async fn require_admin(State(app): State<AppState>, req: Request, next: Next
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or_default();
-        let same: bool = sha256_digest(given.as_bytes())
-            .ct_eq(&sha256_digest(token.expose().as_bytes()))
-            .into();
+        let same = crate::auth::same_secret(given.as_bytes(), token.expose());
         if !same {
             return ApiError::new(
                 ErrorCode::AdminUnauthorized,
@@ -269,11 +266,6 @@ pub async fn require_admin(State(app): State<AppState>, req: Request, next: Next
         }
     }
     next.run(req).await
-}
-
-fn sha256_digest(bytes: &[u8]) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).into()
 }
 
 /// A panic inside a handler becomes an `Internal` error instead of a dropped connection.

@@ -11,6 +11,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::clock::Timestamp;
+use crate::ids::to_hex;
 
 /// What every issued token starts with (real IAM tokens start with `MII`).
 pub const TOKEN_PREFIX: &str = "MIIEMU";
@@ -128,10 +129,6 @@ fn mac(key: &[u8; 32], payload: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
         return None;
@@ -150,7 +147,11 @@ pub fn issue(key: &[u8; 32], user: &str, issued_at: Timestamp, expires_at: Times
         e: expires_at.0,
     };
     let payload = serde_json::to_vec(&claims).unwrap_or_default();
-    format!("{TOKEN_PREFIX}{}.{}", hex(&payload), hex(&mac(key, &payload)))
+    format!(
+        "{TOKEN_PREFIX}{}.{}",
+        to_hex(&payload),
+        to_hex(&mac(key, &payload))
+    )
 }
 
 /// Opens a token: `None` if it is not one of ours or its seal is broken. Expiry is the caller's to check.

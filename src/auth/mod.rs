@@ -13,6 +13,7 @@ use subtle::ConstantTimeEq;
 
 use crate::clock::{Clock, Timestamp};
 use crate::config::{AuthConfig, AuthMode, Secret};
+use crate::ids::to_hex;
 use crate::jobs::UserId;
 
 pub mod iam;
@@ -311,13 +312,13 @@ fn redact(canonical: &str) -> String {
 
 /// The user an unknown token names in open mode: stable per token, and not the token itself.
 fn open_user(digest: &[u8; 32]) -> UserId {
-    let mut name = String::with_capacity(6 + 16);
-    name.push_str("token-");
-    for b in &digest[..8] {
-        name.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        name.push(char::from(b"0123456789abcdef"[usize::from(b & 0xf)]));
-    }
-    name.into()
+    format!("token-{}", to_hex(&digest[..8])).into()
+}
+
+/// Whether `given` equals the secret `expected`, compared in constant time (on digests, so the
+/// length of the secret does not show either).
+pub fn same_secret(given: &[u8], expected: &str) -> bool {
+    digest(given).ct_eq(&digest(expected.as_bytes())).into()
 }
 
 #[cfg(test)]

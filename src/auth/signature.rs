@@ -2,10 +2,11 @@
 //! verified server-side. Pure: strings in, canonical request and signature out.
 
 use hmac::{Hmac, KeyInit, Mac};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, percent_encode, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 
 use crate::clock::Timestamp;
+use crate::ids::to_hex;
 
 /// The algorithm name that starts the `Authorization` header.
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
@@ -51,18 +52,9 @@ pub fn parse_authorization(value: &str) -> Option<Authorization<'_>> {
     })
 }
 
+/// Percent-encodes raw bytes (a decoded segment need not be UTF-8).
 fn encode(bytes: &[u8]) -> String {
-    // Percent-encode raw bytes (the decoded segment may not be UTF-8).
-    bytes
-        .iter()
-        .map(|&b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    percent_encode(bytes, UNRESERVED).to_string()
 }
 
 /// Step 6: decode the path, encode each segment, end with `/`.
@@ -132,11 +124,7 @@ pub fn canonical_request<'h>(
 
 /// Lower-case hex SHA-256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    to_hex(&Sha256::digest(bytes))
 }
 
 /// Steps 11–12: the signature of `canonical` at `sdk_date` with the secret key `sk`.
@@ -145,7 +133,7 @@ pub fn sign(sk: &str, sdk_date: &str, canonical: &str) -> String {
     let mut mac =
         <Hmac<Sha256> as KeyInit>::new_from_slice(sk.as_bytes()).expect("HMAC takes any key length");
     mac.update(string_to_sign.as_bytes());
-    hex(&mac.finalize().into_bytes())
+    to_hex(&mac.finalize().into_bytes())
 }
 
 /// Parses `X-Sdk-Date` (`20240101T120000Z`).

@@ -171,11 +171,6 @@ impl Catalog {
         Self { strict, instances }
     }
 
-    /// Whether unknown instances and assets are refused.
-    pub fn is_strict(&self) -> bool {
-        self.strict
-    }
-
     /// Whether operations on `instance` are allowed (always, unless strict).
     pub fn has_instance(&self, instance: &str) -> bool {
         !self.strict || self.instances.contains_key(instance)

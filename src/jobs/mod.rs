@@ -336,7 +336,7 @@ impl JobRegistry {
             .ok()
             .and_then(|id| state.jobs.get(&id))
             .filter(|job| &*job.owner == owner && job.scope == *scope)
-            .ok_or_else(|| JobError::NotFound(format!("job {id} does not exist")))?;
+            .ok_or_else(|| job_not_found(id))?;
         Ok(view(job, now))
     }
 
@@ -392,19 +392,14 @@ impl JobRegistry {
             .ok()
             .and_then(|id| state.jobs.get(&id))
             .map(|job| view(job, now))
-            .ok_or_else(|| JobError::NotFound(format!("job {id} does not exist")))
+            .ok_or_else(|| job_not_found(id))
     }
 
     /// Ends a Running job now: successfully (doing its work), or failed with `reasons`.
     pub fn end(&self, id: &str, failure: Option<Vec<Reason>>) -> Result<JobView, JobError> {
         let (mut state, now) = self.lock();
-        let job_id = id
-            .parse::<JobId>()
-            .map_err(|()| JobError::NotFound(format!("job {id} does not exist")))?;
-        let job = state
-            .jobs
-            .get(&job_id)
-            .ok_or_else(|| JobError::NotFound(format!("job {id} does not exist")))?;
+        let job_id = id.parse::<JobId>().map_err(|()| job_not_found(id))?;
+        let job = state.jobs.get(&job_id).ok_or_else(|| job_not_found(id))?;
         if job.state != JobState::Running {
             return Err(JobError::NotRunning(job_id));
         }
@@ -412,7 +407,7 @@ impl JobRegistry {
         let view = state.jobs.get(&job_id).map(|j| view(j, now));
         drop(state);
         self.notify();
-        view.ok_or_else(|| JobError::NotFound(format!("job {id} does not exist")))
+        view.ok_or_else(|| job_not_found(id))
     }
 
     /// Applies every job change due by now (after the clock moved); returns the time.
@@ -445,6 +440,10 @@ impl JobRegistry {
         drop(state);
         self.notify();
     }
+}
+
+fn job_not_found(id: &str) -> JobError {
+    JobError::NotFound(format!("job {id} does not exist"))
 }
 
 fn view(job: &Job, now: Timestamp) -> JobView {
