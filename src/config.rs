@@ -233,6 +233,9 @@ pub struct AuthConfig {
     pub users: Vec<UserConfig>,
     /// How long an IAM token issued by `POST /v3/auth/tokens` is valid.
     pub token_ttl_s: u64,
+    /// The secret that seals issued IAM tokens (at least 32 characters). Left out, a fresh random
+    /// key is drawn at every start, so issued tokens do not survive a restart.
+    pub token_key: Option<Secret>,
 }
 
 impl Default for AuthConfig {
@@ -241,6 +244,7 @@ impl Default for AuthConfig {
             mode: AuthMode::default(),
             users: Vec::new(),
             token_ttl_s: 86_400,
+            token_key: None,
         }
     }
 }
@@ -445,6 +449,30 @@ impl Config {
                 "must not be empty (leave it out to disable)",
             ));
         }
+        const YEAR_S: u64 = 365 * 86_400;
+        if self.auth.token_ttl_s == 0 || self.auth.token_ttl_s > YEAR_S {
+            return Err(ConfigError::new(
+                "auth.token_ttl_s",
+                "must be 1..31536000 (a year)",
+            ));
+        }
+        if self.jobs.retention_s > YEAR_S {
+            return Err(ConfigError::new(
+                "jobs.retention_s",
+                "must be at most 31536000 (a year)",
+            ));
+        }
+        if self
+            .auth
+            .token_key
+            .as_ref()
+            .is_some_and(|k| k.expose().chars().count() < 32)
+        {
+            return Err(ConfigError::new(
+                "auth.token_key",
+                "must be at least 32 characters (leave it out for a random key per start)",
+            ));
+        }
         if self.jobs.max_jobs == 0 {
             return Err(ConfigError::new("jobs.max_jobs", "must be at least 1"));
         }
@@ -578,6 +606,17 @@ mod tests {
                 "validation",
             ),
             ("[jobs]\nduration_ms = 99999999999\n", "jobs.duration_ms", "range"),
+            (
+                "[auth]\ntoken_ttl_s = 300000000000\n",
+                "auth.token_ttl_s",
+                "overflowing ttl",
+            ),
+            (
+                "[jobs]\nretention_s = 300000000000\n",
+                "jobs.retention_s",
+                "overflowing retention",
+            ),
+            ("[auth]\ntoken_key = \"short\"\n", "auth.token_key", "weak key"),
         ];
         for (text, key, what) in cases {
             let err = Config::from_toml(text).expect_err(what);

@@ -1,32 +1,42 @@
-//! Identifiers: `job_id`, `archive_id` and `request_id` are 32 lowercase hex characters (D11).
+//! Identifiers: `job_id`, `archive_id` and `request_id` are 32 lowercase hex characters (D11), the
+//! simple form of a random (version 4) UUID.
 //!
 //! Each kind of id comes from its own [`IdStream`], so that with a fixed seed each sequence repeats
-//! from run to run whatever the other streams did. Generation is lock-free: a counter fed through
-//! splitmix64, which is a bijection, so ids of one stream never repeat.
+//! from run to run whatever the other streams did. A stream is a ChaCha12 generator (`rand`'s
+//! `StdRng`), a cryptographic one: seen ids reveal nothing about the generator's state, about the
+//! other streams, or about any secret. Without `[emulator] seed` every stream is keyed from the
+//! operating system's random source. With a seed, ids repeat and can be predicted by anyone who
+//! knows the seed, but nothing secret derives from it: the key that seals IAM tokens is never the
+//! seed's (see [`token_key`]).
 
 use std::fmt;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use rand::rngs::{StdRng, SysRng};
+use rand::{Rng, SeedableRng};
+use uuid::Uuid;
 
 /// A 32-character lowercase hex id, kept inline (no allocation).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Hex32([u8; 32]);
 
 impl Hex32 {
-    /// Builds the id that spells the 128 bits `hi:lo` in hex.
-    pub fn from_u128(v: u128) -> Self {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
+    /// The simple (32 lowercase hex digits, no hyphens) form of `uuid`.
+    pub fn from_uuid(uuid: Uuid) -> Self {
         let mut out = [0u8; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            let nibble = (v >> (124 - 4 * i)) & 0xf;
-            *byte = HEX[nibble as usize];
-        }
+        uuid.simple().encode_lower(&mut out);
         Self(out)
+    }
+
+    /// The id that spells the 128 bits of `v` in hex (fixed ids in tests and fixtures).
+    pub fn from_u128(v: u128) -> Self {
+        Self::from_uuid(Uuid::from_u128(v))
     }
 
     /// The id as text.
     pub fn as_str(&self) -> &str {
-        // Only ASCII hex digits are ever stored (from_u128 and from_str check this).
+        // Only ASCII hex digits are ever stored (from_uuid and from_str check this).
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
@@ -66,65 +76,94 @@ impl serde::Serialize for Hex32 {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Hex32 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse()
+            .map_err(|()| serde::de::Error::custom("expected 32 lowercase hex digits"))
+    }
+}
+
 /// Lower-case hex of `bytes` (digests, signatures, sealed tokens).
 pub fn to_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    hex::encode(bytes)
+}
+
+/// 32 bytes from the operating system's random source (the token-sealing key, stream keys).
+pub fn os_random_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    match StdRng::try_from_rng(&mut SysRng) {
+        Ok(mut rng) => rng.fill_bytes(&mut key),
+        // No OS random source at all: the process cannot be trusted with secrets; fail loudly.
+        Err(e) => panic!("the operating system's random source is unavailable: {e}"),
     }
-    out
+    key
 }
 
-/// splitmix64's output function: a bijection on u64 with good avalanche.
-pub fn mix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+/// The key that seals issued IAM tokens: `[auth] token_key` when configured (so tokens survive a
+/// restart), else fresh from the OS's random source. Never derived from `[emulator] seed`.
+pub fn token_key(configured: Option<&str>) -> [u8; 32] {
+    match configured {
+        Some(key) => {
+            use sha2::Digest;
+            sha2::Sha256::digest(format!("roma-emulator token key\n{key}").as_bytes()).into()
+        }
+        None => os_random_key(),
+    }
 }
 
-/// A sequence of ids (or random numbers) determined by a seed.
+/// A sequence of ids (or random numbers): reproducible for a seed, unpredictable without one.
 #[derive(Debug)]
 pub struct IdStream {
-    seed: u64,
-    counter: AtomicU64,
+    rng: Mutex<StdRng>,
 }
 
 impl IdStream {
     /// A stream for `seed`, told apart from other streams of the same seed by `stream`.
     pub fn new(seed: u64, stream: u64) -> Self {
+        let mut key = [0u8; 32];
+        key[..8].copy_from_slice(&seed.to_le_bytes());
+        key[8..16].copy_from_slice(&stream.to_le_bytes());
+        key[16..].copy_from_slice(b"roma-emulator id");
+        Self::keyed(key)
+    }
+
+    /// A stream keyed by the OS's random source: different on every run.
+    pub fn random() -> Self {
+        Self::keyed(os_random_key())
+    }
+
+    fn keyed(key: [u8; 32]) -> Self {
         Self {
-            seed: mix64(seed ^ mix64(stream)),
-            counter: AtomicU64::new(0),
+            rng: Mutex::new(StdRng::from_seed(key)),
         }
     }
 
-    /// The next 64 random bits.
-    pub fn next_u64(&self) -> u64 {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        mix64(self.seed.wrapping_add(n))
+    fn with<T>(&self, f: impl FnOnce(&mut StdRng) -> T) -> T {
+        f(&mut self.rng.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// The next id. Unique within the stream: the high half is a bijection of the counter.
+    /// The next id: a random UUID's 32 hex digits.
     pub fn next_id(&self) -> Hex32 {
-        let hi = self.next_u64();
-        let lo = mix64(hi ^ self.seed);
-        Hex32::from_u128((u128::from(hi) << 64) | u128::from(lo))
+        let bytes: [u8; 16] = self.with(|rng| {
+            let mut b = [0u8; 16];
+            rng.fill_bytes(&mut b);
+            b
+        });
+        Hex32::from_uuid(uuid::Builder::from_random_bytes(bytes).into_uuid())
     }
 
     /// The next number uniformly drawn from [0, 1).
     pub fn next_unit(&self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        (self.with(|rng| rng.next_u64()) >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
 /// The emulator's id streams, one per kind of id, so each sequence is reproducible on its own.
 #[derive(Debug)]
 pub struct Ids {
-    /// The seed they all derive from.
-    pub seed: u64,
+    /// The seed they all derive from, if one was configured.
+    pub seed: Option<u64>,
     /// `job_id`s.
     pub jobs: IdStream,
     /// `archive_id`s.
@@ -139,7 +178,7 @@ impl Ids {
     /// Streams that repeat for the same `seed`.
     pub fn seeded(seed: u64) -> Self {
         Self {
-            seed,
+            seed: Some(seed),
             jobs: IdStream::new(seed, 1),
             archives: IdStream::new(seed, 2),
             requests: IdStream::new(seed, 3),
@@ -147,29 +186,16 @@ impl Ids {
         }
     }
 
-    /// A 32-byte key derived from the seed (it seals issued IAM tokens).
-    pub fn secret_key(&self) -> [u8; 32] {
-        let mut key = [0u8; 32];
-        for (i, chunk) in key.chunks_mut(8).enumerate() {
-            chunk.copy_from_slice(&mix64(self.seed ^ mix64(0x5eed_0000 + i as u64)).to_le_bytes());
-        }
-        key
-    }
-
-    /// Streams seeded from the time and process: different on every run.
+    /// Streams keyed from the OS's random source: different on every run, and unpredictable.
     pub fn random() -> Self {
-        Self::seeded(random_seed())
+        Self {
+            seed: None,
+            jobs: IdStream::random(),
+            archives: IdStream::random(),
+            requests: IdStream::random(),
+            draws: IdStream::random(),
+        }
     }
-}
-
-/// A seed that differs from run to run, for when none is configured.
-pub fn random_seed() -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or_default();
-    let local = 0u8;
-    mix64(nanos ^ mix64(u64::from(std::process::id())) ^ (&local as *const u8 as u64))
 }
 
 #[cfg(test)]
@@ -206,11 +232,19 @@ mod tests {
         assert_eq!(first, b.next_id());
         assert_ne!(first, c.next_id());
         assert_ne!(first, a.next_id());
+        assert_ne!(IdStream::random().next_id(), IdStream::random().next_id());
     }
 
     #[test]
     fn unit_draws_stay_in_range() {
         let s = IdStream::new(1, 3);
         assert!((0..1000).map(|_| s.next_unit()).all(|u| (0.0..1.0).contains(&u)));
+    }
+
+    #[test]
+    fn the_token_key_is_random_unless_configured() {
+        assert_ne!(token_key(None), token_key(None));
+        assert_eq!(token_key(Some("k")), token_key(Some("k")));
+        assert_ne!(token_key(Some("k")), token_key(Some("l")));
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::auth::Authenticator;
 use crate::clock::Clock;
-use crate::config::{ClockMode, Config};
+use crate::config::{ClockMode, Config, Secret};
 use crate::faults::Faults;
 use crate::ids::Ids;
 use crate::jobs::{Catalog, JobRegistry, JobSettings};
@@ -49,7 +49,11 @@ impl AppState {
         };
         let catalog = Catalog::from_config(config.catalog.strict, &config.instances);
         Self {
-            auth: Arc::new(Authenticator::new(&config.auth, ids.secret_key(), clock.clone())),
+            auth: Arc::new(Authenticator::new(
+                &config.auth,
+                crate::ids::token_key(config.auth.token_key.as_ref().map(Secret::expose)),
+                clock.clone(),
+            )),
             jobs: JobRegistry::new(settings, clock.clone(), ids.clone(), catalog),
             journal: Arc::new(Journal::new(config.journal.max_entries)),
             faults: Arc::new(Faults::default()),

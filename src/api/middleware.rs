@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::signature::{ALGORITHM, EMPTY_BODY_HASH, sha256_hex};
+use crate::auth::signature::{ALGORITHM, EMPTY_BODY_HASH, UNSIGNED_PAYLOAD, parse_authorization, sha256_hex};
 use crate::auth::{AuthError, Caller, SignedRequest};
 use crate::error::{ApiError, ErrorCode, StatusPolicy};
 use crate::faults::Target;
@@ -138,10 +138,14 @@ async fn authenticated(app: &AppState, mut req: Request) -> Result<(Request, Cal
         .is_some_and(|v| v.trim_start().starts_with(ALGORITHM));
     let caller = if signed {
         let (parts, body) = req.into_parts();
-        let (payload_hash, body) =
-            payload_hash(&parts.headers, body, app.config.server.max_body_bytes).await?;
         let headers = &parts.headers;
         let lookup = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let signed_headers = lookup("authorization")
+            .and_then(parse_authorization)
+            .map(|a| a.signed_headers)
+            .unwrap_or_default();
+        let (payload_hash, body) =
+            payload_hash(headers, signed_headers, body, app.config.server.max_body_bytes).await?;
         let signed = SignedRequest {
             authorization: lookup("authorization").unwrap_or_default(),
             method: parts.method.as_str(),
@@ -170,21 +174,29 @@ async fn authenticated(app: &AppState, mut req: Request) -> Result<(Request, Cal
     Ok((req, caller))
 }
 
-/// Step 9 of the signature: the empty-body hash, the `X-Sdk-Content-Sha256` value, or the SHA-256 of
-/// the body, which is then read (within the body limit) and handed back for the handler.
-async fn payload_hash(headers: &HeaderMap, body: Body, limit: usize) -> Result<(String, Body), ApiError> {
-    let declared_empty = headers
-        .get(header::CONTENT_LENGTH)
-        .is_some_and(|v| v.as_bytes() == b"0");
-    if let Some(unsigned) = headers.get("x-sdk-content-sha256").and_then(|v| v.to_str().ok())
-        && !declared_empty
-    {
-        return Ok((unsigned.to_owned(), body));
+/// Step 9 of the signature: the SHA-256 of the body, which is read (within the body limit) and
+/// handed back for the handler. The one exception is the SDKs' documented rule: a request that
+/// *signs* `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` uses that literal instead (multipart uploads).
+/// Any other `X-Sdk-Content-Sha256` value is ignored: the hash is always computed from the body.
+async fn payload_hash(
+    headers: &HeaderMap,
+    signed_headers: &str,
+    body: Body,
+    limit: usize,
+) -> Result<(String, Body), ApiError> {
+    let unsigned_payload = headers
+        .get("x-sdk-content-sha256")
+        .is_some_and(|v| v.as_bytes() == UNSIGNED_PAYLOAD.as_bytes())
+        && signed_headers
+            .split(';')
+            .any(|h| h.trim().eq_ignore_ascii_case("x-sdk-content-sha256"));
+    if unsigned_payload {
+        return Ok((UNSIGNED_PAYLOAD.to_owned(), body));
     }
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
         ApiError::new(
             ErrorCode::RequestTooLarge,
-            "the request body is larger than server.max_body_bytes",
+            "the request body is larger than this operation accepts",
         )
     })?;
     let hash = if bytes.is_empty() {

@@ -1,7 +1,7 @@
 //! IAM: the password method of `POST /v3/auth/tokens` (spec section 3), and the tokens it issues.
 //!
 //! An issued token carries its user and expiry and is sealed with an HMAC under a key of this
-//! process (derived from `[emulator] seed` when one is set), so checking one takes no lookup and
+//! process (drawn from the OS's random source, or `[auth] token_key`; never from `[emulator] seed`), so checking one takes no lookup and
 //! no lock: `MIIEMU<hex payload>.<hex mac>`.
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -130,13 +130,7 @@ fn mac(key: &[u8; 32], payload: &[u8]) -> [u8; 32] {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    hex::decode(s).ok()
 }
 
 /// Seals a token for `user`.

@@ -340,6 +340,7 @@ mod tests {
             mode,
             users: vec![alice],
             token_ttl_s: 60,
+            token_key: None,
         }
     }
 

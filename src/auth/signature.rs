@@ -12,6 +12,8 @@ use crate::ids::to_hex;
 pub const ALGORITHM: &str = "SDK-HMAC-SHA256";
 /// SHA-256 of the empty body.
 pub const EMPTY_BODY_HASH: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+/// The payload hash of a request that signs `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`.
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// How far `X-Sdk-Date` may be from the server's time.
 pub const MAX_SKEW_MS: u64 = 15 * 60 * 1000;
 

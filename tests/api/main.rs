@@ -8,6 +8,7 @@ mod delete_asset;
 mod download_asset_archive;
 mod errors;
 mod export_asset;
+mod hardening_auth;
 mod helpers;
 mod import_asset;
 mod openapi;
