@@ -18,6 +18,7 @@ pub mod faults;
 pub mod ids;
 pub mod jobs;
 pub mod journal;
+pub mod json;
 pub mod server;
 pub mod state;
 pub mod telemetry;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use axum::RequestExt;
 use axum::body::Body;
 use axum::extract::{MatchedPath, RawPathParams, Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -45,13 +45,16 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
         None => (None, None),
     };
     let timeout = Duration::from_millis(app.config.server.request_timeout_ms);
-    let mut res = match tokio::time::timeout(timeout, next.run(req)).await {
-        Ok(res) => res,
-        Err(_) => ApiError::new(
-            ErrorCode::Timeout,
-            "the request took longer than server.request_timeout_ms",
-        )
-        .into_response(),
+    let mut res = match refused_before_reading(&app, &mut req, route.as_ref()) {
+        Some(err) => err.into_response(),
+        None => match tokio::time::timeout(timeout, next.run(req)).await {
+            Ok(res) => res,
+            Err(_) => ApiError::new(
+                ErrorCode::Timeout,
+                "the request took longer than server.request_timeout_ms",
+            )
+            .into_response(),
+        },
     };
     // Read before an error is rendered: rendering builds a new response without these extensions.
     let user = res.extensions().get::<Caller>().map(|c| c.user.clone());
@@ -95,6 +98,38 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
         "request"
     );
     res
+}
+
+/// What is refused before a byte of the body is read (so no `100 Continue` is sent for it): a
+/// `HEAD` of the asset API (the gateway keys an API by method and path, and a `HEAD` of an archive
+/// must not consume it), and a declared `Content-Length` over the operation's limit. Otherwise
+/// the body is bounded by that limit, however it is sent (chunked too).
+fn refused_before_reading(
+    app: &AppState,
+    req: &mut Request,
+    route: Option<&MatchedPath>,
+) -> Option<ApiError> {
+    if req.method() == Method::HEAD && req.uri().path().starts_with("/v2/") {
+        return Some(ApiError::new(
+            ErrorCode::RouteNotFound,
+            "no API has this method and path (HEAD is not an API of ROMA Connect)",
+        ));
+    }
+    let limit = super::body_limit(app, route.map(MatchedPath::as_str));
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(len) = declared.filter(|len| *len > limit as u64) {
+        return Some(ApiError::new(
+            ErrorCode::RequestTooLarge,
+            format!("the body is {len} bytes; this operation accepts at most {limit}"),
+        ));
+    }
+    let body = std::mem::take(req.body_mut());
+    *req.body_mut() = Body::new(http_body_util::Limited::new(body, limit));
+    None
 }
 
 /// The `project_id` and `instance_id` of the matched path, if it has them.

@@ -29,6 +29,20 @@ const JOB: &str = "/v2/{project_id}/instances/{instance_id}/assets/jobs/{job_id}
 const ARCHIVE: &str = "/v2/{project_id}/instances/{instance_id}/assets/archives/{archive_id}";
 const TOKENS: &str = "/v3/auth/tokens";
 
+/// The largest JSON body any JSON operation needs: 100 ids of 128 characters with their keys
+/// fit many times over. Bodies over it are `APIG.0201` (413) before they are read.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// The body limit of a route: ImportAsset takes `[server] max_body_bytes` (an asset package), every
+/// other operation at most [`MAX_JSON_BODY`].
+pub fn body_limit(app: &AppState, route: Option<&str>) -> usize {
+    let max = app.config.server.max_body_bytes;
+    match route {
+        Some(IMPORT) => max,
+        _ => MAX_JSON_BODY.min(max),
+    }
+}
+
 /// The cloud's operation id of a route (for the journal and faults).
 pub fn operation(method: &Method, route: &str) -> Option<&'static str> {
     match (method.as_str(), route) {

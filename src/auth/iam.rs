@@ -6,12 +6,12 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
-use serde_json::Value;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::clock::Timestamp;
 use crate::ids::to_hex;
+use crate::json::{Bounded, Shallow};
 
 /// What every issued token starts with (real IAM tokens start with `MII`).
 pub const TOKEN_PREFIX: &str = "MIIEMU";
@@ -50,48 +50,109 @@ pub struct PasswordAuth {
     pub scope: TokenScope,
 }
 
+/// `POST /v3/auth/tokens` as read: only the fields the password method uses, each list bounded,
+/// every repeated key refused (derived structs refuse duplicate fields).
+#[derive(Debug, Deserialize)]
+struct TokenRequest {
+    auth: Option<AuthPart>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AuthPart {
+    identity: Option<Identity>,
+    scope: Option<ScopePart>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Identity {
+    methods: Option<Bounded<Shallow, 8>>,
+    password: Option<PasswordPart>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordPart {
+    user: Option<UserPart>,
+}
+
+#[derive(Debug, Deserialize)]
+struct UserPart {
+    name: Option<Shallow>,
+    password: Option<Shallow>,
+    domain: Option<IdNamePart>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct IdNamePart {
+    id: Option<Shallow>,
+    name: Option<Shallow>,
+}
+
+impl IdNamePart {
+    fn text(v: Option<&Shallow>) -> Option<String> {
+        v.and_then(Shallow::as_str).map(str::to_owned)
+    }
+    fn id_name(&self) -> (Option<String>, Option<String>) {
+        (Self::text(self.id.as_ref()), Self::text(self.name.as_ref()))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ScopePart {
+    project: Option<IdNamePart>,
+    domain: Option<IdNamePart>,
+}
+
 impl PasswordAuth {
     /// Parses the request body; an error names the invalid field.
     pub fn from_json(body: &[u8]) -> Result<Self, String> {
-        let v: Value = serde_json::from_slice(body).map_err(|e| format!("body: not valid JSON ({e})"))?;
-        let identity = &v["auth"]["identity"];
-        let methods = identity["methods"]
-            .as_array()
-            .ok_or("auth.identity.methods: required")?;
-        if !methods.iter().any(|m| m == "password") {
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err("body: expected a JSON object".into());
+        }
+        let req: TokenRequest =
+            serde_json::from_slice(body).map_err(|e| format!("body: not a valid token request ({e})"))?;
+        let auth = req.auth.ok_or("auth.identity.methods: required")?;
+        let identity = auth.identity.ok_or("auth.identity.methods: required")?;
+        let Bounded(methods) = identity.methods.ok_or("auth.identity.methods: required")?;
+        if !methods.iter().any(|m| m.as_str() == Some("password")) {
             return Err("auth.identity.methods: only the password method is emulated".into());
         }
-        let user = &identity["password"]["user"];
-        let text = |v: &Value, name: &str| -> Result<String, String> {
-            match v.as_str() {
+        let user = identity.password.and_then(|p| p.user);
+        let text = |v: Option<&Shallow>, name: &str| -> Result<String, String> {
+            match v.and_then(Shallow::as_str) {
                 Some(s) if !s.is_empty() => Ok(s.to_owned()),
                 _ => Err(format!("{name}: required, a non-empty string")),
             }
         };
-        let name = text(&user["name"], "auth.identity.password.user.name")?;
-        let password = text(&user["password"], "auth.identity.password.user.password")?;
-        let domain = user["domain"]["name"]
-            .as_str()
-            .or(user["domain"]["id"].as_str())
-            .map(str::to_owned);
-        let id_name = |v: &Value| {
-            (
-                v["id"].as_str().map(str::to_owned),
-                v["name"].as_str().map(str::to_owned),
-            )
-        };
-        let scope = &v["auth"]["scope"];
-        let scope = if scope["project"].is_object() {
-            let (id, name) = id_name(&scope["project"]);
-            if id.is_none() && name.is_none() {
-                return Err("auth.scope.project: needs id or name".into());
+        let name = text(
+            user.as_ref().and_then(|u| u.name.as_ref()),
+            "auth.identity.password.user.name",
+        )?;
+        let password = text(
+            user.as_ref().and_then(|u| u.password.as_ref()),
+            "auth.identity.password.user.password",
+        )?;
+        let domain = user.and_then(|u| u.domain).and_then(|d| {
+            let (id, name) = d.id_name();
+            name.or(id)
+        });
+        let scope = match auth.scope {
+            Some(ScopePart {
+                project: Some(project),
+                ..
+            }) => {
+                let (id, name) = project.id_name();
+                if id.is_none() && name.is_none() {
+                    return Err("auth.scope.project: needs id or name".into());
+                }
+                TokenScope::Project { id, name }
             }
-            TokenScope::Project { id, name }
-        } else if scope["domain"].is_object() {
-            let (id, name) = id_name(&scope["domain"]);
-            TokenScope::Domain { id, name }
-        } else {
-            TokenScope::Unscoped
+            Some(ScopePart {
+                domain: Some(domain), ..
+            }) => {
+                let (id, name) = domain.id_name();
+                TokenScope::Domain { id, name }
+            }
+            _ => TokenScope::Unscoped,
         };
         Ok(Self {
             user: name,
@@ -200,6 +261,8 @@ mod tests {
         let cases = vec![
             (&b"{"[..], "body"),
             (br#"{"auth":{"identity":{"methods":["token"]}}}"#, "auth.identity.methods"),
+            (br#"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"a","password":"p","name":"b"}}}}}"#, "body"),
+            (br#"[1]"#, "body"),
             (br#"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"a"}}}}}"#, "auth.identity.password.user.password"),
             (br#"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"a","password":"p"}}},"scope":{"project":{}}}}"#, "auth.scope.project"),
         ];

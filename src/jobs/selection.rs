@@ -1,7 +1,9 @@
 //! The assets a request selects: the body of ExportAsset and DeleteAsset in every dialect of
 //! decision D3, with the 100-item limit of D4. Pure: bytes in, [`AssetSelection`] or a reason out.
 
-use serde_json::{Map, Value};
+use serde::Deserialize;
+
+use crate::json::{Keys, StrOrList, StrOrObject};
 
 /// At most this many apps and tasks together (D4).
 pub const MAX_ITEMS: usize = 100;
@@ -44,19 +46,44 @@ pub enum SelectionError {
     Nothing(&'static str),
 }
 
+/// The body of ExportAsset and DeleteAsset as read, before the rules: only `apps` and `tasks` are
+/// kept, each list stops past [`MAX_ITEMS`] items, and a repeated key is refused.
+#[derive(Debug, Deserialize)]
+struct Body {
+    #[serde(default)]
+    apps: Option<StrOrList<StrOrObject<ItemKeys>, MAX_ITEMS>>,
+    #[serde(default)]
+    tasks: Option<StrOrList<StrOrObject<ItemKeys>, MAX_ITEMS>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ItemKeys;
+impl Keys for ItemKeys {
+    const KEYS: &'static [&'static str] = &["id", "app_id", "task_id"];
+}
+
+type Item = StrOrObject<ItemKeys>;
+
 impl AssetSelection {
     /// Parses and validates a request body.
     pub fn from_json(body: &[u8]) -> Result<Self, SelectionError> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(SelectionError::Nothing("the request body is empty"));
         }
-        let value: Value = serde_json::from_slice(body)
-            .map_err(|e| SelectionError::Invalid(format!("body: not valid JSON ({e})")))?;
-        let Value::Object(obj) = value else {
+        // A derived struct would also take an array, positionally; only an object is a body.
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(invalid("body: expected a JSON object with apps and tasks"));
-        };
-        let apps = parse_apps(&obj)?;
-        let tasks = parse_tasks(&obj)?;
+        }
+        let body: Body = serde_json::from_slice(body).map_err(|e| {
+            let what = if e.is_data() {
+                "expected a JSON object with apps and tasks:"
+            } else {
+                "not valid JSON:"
+            };
+            SelectionError::Invalid(format!("body: {what} {e}"))
+        })?;
+        let apps = parse_apps(body.apps)?;
+        let tasks = parse_tasks(body.tasks)?;
         let total = apps.len() + tasks.len();
         if total > MAX_ITEMS {
             return Err(SelectionError::Invalid(format!(
@@ -87,10 +114,10 @@ fn invalid(s: &str) -> SelectionError {
     SelectionError::Invalid(s.to_owned())
 }
 
-fn parse_apps(obj: &Map<String, Value>) -> Result<Vec<AppRef>, SelectionError> {
-    match obj.get("apps") {
-        None | Some(Value::Null) => Err(invalid("apps: required")),
-        Some(Value::String(name)) => {
+fn parse_apps(apps: Option<StrOrList<Item, MAX_ITEMS>>) -> Result<Vec<AppRef>, SelectionError> {
+    match apps {
+        None | Some(StrOrList::Null) => Err(invalid("apps: required")),
+        Some(StrOrList::Str(name)) => {
             let name = name.trim();
             if name.is_empty() {
                 return Ok(Vec::new());
@@ -104,21 +131,21 @@ fn parse_apps(obj: &Map<String, Value>) -> Result<Vec<AppRef>, SelectionError> {
             }
             Ok(vec![AppRef::Name(name.to_owned())])
         }
-        Some(Value::Array(items)) => items
+        Some(StrOrList::List(items)) => items
             .iter()
             .enumerate()
             .map(|(i, item)| item_id(item, "apps", i, "app_id").map(AppRef::Id))
             .collect(),
-        Some(_) => Err(invalid(
+        Some(StrOrList::Other(_)) => Err(invalid(
             "apps: expected an application name or an array of {\"id\": \"...\"}",
         )),
     }
 }
 
-fn parse_tasks(obj: &Map<String, Value>) -> Result<Vec<String>, SelectionError> {
-    match obj.get("tasks") {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(items)) => items
+fn parse_tasks(tasks: Option<StrOrList<Item, MAX_ITEMS>>) -> Result<Vec<String>, SelectionError> {
+    match tasks {
+        None | Some(StrOrList::Null) => Ok(Vec::new()),
+        Some(StrOrList::List(items)) => items
             .iter()
             .enumerate()
             .map(|(i, item)| item_id(item, "tasks", i, "task_id"))
@@ -127,32 +154,49 @@ fn parse_tasks(obj: &Map<String, Value>) -> Result<Vec<String>, SelectionError> 
     }
 }
 
-/// The id of `{"id": ...}` or `{"<alt>": ...}`.
-fn item_id(item: &Value, field: &str, i: usize, alt: &str) -> Result<String, SelectionError> {
-    let Value::Object(obj) = item else {
-        return Err(SelectionError::Invalid(format!(
-            "{field}[{i}]: expected {{\"id\": \"...\"}}"
-        )));
-    };
-    let (key, value) = match (obj.get("id"), obj.get(alt)) {
-        (Some(v), _) => ("id", v),
-        (None, Some(v)) => (alt, v),
-        (None, None) => {
-            return Err(SelectionError::Invalid(format!("{field}[{i}].id: required")));
+/// The id of `"..."` (the Go SDK's plain app ids), `{"id": ...}` or `{"<alt>": ...}`.
+fn item_id(item: &Item, field: &str, i: usize, alt: &str) -> Result<String, SelectionError> {
+    let (key, value) = match item {
+        StrOrObject::Str(id) => (None, Some(id.as_str())),
+        StrOrObject::Object(..) => {
+            let (key, value) = match (item.get("id"), item.get(alt)) {
+                (Some(v), _) => ("id", v),
+                (None, Some(v)) => (alt, v),
+                (None, None) => {
+                    return Err(SelectionError::Invalid(format!("{field}[{i}].id: required")));
+                }
+            };
+            (Some(key), value.as_str())
+        }
+        StrOrObject::Other(_) => {
+            return Err(SelectionError::Invalid(format!(
+                "{field}[{i}]: expected {{\"id\": \"...\"}}"
+            )));
         }
     };
-    let Value::String(id) = value else {
-        return Err(SelectionError::Invalid(format!(
-            "{field}[{i}].{key}: expected a string"
-        )));
+    let name = match key {
+        Some(key) => format!("{field}[{i}].{key}"),
+        None => format!("{field}[{i}]"),
+    };
+    let Some(id) = value else {
+        return Err(SelectionError::Invalid(format!("{name}: expected a string")));
     };
     if id.is_empty() {
+        return Err(SelectionError::Invalid(format!("{name}: must not be empty")));
+    }
+    check_len(&name, id)?;
+    check_text(&name, id)?;
+    Ok(id.to_owned())
+}
+
+/// No control characters in an id or name: they could not be sent back in a path or a log line.
+pub fn check_text(name: &str, s: &str) -> Result<(), SelectionError> {
+    if s.chars().any(char::is_control) {
         return Err(SelectionError::Invalid(format!(
-            "{field}[{i}].{key}: must not be empty"
+            "{name}: must not contain control characters"
         )));
     }
-    check_len(&format!("{field}[{i}].{key}"), id)?;
-    Ok(id.clone())
+    Ok(())
 }
 
 fn check_len(name: &str, s: &str) -> Result<(), SelectionError> {
@@ -205,6 +249,11 @@ mod tests {
                 vec![],
                 vec!["t1"],
             ),
+            (
+                r#"{"apps": ["a1", "a2"], "tasks": [{"task_id": "t1"}]}"#,
+                vec![AppRef::Id("a1".into()), AppRef::Id("a2".into())],
+                vec!["t1"],
+            ),
         ];
         for (body, apps, tasks) in cases {
             let sel = parse(body).unwrap_or_else(|e| panic!("{body}: {e:?}"));
@@ -221,6 +270,9 @@ mod tests {
             (r#"{"tasks": [{"id": "t"}]}"#, "apps: required"),
             (r#"{"apps": 5}"#, "apps:"),
             (r#"{"apps": [5]}"#, "apps[0]"),
+            (r#"{"apps": [{"id": "a"}], "apps": "x"}"#, "body"),
+            (r#"{"apps": [{"id": "a", "id": "b"}]}"#, "body"),
+            (r#"{"apps": ["a\u0000b"]}"#, "apps[0]: must not contain control"),
             (r#"{"apps": [{"name": "x"}]}"#, "apps[0].id: required"),
             (r#"{"apps": [{"id": 7}]}"#, "apps[0].id: expected a string"),
             (
@@ -254,6 +306,9 @@ mod tests {
         assert_eq!(parse(&body(50, 50)).map(|s| s.len()), Ok(100));
         assert_eq!(parse(&body(100, 0)).map(|s| s.len()), Ok(100));
         assert!(matches!(parse(&body(60, 41)), Err(SelectionError::Invalid(m)) if m.contains("101")));
+        assert!(
+            matches!(parse(&body(0, 5000)), Err(SelectionError::Invalid(m)) if m.contains("more than 100"))
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod download_asset_archive;
 mod errors;
 mod export_asset;
 mod hardening_auth;
+mod hardening_bodies;
 mod helpers;
 mod import_asset;
 mod openapi;
