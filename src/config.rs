@@ -97,12 +97,30 @@ impl Default for ArchivesConfig {
 }
 
 /// `[catalog]`
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CatalogConfig {
     /// `false`: an export of an unknown asset exports a generated placeholder, and any instance exists.
     /// `true`: the job fails with one reason per missing asset, and unknown instances are 404.
     pub strict: bool,
+    /// At most this many instances hold assets at once; an import into one more fails its job
+    /// (`ROMA.10010` reason).
+    pub max_instances: usize,
+    /// At most this many applications and tasks in one instance; an import past it fails its job.
+    pub max_assets_per_instance: usize,
+    /// At most this many bytes (ids, names and content) in one instance; an import past it fails its job.
+    pub max_bytes_per_instance: u64,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        Self {
+            strict: false,
+            max_instances: 100,
+            max_assets_per_instance: 10_000,
+            max_bytes_per_instance: 8 * 1024 * 1024,
+        }
+    }
 }
 
 /// One `[[instances]]` entry: an instance and the assets it starts with.
@@ -471,6 +489,15 @@ impl Config {
             return Err(ConfigError::new(
                 "auth.token_key",
                 "must be at least 32 characters (leave it out for a random key per start)",
+            ));
+        }
+        if self.catalog.max_instances == 0
+            || self.catalog.max_assets_per_instance == 0
+            || self.catalog.max_bytes_per_instance == 0
+        {
+            return Err(ConfigError::new(
+                "catalog",
+                "max_instances, max_assets_per_instance and max_bytes_per_instance must be at least 1",
             ));
         }
         if self.jobs.max_jobs == 0 {

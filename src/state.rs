@@ -47,7 +47,7 @@ impl AppState {
             max_jobs: config.jobs.max_jobs,
             max_archive_bytes: config.archives.max_bytes,
         };
-        let catalog = Catalog::from_config(config.catalog.strict, &config.instances);
+        let catalog = Catalog::from_config(&config.catalog, &config.instances);
         Self {
             auth: Arc::new(Authenticator::new(
                 &config.auth,

@@ -14,16 +14,18 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use zip::write::SimpleFileOptions;
 
-use super::catalog::{Asset, TypedAsset};
+use super::asset::Asset;
+use super::catalog::TypedAsset;
 use super::job::ResourceType;
-use super::selection::MAX_ITEMS;
+use super::selection::{MAX_ID_LEN, MAX_ITEMS};
 
 /// The `format` of our manifest.
 pub const FORMAT: &str = "roma-emulator-asset-package";
 /// The package format version this emulator writes and reads.
 pub const VERSION: u32 = 1;
-/// The most a package may unpack to, in all.
-pub const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
+/// The most a package may unpack to, in all (each document is parsed without building a tree, so
+/// this is also about what an import holds in memory).
+pub const MAX_UNPACKED_BYTES: u64 = 16 * 1024 * 1024;
 /// The most entries a package may have.
 pub const MAX_ENTRIES: usize = 1000;
 
@@ -77,6 +79,9 @@ pub enum PackageError {
     /// A zip, but not an asset package of ours.
     #[error("{0}")]
     Invalid(String),
+    /// A package of ours that holds no asset.
+    #[error("the package holds no asset")]
+    Empty,
 }
 
 /// Builds the zip of `package`.
@@ -124,6 +129,11 @@ pub fn build(package: &Package) -> Result<Vec<u8>, std::io::Error> {
 pub fn parse(bytes: &[u8]) -> Result<Package, PackageError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| PackageError::NotAZip(format!("not a zip archive ({e})")))?;
+    if zip.has_duplicate_names() {
+        return Err(PackageError::Invalid(
+            "an entry name (manifest.json or a document) appears twice in the zip".into(),
+        ));
+    }
     if zip.len() > MAX_ENTRIES {
         return Err(PackageError::Invalid(format!("more than {MAX_ENTRIES} entries")));
     }
@@ -152,20 +162,34 @@ pub fn parse(bytes: &[u8]) -> Result<Package, PackageError> {
             manifest.format, manifest.version
         )));
     }
+    if manifest.assets.is_empty() {
+        return Err(PackageError::Empty);
+    }
     if manifest.assets.len() > MAX_ITEMS {
         return Err(PackageError::Invalid(format!(
             "more than {MAX_ITEMS} applications and tasks"
         )));
     }
     let mut assets = Vec::with_capacity(manifest.assets.len());
-    for entry in &manifest.assets {
+    let mut ids = std::collections::HashSet::with_capacity(manifest.assets.len());
+    for (i, entry) in manifest.assets.iter().enumerate() {
+        check_text(&format!("manifest.json: assets[{i}].id"), &entry.id)?;
+        check_text(&format!("manifest.json: assets[{i}].name"), &entry.name)?;
+        if !ids.insert((entry.kind, entry.id.as_str())) {
+            return Err(PackageError::Invalid(format!(
+                "manifest.json: assets[{i}]: {} {:?} appears twice",
+                entry.kind.as_str(),
+                entry.id
+            )));
+        }
         let asset: Asset = read_json(&mut zip, &entry.path, &mut budget)?;
-        if asset.id != entry.id || asset.id.is_empty() {
+        if asset.id != entry.id {
             return Err(PackageError::Invalid(format!(
                 "{}: id {:?} does not match the manifest",
                 entry.path, asset.id
             )));
         }
+        check_text(&format!("{}: name", entry.path), &asset.name)?;
         assets.push((entry.kind, Arc::new(asset)));
     }
     Ok(Package {
@@ -199,6 +223,23 @@ fn read_json<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&bytes).map_err(|e| PackageError::Invalid(format!("{name}: {e}")))
 }
 
+/// An id or name of a package: 1..128 characters, no control characters (the same rule as the ids
+/// of request bodies, so every imported asset can be exported and deleted again).
+fn check_text(what: &str, s: &str) -> Result<(), PackageError> {
+    let n = s.chars().count();
+    if n == 0 || n > MAX_ID_LEN {
+        return Err(PackageError::Invalid(format!(
+            "{what}: must be 1..{MAX_ID_LEN} characters, got {n}"
+        )));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(PackageError::Invalid(format!(
+            "{what}: must not contain control characters"
+        )));
+    }
+    Ok(())
+}
+
 /// The package file-name rule: `.zip`, starting with a letter or digit, only `+ - _` as specials.
 pub fn check_file_name(name: &str) -> Result<(), String> {
     let stem = name.strip_suffix(".zip").unwrap_or_default();
@@ -214,17 +255,18 @@ pub fn check_file_name(name: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jobs::asset::Content;
 
     fn sample() -> Package {
         let app = Asset {
             id: "a1".into(),
             name: "orders".into(),
-            content: serde_json::json!({"k": [1, 2]}),
+            content: Content::from_value(&serde_json::json!({"k": [1, 2]})),
         };
         let task = Asset {
             id: "t1".into(),
             name: "sync".into(),
-            content: serde_json::json!("x"),
+            content: Content::from_value(&serde_json::json!("x")),
         };
         Package {
             source: Source {
@@ -272,6 +314,84 @@ mod tests {
             let err = parse(&bytes).expect_err(expected);
             assert!(err.to_string().contains(expected), "{expected}: {err}");
         }
+    }
+
+    fn manifest_with(assets: &str) -> String {
+        format!(
+            r#"{{"format":"roma-emulator-asset-package","version":1,"source":{{"project_id":"p","instance_id":"i"}},"exported_at":"t","job_id":"j","assets":[{assets}]}}"#
+        )
+    }
+
+    #[test]
+    fn packages_that_could_not_be_used_again_are_refused() {
+        let entry = |id: &str, name: &str| {
+            format!(r#"{{"type":"task","id":"{id}","name":"{name}","path":"tasks/1.json"}}"#)
+        };
+        let doc = |id: &str| format!(r#"{{"id":"{id}","name":"n","content":{{}}}}"#);
+        let long = "x".repeat(10_000);
+        // The zip writer refuses a repeated name, so the second one is renamed in the bytes.
+        let mut two_manifests = zip_of(&[
+            ("manifest.json", manifest_with(&entry("a", "n")).as_bytes()),
+            ("tasks/1.json", doc("a").as_bytes()),
+            ("manifest.jsoX", manifest_with(&entry("b", "n")).as_bytes()),
+        ]);
+        for i in 0..two_manifests.len() - 13 {
+            if &two_manifests[i..i + 13] == b"manifest.jsoX" {
+                two_manifests[i + 12] = b'n';
+            }
+        }
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (
+                zip_of(&[("manifest.json", manifest_with("").as_bytes())]),
+                "no asset",
+            ),
+            (
+                zip_of(&[
+                    ("manifest.json", manifest_with(&entry(&long, "n")).as_bytes()),
+                    ("tasks/1.json", doc(&long).as_bytes()),
+                ]),
+                "1..128 characters",
+            ),
+            (
+                zip_of(&[
+                    (
+                        "manifest.json",
+                        manifest_with(&entry("a", r"bad\u0007name")).as_bytes(),
+                    ),
+                    ("tasks/1.json", doc("a").as_bytes()),
+                ]),
+                "control characters",
+            ),
+            (two_manifests, "manifest.json"),
+            (
+                zip_of(&[
+                    (
+                        "manifest.json",
+                        manifest_with(&format!("{},{}", entry("a", "n"), entry("a", "m"))).as_bytes(),
+                    ),
+                    ("tasks/1.json", doc("a").as_bytes()),
+                ]),
+                "appears twice",
+            ),
+        ];
+        for (bytes, expected) in cases {
+            let err = parse(&bytes).expect_err(expected);
+            assert!(err.to_string().contains(expected), "{expected}: {err}");
+        }
+    }
+
+    #[test]
+    fn content_is_kept_as_its_text_not_as_a_tree() {
+        // A document of tiny objects cost ~100x its size as a Value tree; as text it costs its size.
+        let content = format!("[{}{{}}]", "{},".repeat(300_000));
+        let entry = r#"{"type":"task","id":"a","name":"n","path":"tasks/1.json"}"#;
+        let doc = format!(r#"{{"id":"a","name":"n","content":{content}}}"#);
+        let bytes = zip_of(&[
+            ("manifest.json", manifest_with(entry).as_bytes()),
+            ("tasks/1.json", doc.as_bytes()),
+        ]);
+        let package = parse(&bytes).expect("parses");
+        assert_eq!(package.assets[0].1.content.get(), content);
     }
 
     #[test]

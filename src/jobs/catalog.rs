@@ -1,54 +1,15 @@
 //! The asset catalog: the applications and tasks of each instance. Exports read it, imports and
-//! deletes change it. Pure data: no time, no HTTP.
+//! deletes change it. Pure data: no time, no HTTP. Bounded: at most `max_instances` instances
+//! hold assets, each at most `max_assets_per_instance` assets weighing `max_bytes_per_instance`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
+use super::asset::Asset;
+use super::import_options::ImportMode;
 use super::job::{Reason, ResourceType};
 use super::selection::{AppRef, AssetSelection};
-use crate::config::{AssetConfig, InstanceConfig};
-
-/// One application or task.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Asset {
-    /// Its id.
-    pub id: String,
-    /// Its name.
-    pub name: String,
-    /// Free-form content.
-    pub content: serde_json::Value,
-}
-
-impl Asset {
-    fn from_config(c: &AssetConfig) -> Self {
-        let name = if c.name.is_empty() {
-            c.id.clone()
-        } else {
-            c.name.clone()
-        };
-        let content = if c.content.is_null() {
-            serde_json::json!({})
-        } else {
-            c.content.clone()
-        };
-        Self {
-            id: c.id.clone(),
-            name,
-            content,
-        }
-    }
-
-    /// A stand-in for an asset the catalog lacks (non-strict catalogs).
-    pub fn placeholder(id: &str, name: &str) -> Self {
-        Self {
-            id: id.to_owned(),
-            name: name.to_owned(),
-            content: serde_json::json!({"placeholder": true, "generated_by": "roma-emulator"}),
-        }
-    }
-}
+use crate::config::{AssetConfig, CatalogConfig, InstanceConfig};
 
 /// An asset with its kind, as exported or imported.
 pub type TypedAsset = (ResourceType, Arc<Asset>);
@@ -60,6 +21,8 @@ pub struct InstanceAssets {
     pub apps: BTreeMap<String, Arc<Asset>>,
     /// Tasks.
     pub tasks: BTreeMap<String, Arc<Asset>>,
+    /// What the assets weigh together ([`Asset::weight`]).
+    pub bytes: u64,
 }
 
 impl InstanceAssets {
@@ -70,11 +33,35 @@ impl InstanceAssets {
         }
     }
 
-    fn map_mut(&mut self, kind: ResourceType) -> &mut BTreeMap<String, Arc<Asset>> {
-        match kind {
+    fn insert(&mut self, kind: ResourceType, asset: Arc<Asset>) {
+        self.bytes += asset.weight();
+        let map = match kind {
             ResourceType::Application => &mut self.apps,
             ResourceType::Task => &mut self.tasks,
+        };
+        if let Some(old) = map.insert(asset.id.clone(), asset) {
+            self.bytes -= old.weight();
         }
+    }
+
+    fn remove(&mut self, kind: ResourceType, id: &str) {
+        let map = match kind {
+            ResourceType::Application => &mut self.apps,
+            ResourceType::Task => &mut self.tasks,
+        };
+        if let Some(old) = map.remove(id) {
+            self.bytes -= old.weight();
+        }
+    }
+
+    /// How many assets it holds.
+    pub fn len(&self) -> usize {
+        self.apps.len() + self.tasks.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     fn find_app(&self, r: &AppRef) -> Option<&Arc<Asset>> {
@@ -85,100 +72,80 @@ impl InstanceAssets {
     }
 }
 
-/// How an import treats assets that already exist (D10).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ImportMode {
-    /// New assets only: an asset whose id exists already fails the job (nothing is changed).
-    #[default]
-    AddNew,
-    /// New assets are added and existing ones replaced.
-    Merge,
+/// How big the catalog may grow (`[catalog]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatalogLimits {
+    /// Instances holding assets at once.
+    pub max_instances: usize,
+    /// Assets in one instance.
+    pub max_assets_per_instance: usize,
+    /// What one instance's assets weigh together.
+    pub max_bytes_per_instance: u64,
 }
 
-/// The options of an import (D10).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ImportOptions {
-    /// AddNew or Merge.
-    pub mode: ImportMode,
-    /// Prepended to each application's name.
-    pub prefix: String,
-    /// Accepted and recorded; the emulator keeps no data sources, so it changes nothing.
-    pub datasource_overwrite: bool,
-}
-
-impl ImportOptions {
-    /// Parses the query of ImportAsset: `type` or `mode`, `prefix`, `datasource_overwrite`.
-    pub fn parse(
-        kind: Option<&str>,
-        mode: Option<&str>,
-        prefix: Option<&str>,
-        datasource_overwrite: Option<&str>,
-    ) -> Result<Self, String> {
-        let mode = match (kind, mode) {
-            (Some(a), Some(b)) if a != b => return Err("type, mode: give one, or the same value".into()),
-            (Some(v), _) | (None, Some(v)) => match v {
-                "AddNew" => ImportMode::AddNew,
-                "Merge" => ImportMode::Merge,
-                _ => return Err(format!("type: expected AddNew or Merge, got {v:?}")),
-            },
-            (None, None) => ImportMode::AddNew,
-        };
-        let prefix = prefix.unwrap_or_default();
-        if prefix.chars().count() > 64 || !prefix.chars().all(|c| c.is_alphanumeric() || "-_. ".contains(c)) {
-            return Err("prefix: at most 64 letters, digits, spaces and - _ .".into());
+impl Default for CatalogLimits {
+    fn default() -> Self {
+        let c = CatalogConfig::default();
+        Self {
+            max_instances: c.max_instances,
+            max_assets_per_instance: c.max_assets_per_instance,
+            max_bytes_per_instance: c.max_bytes_per_instance,
         }
-        let datasource_overwrite = match datasource_overwrite {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(v) => return Err(format!("datasource_overwrite: expected true or false, got {v:?}")),
-        };
-        Ok(Self {
-            mode,
-            prefix: prefix.to_owned(),
-            datasource_overwrite,
-        })
     }
 }
 
-/// Every instance's assets. Under `strict`, only configured instances exist and missing assets fail jobs.
+/// Every instance's assets. Under `strict`, only configured instances exist and missing assets
+/// fail jobs. An instance left with no assets is forgotten (unless configured, it never existed).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Catalog {
     strict: bool,
+    limits: CatalogLimits,
+    configured: Arc<HashSet<Arc<str>>>,
     instances: HashMap<Arc<str>, InstanceAssets>,
 }
 
 impl Catalog {
     /// The catalog the configuration describes.
-    pub fn from_config(strict: bool, instances: &[InstanceConfig]) -> Self {
-        let instances = instances
-            .iter()
-            .map(|inst| {
-                let collect = |assets: &[AssetConfig]| {
-                    assets
-                        .iter()
-                        .map(|a| (a.id.clone(), Arc::new(Asset::from_config(a))))
-                        .collect()
-                };
-                (
-                    inst.id.as_str().into(),
-                    InstanceAssets {
-                        apps: collect(&inst.apps),
-                        tasks: collect(&inst.tasks),
-                    },
-                )
-            })
-            .collect();
-        Self { strict, instances }
+    pub fn from_config(config: &CatalogConfig, instances: &[InstanceConfig]) -> Self {
+        let mut catalog = Self {
+            strict: config.strict,
+            limits: CatalogLimits {
+                max_instances: config.max_instances,
+                max_assets_per_instance: config.max_assets_per_instance,
+                max_bytes_per_instance: config.max_bytes_per_instance,
+            },
+            configured: Arc::new(instances.iter().map(|i| i.id.as_str().into()).collect()),
+            instances: HashMap::new(),
+        };
+        for inst in instances {
+            let mut assets = InstanceAssets::default();
+            let mut add = |kind, list: &[AssetConfig]| {
+                for a in list {
+                    assets.insert(kind, Arc::new(Asset::from_config(a)));
+                }
+            };
+            add(ResourceType::Application, &inst.apps);
+            add(ResourceType::Task, &inst.tasks);
+            if !assets.is_empty() {
+                catalog.instances.insert(inst.id.as_str().into(), assets);
+            }
+        }
+        catalog
     }
 
     /// Whether operations on `instance` are allowed (always, unless strict).
     pub fn has_instance(&self, instance: &str) -> bool {
-        !self.strict || self.instances.contains_key(instance)
+        !self.strict || self.configured.contains(instance)
     }
 
-    /// The assets of `instance` (empty if it has none).
+    /// The assets of `instance` (`None` if it has none).
     pub fn instance(&self, instance: &str) -> Option<&InstanceAssets> {
         self.instances.get(instance)
+    }
+
+    /// How many instances hold assets.
+    pub fn instance_count(&self) -> usize {
+        self.instances.len()
     }
 
     /// Replaces one instance's assets by those the configuration gives (or none).
@@ -227,9 +194,11 @@ impl Catalog {
         }
     }
 
-    /// Removes the selected assets from `instance`. Strict: any missing asset fails the whole delete.
+    /// Removes the selected assets from `instance`. Strict: any missing asset fails the whole
+    /// delete. Never adds an instance.
     pub fn delete(&mut self, instance: &str, selection: &AssetSelection) -> Result<(), Vec<Reason>> {
-        let assets = self.instances.entry(instance.into()).or_default();
+        let empty = InstanceAssets::default();
+        let assets = self.instances.get(instance).unwrap_or(&empty);
         let app_ids: Vec<Option<String>> = selection
             .apps
             .iter()
@@ -249,24 +218,33 @@ impl Catalog {
                 return Err(reasons);
             }
         }
+        let Some(assets) = self.instances.get_mut(instance) else {
+            return Ok(());
+        };
         for id in app_ids.into_iter().flatten() {
-            assets.apps.remove(&id);
+            assets.remove(ResourceType::Application, &id);
         }
         for task in &selection.tasks {
-            assets.tasks.remove(task);
+            assets.remove(ResourceType::Task, task);
+        }
+        if assets.is_empty() {
+            self.instances.remove(instance);
         }
         Ok(())
     }
 
-    /// Adds a package's assets to `instance` as `options` say.
+    /// Adds a package's assets (already renamed, see [`super::ImportOptions::apply_prefix`]) to
+    /// `instance`. AddNew refuses assets that exist; any import that would pass a limit of
+    /// `[catalog]` fails whole, with one reason. Only shared pointers are copied here.
     pub fn import(
         &mut self,
         instance: &str,
         package: &[TypedAsset],
-        options: &ImportOptions,
+        mode: ImportMode,
     ) -> Result<(), Vec<Reason>> {
-        let assets = self.instances.entry(instance.into()).or_default();
-        if options.mode == ImportMode::AddNew {
+        let empty = InstanceAssets::default();
+        let assets = self.instances.get(instance).unwrap_or(&empty);
+        if mode == ImportMode::AddNew {
             let reasons: Vec<Reason> = package
                 .iter()
                 .filter(|(kind, a)| assets.map(*kind).contains_key(&a.id))
@@ -283,12 +261,46 @@ impl Catalog {
                 return Err(reasons);
             }
         }
+        // The instance as it would be, counted without copying it (the package has unique ids).
+        let (mut count, mut bytes) = (assets.len(), assets.bytes);
         for (kind, asset) in package {
-            let mut asset = Asset::clone(asset);
-            if *kind == ResourceType::Application {
-                asset.name = format!("{}{}", options.prefix, asset.name);
+            match assets.map(*kind).get(&asset.id) {
+                Some(old) => bytes = bytes - old.weight() + asset.weight(),
+                None => (count, bytes) = (count + 1, bytes + asset.weight()),
             }
-            assets.map_mut(*kind).insert(asset.id.clone(), Arc::new(asset));
+        }
+        let limits = self.limits;
+        let new_instance = !self.instances.contains_key(instance);
+        let over = if new_instance && self.instances.len() >= limits.max_instances {
+            Some(format!(
+                "catalog.max_instances ({}) reached",
+                limits.max_instances
+            ))
+        } else if count > limits.max_assets_per_instance {
+            Some(format!(
+                "over catalog.max_assets_per_instance ({})",
+                limits.max_assets_per_instance
+            ))
+        } else if bytes > limits.max_bytes_per_instance {
+            Some(format!(
+                "over catalog.max_bytes_per_instance ({})",
+                limits.max_bytes_per_instance
+            ))
+        } else {
+            None
+        };
+        if let Some(what) = over {
+            let (kind, first) = package
+                .first()
+                .map_or((ResourceType::Application, "-"), |(k, a)| (*k, a.name.as_str()));
+            return Err(vec![Reason::new(kind, first, "ROMA.10010", &what)]);
+        }
+        if package.is_empty() {
+            return Ok(());
+        }
+        let assets = self.instances.entry(instance.into()).or_default();
+        for (kind, asset) in package {
+            assets.insert(*kind, asset.clone());
         }
         Ok(())
     }
@@ -305,6 +317,8 @@ fn missing(kind: ResourceType, name: &str) -> Reason {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jobs::asset::Content;
+    use crate::jobs::import_options::ImportOptions;
 
     fn catalog(strict: bool) -> Catalog {
         let app = AssetConfig {
@@ -322,7 +336,11 @@ mod tests {
             apps: vec![app],
             tasks: vec![task],
         };
-        Catalog::from_config(strict, &[inst])
+        let config = CatalogConfig {
+            strict,
+            ..CatalogConfig::default()
+        };
+        Catalog::from_config(&config, &[inst])
     }
 
     fn sel(body: &str) -> AssetSelection {
@@ -341,7 +359,7 @@ mod tests {
         assert_eq!(found.len(), 3);
         assert_eq!(found[0].1.id, "a1");
         assert_eq!(found[1].1.name, "t1", "name defaults to the id");
-        assert_eq!(found[2].1.content["placeholder"], true);
+        assert!(found[2].1.content.get().contains(r#""placeholder":true"#));
         assert!(lax.has_instance("anything"));
 
         let strict = catalog(true);
@@ -367,22 +385,73 @@ mod tests {
             prefix: "copy-".into(),
             ..Default::default()
         };
-        c.import("B", &pkg, &opts).expect("into empty B");
+        c.import("B", &opts.apply_prefix(pkg.clone()), ImportMode::AddNew)
+            .expect("into empty B");
         let b = c.instance("B").expect("B");
         assert_eq!(b.apps["a1"].name, "copy-orders");
         assert_eq!(b.tasks["t1"].name, "t1", "prefix applies to applications only");
+        assert_eq!(c.import("B", &pkg, ImportMode::AddNew).expect_err("dup").len(), 2);
+        c.import("B", &pkg, ImportMode::Merge).expect("merge replaces");
+        let b = c.instance("B").expect("B");
+        assert_eq!(b.apps["a1"].name, "orders");
         assert_eq!(
-            c.import("B", &pkg, &ImportOptions::default())
-                .expect_err("dup")
-                .len(),
-            2
+            b.bytes,
+            pkg.iter().map(|(_, a)| a.weight()).sum::<u64>(),
+            "weights follow replacements"
         );
-        let merge = ImportOptions {
-            mode: ImportMode::Merge,
-            ..Default::default()
+    }
+
+    #[test]
+    fn the_catalog_stays_within_its_limits() {
+        let config = CatalogConfig {
+            max_instances: 2,
+            max_assets_per_instance: 3,
+            max_bytes_per_instance: 200,
+            ..CatalogConfig::default()
         };
-        c.import("B", &pkg, &merge).expect("merge replaces");
-        assert_eq!(c.instance("B").expect("B").apps["a1"].name, "orders");
+        let mut c = Catalog::from_config(&config, &[]);
+        let asset = |id: &str, size: usize| {
+            let content = Content::from_json(format!("\"{}\"", "x".repeat(size))).expect("json");
+            let a = Asset {
+                id: id.into(),
+                name: id.into(),
+                content,
+            };
+            (ResourceType::Task, Arc::new(a))
+        };
+        c.import("i1", &[asset("a", 10), asset("b", 10)], ImportMode::Merge)
+            .expect("fits");
+        let too_many = c.import("i1", &[asset("c", 1), asset("d", 1)], ImportMode::Merge);
+        assert!(
+            too_many.expect_err("4 > 3")[0]
+                .error_msg
+                .contains("max_assets_per_instance")
+        );
+        let too_big = c.import("i1", &[asset("c", 300)], ImportMode::Merge);
+        assert!(
+            too_big.expect_err("bytes")[0]
+                .error_msg
+                .contains("max_bytes_per_instance")
+        );
+        c.import("i2", &[asset("a", 1)], ImportMode::Merge)
+            .expect("second instance");
+        let third = c.import("i3", &[asset("a", 1)], ImportMode::Merge);
+        assert!(
+            third.expect_err("instances")[0]
+                .error_msg
+                .contains("max_instances")
+        );
+        // Deleting from unknown instances adds nothing; emptying one frees its place.
+        for i in 0..100 {
+            c.delete(&format!("new-{i}"), &sel(r#"{"apps": [{"id": "x"}]}"#))
+                .expect("lax delete");
+        }
+        assert_eq!(c.instance_count(), 2);
+        c.delete("i2", &sel(r#"{"apps": [], "tasks": [{"id": "a"}]}"#))
+            .expect("delete");
+        assert_eq!(c.instance_count(), 1);
+        c.import("i3", &[asset("a", 1)], ImportMode::Merge)
+            .expect("room again");
     }
 
     #[test]
@@ -401,31 +470,10 @@ mod tests {
         );
         c.delete("A", &sel(r#"{"apps": "orders", "tasks": [{"id": "t1"}]}"#))
             .expect("delete");
-        assert!(c.instance("A").expect("A").apps.is_empty() && c.instance("A").expect("A").tasks.is_empty());
-    }
-
-    #[test]
-    fn import_options_parse_both_dialects() {
-        assert_eq!(
-            ImportOptions::parse(None, None, None, None),
-            Ok(ImportOptions::default())
+        assert!(c.instance("A").is_none(), "an emptied instance holds nothing");
+        assert!(
+            c.has_instance("A"),
+            "a configured instance still exists once emptied"
         );
-        let m = ImportOptions::parse(Some("Merge"), None, Some("x-"), Some("true")).expect("cur");
-        assert_eq!(
-            (m.mode, m.prefix.as_str(), m.datasource_overwrite),
-            (ImportMode::Merge, "x-", true)
-        );
-        assert_eq!(
-            ImportOptions::parse(None, Some("Merge"), None, None).map(|o| o.mode),
-            Ok(ImportMode::Merge)
-        );
-        for bad in [
-            ImportOptions::parse(Some("Replace"), None, None, None),
-            ImportOptions::parse(Some("Merge"), Some("AddNew"), None, None),
-            ImportOptions::parse(None, None, Some("../x"), None),
-            ImportOptions::parse(None, None, None, Some("yes")),
-        ] {
-            assert!(bad.is_err());
-        }
     }
 }

@@ -139,13 +139,23 @@ impl PublicStatus {
 }
 
 /// What a failure reason is about (D6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ResourceType {
     /// An application.
     Application,
     /// A task.
     Task,
+}
+
+impl ResourceType {
+    /// `application` or `task`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceType::Application => "application",
+            ResourceType::Task => "task",
+        }
+    }
 }
 
 /// One entry of a failed job's `reasons` (D6); each text field is at most 64 characters.

@@ -6,7 +6,9 @@
 //! [`State::settle`] at the start of every operation, so no ticker task is needed.
 
 pub mod archive;
+pub mod asset;
 pub mod catalog;
+pub mod import_options;
 pub mod job;
 pub mod selection;
 mod state;
@@ -15,7 +17,9 @@ use std::cmp::Reverse;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-pub use catalog::{Asset, Catalog, ImportMode, ImportOptions};
+pub use asset::{Asset, Content};
+pub use catalog::{Catalog, CatalogLimits};
+pub use import_options::{ImportMode, ImportOptions};
 pub use job::{
     ArchiveId, Job, JobId, JobKind, JobState, PublicStatus, Reason, ReasonSpec, ResourceType, Scope, UserId,
 };
@@ -67,6 +71,7 @@ impl From<PackageError> for JobError {
         match e {
             PackageError::NotAZip(m) => JobError::NotAZip(m),
             PackageError::Invalid(m) => JobError::Invalid(format!("ImportAssetRequestBody: {m}")),
+            PackageError::Empty => JobError::Nothing("ImportAssetRequestBody: the package holds no asset"),
         }
     }
 }
@@ -260,13 +265,14 @@ impl JobRegistry {
         plan: Option<FailPlan>,
     ) -> Result<JobId, JobError> {
         archive::check_file_name(file_name).map_err(JobError::BadPackageName)?;
-        // Parsing happens before the lock is taken: the lock never waits on decompression.
+        // Unpacking and renaming happen before the lock is taken: the lock never waits on them.
         let package = archive::parse(bytes)?;
+        let assets = options.apply_prefix(package.assets);
         self.create(
             owner,
             scope,
             JobKind::Import,
-            Work::Import(package.assets, options),
+            Work::Import(assets, options.mode),
             plan,
         )
     }
@@ -696,7 +702,16 @@ mod tests {
             duration: Duration::from_millis(5),
             ..JobSettings::default()
         };
-        let reg = registry_with(settings, Catalog::from_config(true, &[config]));
+        let reg = registry_with(
+            settings,
+            Catalog::from_config(
+                &crate::config::CatalogConfig {
+                    strict: true,
+                    ..Default::default()
+                },
+                &[config],
+            ),
+        );
         let job = export_done(&reg, "alice", "p");
         assert_eq!(job.status, PublicStatus::Failed);
         assert_eq!(job.reasons.len(), 1);

@@ -6,7 +6,8 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 use super::JobSettings;
 use super::archive::{Package, Source};
-use super::catalog::{Catalog, ImportOptions, TypedAsset};
+use super::catalog::{Catalog, TypedAsset};
+use super::import_options::ImportMode;
 use super::job::{ArchiveId, Job, JobId, JobState, MAX_REASONS, Reason, Scope, UserId};
 use super::selection::AssetSelection;
 use crate::clock::Timestamp;
@@ -16,7 +17,7 @@ use crate::ids::Ids;
 #[derive(Debug, Clone)]
 pub(super) enum Work {
     Export(AssetSelection),
-    Import(Vec<TypedAsset>, ImportOptions),
+    Import(Vec<TypedAsset>, ImportMode),
     Delete(AssetSelection),
 }
 
@@ -108,8 +109,8 @@ impl State {
         let outcome = match (forced.or(planned_failure), work) {
             (Some(reasons), _) => Err(reasons),
             (None, Some(Work::Export(selection))) => self.catalog.resolve(instance, &selection).map(Some),
-            (None, Some(Work::Import(assets, options))) => {
-                self.catalog.import(instance, &assets, &options).map(|()| None)
+            (None, Some(Work::Import(assets, mode))) => {
+                self.catalog.import(instance, &assets, mode).map(|()| None)
             }
             (None, Some(Work::Delete(selection))) => self.catalog.delete(instance, &selection).map(|()| None),
             (None, None) => Ok(None),

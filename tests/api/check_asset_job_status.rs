@@ -1,6 +1,6 @@
 //! CheckAssetJobStatus: fields, dialects, visibility, and the official schema.
 
-use roma_emulator::config::{CatalogConfig, Dialect, InstanceConfig};
+use roma_emulator::config::{Dialect, InstanceConfig};
 use serde_json::{Value, json};
 
 use crate::helpers::{TOKEN, assert_job_created, assert_roma_error, spawn_app, spawn_app_with};
@@ -88,7 +88,7 @@ async fn the_current_dialect_spells_statuses_as_the_oas_and_validates_unchanged(
     let app = spawn_app_with(|c| {
         c.api.dialect = Dialect::Current;
         c.jobs.duration_ms = 0;
-        c.catalog = CatalogConfig { strict: true };
+        c.catalog.strict = true;
         c.instances = vec![InstanceConfig {
             id: "i1".into(),
             ..Default::default()

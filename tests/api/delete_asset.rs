@@ -1,6 +1,6 @@
 //! DeleteAsset: every body dialect, the job removes the assets, one Running delete per user.
 
-use roma_emulator::config::{AssetConfig, CatalogConfig, InstanceConfig};
+use roma_emulator::config::{AssetConfig, InstanceConfig};
 
 use crate::helpers::{TOKEN, assert_job_created, assert_roma_error, spawn_app, spawn_app_with};
 
@@ -8,7 +8,7 @@ use crate::helpers::{TOKEN, assert_job_created, assert_roma_error, spawn_app, sp
 async fn a_delete_job_removes_the_assets_from_the_instance() {
     let app = spawn_app_with(|c| {
         c.jobs.duration_ms = 0;
-        c.catalog = CatalogConfig { strict: true };
+        c.catalog.strict = true;
         let asset = |id: &str, name: &str| AssetConfig {
             id: id.into(),
             name: name.into(),
@@ -127,7 +127,7 @@ async fn at_max_jobs_with_all_running_a_new_job_is_refused() {
 
 #[tokio::test]
 async fn a_strict_catalog_refuses_unknown_instances() {
-    let app = spawn_app_with(|c| c.catalog = CatalogConfig { strict: true }).await;
+    let app = spawn_app_with(|c| c.catalog.strict = true).await;
     assert_roma_error(app.export_one(TOKEN).await, 404, "ROMA.00110002").await;
     assert_roma_error(
         app.delete(TOKEN, "p1", "i1", r#"{"apps": "x"}"#).await,

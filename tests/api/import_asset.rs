@@ -2,7 +2,7 @@
 
 use std::io::{Cursor, Write};
 
-use roma_emulator::config::{AssetConfig, CatalogConfig, Config, InstanceConfig};
+use roma_emulator::config::{AssetConfig, Config, InstanceConfig};
 use roma_emulator::jobs::archive;
 use serde_json::json;
 
@@ -13,7 +13,7 @@ const BOTH: &str = r#"{"apps": [{"id": "app-1"}, {"id": "app-2"}], "tasks": [{"i
 /// Instance A holds two apps and a task; B and C exist, empty. Strict catalog, jobs end at once.
 fn two_instances(c: &mut Config) {
     c.jobs.duration_ms = 0;
-    c.catalog = CatalogConfig { strict: true };
+    c.catalog.strict = true;
     let asset = |id: &str, name: &str, content| AssetConfig {
         id: id.into(),
         name: name.into(),

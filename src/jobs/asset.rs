@@ -1,0 +1,85 @@
+//! One application or task, and its content: any JSON, kept as text.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::job::ResourceType;
+use crate::config::AssetConfig;
+
+/// An asset's content: any JSON, kept as the text it came in (no tree is built, so it costs what
+/// it weighs, and an imported asset is exported byte for byte as it was imported).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Content(Box<RawValue>);
+
+impl Content {
+    /// The content of a configured asset (compact JSON; `null` becomes `{}`).
+    pub fn from_value(v: &serde_json::Value) -> Self {
+        let empty = serde_json::Value::Object(serde_json::Map::new());
+        let v = if v.is_null() { &empty } else { v };
+        Self(serde_json::value::to_raw_value(v).unwrap_or_else(|_| RawValue::NULL.to_owned()))
+    }
+
+    /// Content from JSON text, if it is valid JSON.
+    pub fn from_json(text: String) -> Option<Self> {
+        RawValue::from_string(text).ok().map(Self)
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for Content {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+/// One application or task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Asset {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Free-form content.
+    pub content: Content,
+}
+
+impl Asset {
+    pub(super) fn from_config(c: &AssetConfig) -> Self {
+        let name = if c.name.is_empty() {
+            c.id.clone()
+        } else {
+            c.name.clone()
+        };
+        Self {
+            id: c.id.clone(),
+            name,
+            content: Content::from_value(&c.content),
+        }
+    }
+
+    /// A stand-in for an asset the catalog lacks (non-strict catalogs).
+    pub fn placeholder(id: &str, name: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            content: Content::from_value(
+                &serde_json::json!({"placeholder": true, "generated_by": "roma-emulator"}),
+            ),
+        }
+    }
+
+    /// What the asset weighs against `[catalog] max_bytes_per_instance`.
+    pub fn weight(&self) -> u64 {
+        (self.id.len() + self.name.len() + self.content.get().len()) as u64
+    }
+}
+
+/// An asset with its kind, as exported or imported.
+pub type TypedAsset = (ResourceType, Arc<Asset>);
