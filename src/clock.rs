@@ -11,6 +11,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub struct Timestamp(pub u64);
 
 impl Timestamp {
+    /// The latest time the emulator can hold: 9999-12-31T23:59:59.999Z (the last instant RFC 3339
+    /// can write). Clocks refuse to move past it and sums saturate at it.
+    pub const MAX: Timestamp = Timestamp(253_402_300_799_999);
+
     /// The system's wall-clock time.
     pub fn system_now() -> Self {
         Self::from_system(SystemTime::now())
@@ -19,20 +23,27 @@ impl Timestamp {
     /// Converts a `SystemTime` (times before 1970 become the epoch).
     pub fn from_system(t: SystemTime) -> Self {
         let ms = t.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
-        Self(u64::try_from(ms).unwrap_or(u64::MAX))
+        Self(u64::try_from(ms).unwrap_or(u64::MAX).min(Self::MAX.0))
     }
 
     /// This time as a `SystemTime`.
     pub fn to_system(self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(self.0)
+        UNIX_EPOCH + Duration::from_millis(self.0.min(Self::MAX.0))
     }
 
-    /// This time plus `d`, saturating.
+    /// This time plus `d`, saturating at [`Timestamp::MAX`].
     pub fn plus(self, d: Duration) -> Self {
         Self(
             self.0
-                .saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                .saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+                .min(Self::MAX.0),
         )
+    }
+
+    /// This time plus `d`, or `None` past [`Timestamp::MAX`].
+    pub fn checked_plus(self, d: Duration) -> Option<Self> {
+        let ms = u64::try_from(d.as_millis()).ok()?;
+        self.0.checked_add(ms).filter(|t| *t <= Self::MAX.0).map(Self)
     }
 
     /// How long after `earlier` this time is (zero if it is not later).
@@ -96,7 +107,8 @@ impl Clock {
         matches!(self, Clock::Virtual(_))
     }
 
-    /// Moves a virtual clock forward; returns the new time, or `None` for the system clock.
+    /// Moves a virtual clock forward; returns the new time, or `None` for the system clock. The
+    /// clock stops at [`Timestamp::MAX`] (the control plane refuses moves past it beforehand).
     pub fn advance(&self, d: Duration) -> Option<Timestamp> {
         match self {
             Clock::System => None,
@@ -104,10 +116,10 @@ impl Clock {
                 let add = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
                 let prev = ms
                     .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
-                        Some(v.saturating_add(add))
+                        Some(v.saturating_add(add).min(Timestamp::MAX.0))
                     })
                     .unwrap_or_else(|v| v);
-                Some(Timestamp(prev.saturating_add(add)))
+                Some(Timestamp(prev.saturating_add(add).min(Timestamp::MAX.0)))
             }
         }
     }
@@ -117,6 +129,7 @@ impl Clock {
         match self {
             Clock::System => None,
             Clock::Virtual(ms) => {
+                let t = Timestamp(t.0.min(Timestamp::MAX.0));
                 ms.store(t.0, Ordering::Release);
                 Some(t)
             }
@@ -138,6 +151,11 @@ mod tests {
             Some(Timestamp(1_575_614_944_000))
         );
         assert_eq!(Timestamp::parse_rfc3339("yesterday"), None);
+        // Nothing past year 9999 exists: sums saturate, formatting never panics.
+        let far = Timestamp(u64::MAX);
+        assert_eq!(far.rfc3339_seconds(), "9999-12-31T23:59:59Z");
+        assert_eq!(Timestamp::MAX.plus(Duration::from_secs(1)), Timestamp::MAX);
+        assert_eq!(Timestamp::MAX.checked_plus(Duration::from_millis(1)), None);
     }
 
     #[test]

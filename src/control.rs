@@ -118,12 +118,21 @@ impl Control {
 
     /// Moves the virtual clock forward, applying every job change that falls due, in order.
     pub fn advance(&self, by: Duration) -> Result<Timestamp, ApiError> {
+        if !self.app.clock.is_virtual() {
+            return Err(real_clock());
+        }
+        if self.app.clock.now().checked_plus(by).is_none() {
+            return Err(past_the_end());
+        }
         self.app.clock.advance(by).ok_or_else(real_clock)?;
         Ok(self.app.jobs.settle())
     }
 
     /// Sets the virtual clock, applying every job change that falls due, in order.
     pub fn set_time(&self, to: Timestamp) -> Result<Timestamp, ApiError> {
+        if to > Timestamp::MAX {
+            return Err(past_the_end());
+        }
         self.app.clock.set(to).ok_or_else(real_clock)?;
         Ok(self.app.jobs.settle())
     }
@@ -167,6 +176,10 @@ impl Control {
     pub fn clear_faults(&self) {
         self.app.faults.clear();
     }
+}
+
+fn past_the_end() -> ApiError {
+    ApiError::invalid("advance_ms, set: the clock cannot pass 9999-12-31T23:59:59.999Z")
 }
 
 fn real_clock() -> ApiError {

@@ -295,17 +295,33 @@ impl Authenticator {
     }
 }
 
-/// The canonical request on one line (newlines shown as `\n`), credential-bearing header values hidden.
+/// Headers whose values are credentials: never logged, in any letter case.
+pub const CREDENTIAL_HEADERS: [&str; 8] = [
+    "authorization",
+    "proxy-authorization",
+    "x-auth-token",
+    "x-subject-token",
+    "x-security-token",
+    "cookie",
+    "set-cookie",
+    "x-sdk-token",
+];
+
+/// The canonical request on one line (newlines shown as `\n`), credential-bearing header values
+/// hidden: a header line whose name is on [`CREDENTIAL_HEADERS`], compared without case.
 fn redact(canonical: &str) -> String {
-    const SECRET_HEADERS: [&str; 3] = ["x-auth-token:", "x-security-token:", "authorization:"];
     canonical
         .lines()
-        .map(
-            |line| match SECRET_HEADERS.iter().find(|h| line.starts_with(*h)) {
-                Some(h) => format!("{h}***"),
-                None => line.to_owned(),
-            },
-        )
+        .map(|line| match line.split_once(':') {
+            Some((name, _))
+                if CREDENTIAL_HEADERS
+                    .iter()
+                    .any(|h| name.trim().eq_ignore_ascii_case(h)) =>
+            {
+                format!("{name}:***")
+            }
+            _ => line.to_owned(),
+        })
         .collect::<Vec<_>>()
         .join("\\n")
 }
@@ -376,6 +392,16 @@ mod tests {
             !a.user.contains("some-token"),
             "the user name does not reveal the token"
         );
+    }
+
+    #[test]
+    fn redaction_hides_every_credential_header_in_any_case() {
+        let canonical = "POST\n/v2/\n\ncontent-type:application/json\nX-Auth-Token:tok-1\nx-security-token:tok-2\nX-Subject-Token:tok-3\nProxy-Authorization:tok-4\nCOOKIE:tok-5\n\nhost\nabc";
+        let shown = redact(canonical);
+        for secret in ["tok-1", "tok-2", "tok-3", "tok-4", "tok-5"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("content-type:application/json"), "{shown}");
     }
 
     #[test]

@@ -77,11 +77,17 @@ impl Scope {
     }
 }
 
-/// Checks a path id: 1..64 characters.
+/// Checks a path id: 1..64 characters; no control character, no `/` or `\\` (a decoded `%2F`
+/// would name another path), and not `.` or `..`.
 pub fn check_path_id(name: &str, value: &str) -> Result<(), String> {
     let n = value.chars().count();
     if n == 0 || n > MAX_PATH_ID {
         return Err(format!("{name}: must be 1..{MAX_PATH_ID} characters, got {n}"));
+    }
+    if value.chars().any(|c| c.is_control() || c == '/' || c == '\\') || value == "." || value == ".." {
+        return Err(format!(
+            "{name}: must not contain control characters, / or \\, nor be . or .."
+        ));
     }
     Ok(())
 }
@@ -337,6 +343,10 @@ mod tests {
         let err = Scope::new(&"p".repeat(65), "i").expect_err("too long");
         assert!(err.starts_with("project_id"), "{err}");
         assert!(Scope::new("p", "").expect_err("empty").starts_with("instance_id"));
+        for bad in ["a\0b", "a/b", "a\\b", "..", ".", "a\nb"] {
+            assert!(Scope::new("p", bad).is_err(), "{bad:?}");
+        }
+        assert!(Scope::new("p", "a.b..c").is_ok());
     }
 
     #[test]

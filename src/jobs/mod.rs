@@ -29,6 +29,7 @@ use crate::clock::{Clock, Timestamp};
 use crate::config::Progression;
 use crate::ids::Ids;
 use archive::PackageError;
+pub use state::Footprint;
 use state::{State, Work};
 
 /// Why a job operation was refused.
@@ -224,9 +225,16 @@ impl JobRegistry {
         &self.inner.clock
     }
 
-    /// Locks the state and brings it up to the current time.
+    /// Locks the state and brings it up to the current time. Should a panic ever have left the
+    /// state half-updated, what derives from the jobs is rebuilt first.
     fn lock(&self) -> (MutexGuard<'_, State>, Timestamp) {
-        let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.inner.state.lock().unwrap_or_else(|poisoned| {
+            let mut state = poisoned.into_inner();
+            tracing::error!("a panic interrupted a change of the job registry; rebuilding its indexes");
+            state.repair(&self.inner.settings);
+            self.inner.state.clear_poison();
+            state
+        });
         let now = self.inner.clock.now();
         state.settle(now, &self.inner.ids, &self.inner.settings);
         (state, now)
@@ -371,6 +379,11 @@ impl JobRegistry {
         self.notify();
         // The zip is built outside the lock, once, for its one download.
         archive::build(&archive.package).map_err(|e| JobError::Internal(format!("building the archive: {e}")))
+    }
+
+    /// How many entries each of the registry's structures holds.
+    pub fn footprint(&self) -> Footprint {
+        self.lock().0.footprint()
     }
 
     /// Every job, for inspection (the control plane), oldest first.
@@ -722,6 +735,53 @@ mod tests {
             .export(&"alice".into(), elsewhere, sel(), None)
             .expect_err("unknown instance");
         assert_eq!(err, JobError::InstanceNotFound("nowhere".into()));
+    }
+
+    #[test]
+    fn scoped_resets_leave_nothing_behind() {
+        let reg = registry(0);
+        for i in 0..500 {
+            let project = format!("p{i}");
+            reg.export(&format!("u{i}").into(), scope(&project), sel(), None)
+                .expect("export");
+            reg.reset_scope(Some(&project), None);
+        }
+        assert_eq!(
+            reg.footprint(),
+            Footprint::default(),
+            "every structure is empty again"
+        );
+    }
+
+    #[test]
+    fn a_panic_under_the_lock_leaves_no_stuck_state() {
+        let reg = registry(1000);
+        let first = reg
+            .export(&"alice".into(), scope("p"), sel(), None)
+            .expect("export");
+        let poisoner = reg.clone();
+        let _ = std::thread::spawn(move || {
+            let mut state = poisoner.inner.state.lock().expect("lock");
+            // Half an update: the job left the indexes, then the code panicked.
+            state.running.clear();
+            state.due.clear();
+            panic!("interrupted");
+        })
+        .join();
+        assert!(
+            matches!(
+                reg.export(&"alice".into(), scope("p"), sel(), None),
+                Err(JobError::Running(..))
+            ),
+            "the Running slot was rebuilt"
+        );
+        reg.clock().advance(Duration::from_millis(1000));
+        let done = reg.job("alice", &scope("p"), first.as_str()).expect("job");
+        assert_eq!(done.status, PublicStatus::Success, "the due queue was rebuilt");
+        assert!(
+            reg.export(&"alice".into(), scope("p"), sel(), None).is_ok(),
+            "and the slot freed"
+        );
     }
 
     #[test]

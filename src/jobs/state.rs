@@ -13,6 +13,29 @@ use super::selection::AssetSelection;
 use crate::clock::Timestamp;
 use crate::ids::Ids;
 
+/// How many entries the registry's structures hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// Jobs kept.
+    pub jobs: usize,
+    /// Jobs with work still to do.
+    pub work: usize,
+    /// Users with a Running job.
+    pub running_users: usize,
+    /// Entries of the due queue.
+    pub due: usize,
+    /// Entries of the expiry queue.
+    pub expiry: usize,
+    /// Archives held.
+    pub archives: usize,
+    /// Entries of the archive order.
+    pub archive_order: usize,
+    /// Bytes of the archives held.
+    pub archive_bytes: u64,
+    /// Instances whose catalog holds assets.
+    pub catalog_instances: usize,
+}
+
 /// What a job does when it ends.
 #[derive(Debug, Clone)]
 pub(super) enum Work {
@@ -227,6 +250,56 @@ impl State {
             self.remove_job(id);
         }
         self.running.retain(|_, slots| slots.iter().any(Option::is_some));
+        // The heaps would otherwise keep the removed jobs until they fall due.
+        let jobs = &self.jobs;
+        self.due.retain(|Reverse((_, id))| jobs.contains_key(id));
+        self.expiry.retain(|Reverse((_, id))| jobs.contains_key(id));
+        let archives = &self.archives;
+        self.archive_order.retain(|a| archives.contains_key(a));
+    }
+
+    /// Rebuilds everything derived from the jobs and archives (Running slots, due and expiry
+    /// queues, archive order and bytes), after a panic left the state half-updated.
+    pub fn repair(&mut self, settings: &JobSettings) {
+        self.running.clear();
+        self.due.clear();
+        self.expiry.clear();
+        let mut jobs: Vec<&Job> = self.jobs.values().collect();
+        jobs.sort_by_key(|j| j.seq);
+        for job in jobs {
+            match (job.state, job.due(), job.end) {
+                (JobState::Running, due, _) => {
+                    self.running.entry(job.owner.clone()).or_default()[job.kind.index()] = Some(job.id);
+                    if let Some(due) = due {
+                        self.due.push(Reverse((due, job.id)));
+                    }
+                }
+                (_, _, end) => {
+                    let at = end.unwrap_or(job.begin).plus(settings.retention);
+                    self.expiry.push(Reverse((at, job.id)));
+                }
+            }
+        }
+        let jobs = &self.jobs;
+        self.archives.retain(|_, a| jobs.contains_key(&a.job));
+        let archives = &self.archives;
+        self.archive_order.retain(|a| archives.contains_key(a));
+        self.archive_bytes = self.archives.values().map(|a| a.bytes).sum();
+    }
+
+    /// How many entries each structure holds (every one is bounded: see the README's limits).
+    pub fn footprint(&self) -> Footprint {
+        Footprint {
+            jobs: self.jobs.len(),
+            work: self.work.len(),
+            running_users: self.running.len(),
+            due: self.due.len(),
+            expiry: self.expiry.len(),
+            archives: self.archives.len(),
+            archive_order: self.archive_order.len(),
+            archive_bytes: self.archive_bytes,
+            catalog_instances: self.catalog.instance_count(),
+        }
     }
 
     pub fn remove_job(&mut self, id: JobId) {

@@ -266,9 +266,12 @@ secret_key = "secret-key-value-3"
     let bad = client
         .get(format!("{url}/v2/p/instances/i/assets/jobs/x"))
         .header("X-Sdk-Date", &date)
+        // Credentials in signed headers, named in capitals: redacted whatever their case.
+        .header("X-Auth-Token", "static-token-value-1")
+        .header("X-Security-Token", "security-token-value-4")
         .header(
             "Authorization",
-            "SDK-HMAC-SHA256 Access=AKDEBUG, SignedHeaders=host;x-sdk-date, Signature=00",
+            "SDK-HMAC-SHA256 Access=AKDEBUG, SignedHeaders=host;X-Auth-Token;X-Security-Token;x-sdk-date, Signature=00",
         )
         .send()
         .await
@@ -289,6 +292,7 @@ secret_key = "secret-key-value-3"
         "static-token-value-1",
         "password-value-2",
         "secret-key-value-3",
+        "security-token-value-4",
         issued.as_str(),
     ] {
         assert!(!logs.contains(secret), "a secret reached the logs: {logs}");
