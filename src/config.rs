@@ -157,6 +157,14 @@ pub struct ServerConfig {
     pub request_timeout_ms: u64,
     /// Largest request body accepted; larger ones are answered `APIG.0201` (413). The gateway's limit is 12 MiB.
     pub max_body_bytes: usize,
+    /// A request head must arrive within this long after a connection opens or goes idle; else
+    /// the connection is closed (so this is also the keep-alive idle timeout).
+    pub header_read_timeout_ms: u64,
+    /// Connections open at once. At the cap a new connection closes the oldest idle one, or is
+    /// answered `EMULATOR.0503` when every connection is busy.
+    pub max_connections: usize,
+    /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
+    pub shutdown_grace_s: u64,
 }
 
 impl Default for ServerConfig {
@@ -165,6 +173,9 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             request_timeout_ms: 30_000,
             max_body_bytes: 12 * 1024 * 1024,
+            header_read_timeout_ms: 10_000,
+            max_connections: 1024,
+            shutdown_grace_s: 10,
         }
     }
 }
@@ -444,6 +455,27 @@ impl Config {
             return Err(ConfigError::new(
                 "server.request_timeout_ms",
                 "must be at least 1",
+            ));
+        }
+        if self.server.header_read_timeout_ms == 0 || self.server.header_read_timeout_ms > 3_600_000 {
+            return Err(ConfigError::new(
+                "server.header_read_timeout_ms",
+                "must be 1..3600000 (an hour)",
+            ));
+        }
+        if self.server.max_connections == 0 {
+            return Err(ConfigError::new("server.max_connections", "must be at least 1"));
+        }
+        if self.server.shutdown_grace_s > 3600 {
+            return Err(ConfigError::new(
+                "server.shutdown_grace_s",
+                "must be at most 3600",
+            ));
+        }
+        if self.server.request_timeout_ms > 3_600_000 {
+            return Err(ConfigError::new(
+                "server.request_timeout_ms",
+                "must be at most 3600000 (an hour)",
             ));
         }
         if self.server.max_body_bytes == 0 {

@@ -60,6 +60,7 @@ impl Control {
     /// Waits (without holding any lock) until job `id` meets `what`, for at most `timeout`.
     pub async fn wait(&self, id: &str, what: WaitFor, timeout: Duration) -> Result<JobView, ApiError> {
         let deadline = tokio::time::Instant::now() + timeout;
+        let mut shutdown = self.app.shutdown.subscribe();
         loop {
             let changed = self.app.jobs.changed();
             tokio::pin!(changed);
@@ -92,6 +93,12 @@ impl Control {
             tokio::select! {
                 () = &mut changed => {}
                 () = tokio::time::sleep(nap) => {}
+                () = crate::connections::stopped(&mut shutdown) => {
+                    return Err(ApiError::new(
+                        ErrorCode::Unavailable,
+                        format!("the emulator is shutting down; job {id} is {}", job.status.seed()),
+                    ));
+                }
             }
         }
     }

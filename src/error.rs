@@ -116,6 +116,12 @@ catalog! {
     /// The control-plane action does not fit the state.
     Conflict => ("EMULATOR.0409", 409, 409, "The emulator is not in a state that allows this",
         "Completing or failing a job that is not Running, or moving a clock that is not virtual."),
+    /// Not served now: the connection cap is reached with every connection busy, or shutdown.
+    Unavailable => ("EMULATOR.0503", 503, 503, "The emulator cannot take this request now",
+        "server.max_connections connections are open and every one has a request in flight (the connection is closed after this answer), or a long-poll wait was cut short because the emulator is shutting down."),
+    /// A request hyper could not parse.
+    MalformedRequest => ("EMULATOR.0400", 400, 400, "The request is not valid HTTP/1.1",
+        "The request line or headers cannot be parsed: 400 for garbage, 414 for a request target over 64 KiB, 431 for more than 100 headers or a header block over 400 KiB, 505 for another HTTP version. The connection is closed."),
     /// A bug in the emulator; details are logged, never sent.
     Internal => ("APIG.0201", 500, 500, "Backend unavailable",
         "An unexpected failure inside the emulator (a bug: please report it with the log line of this request_id)."),
@@ -215,8 +221,8 @@ impl ApiError {
         }
     }
 
-    /// The complete response: status, JSON body, content type.
-    pub fn render(&self, policy: StatusPolicy, request_id: &str) -> Response {
+    /// The JSON error body for `request_id`.
+    pub fn body_bytes(&self, request_id: &str) -> Vec<u8> {
         let details = if self.details.is_empty() {
             self.code.message()
         } else {
@@ -228,7 +234,12 @@ impl ApiError {
             error_details: clip(details),
             request_id: clip(request_id),
         };
-        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        serde_json::to_vec(&body).unwrap_or_default()
+    }
+
+    /// The complete response: status, JSON body, content type.
+    pub fn render(&self, policy: StatusPolicy, request_id: &str) -> Response {
+        let bytes = self.body_bytes(request_id);
         let mut res = (self.status(policy), bytes).into_response();
         res.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -6,14 +6,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::state::AppState;
-
-/// How long in-flight requests may take to finish after a shutdown signal.
-const DRAIN: Duration = Duration::from_secs(10);
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -33,8 +29,7 @@ pub enum StartError {
 pub struct Server {
     addr: SocketAddr,
     state: AppState,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<io::Result<()>>>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -50,18 +45,11 @@ impl Server {
             .map_err(|source| StartError::Bind { addr, source })?;
         let state = AppState::new(config);
         let app = crate::api::router(state.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let shutdown = state.shutdown.subscribe();
+        let task = tokio::spawn(crate::connections::serve(listener, app, state.clone(), shutdown));
         Ok(Self {
             addr,
             state,
-            stop: Some(stop),
             task: Some(task),
         })
     }
@@ -92,23 +80,23 @@ impl Server {
             return Ok(());
         };
         tokio::select! {
-            res = &mut task => return res.unwrap_or_else(|e| Err(io::Error::other(e))),
+            res = &mut task => return res.map_err(io::Error::other),
             () = signal => {}
         }
         self.task = Some(task);
         self.shutdown().await
     }
 
-    /// Stops accepting, lets in-flight requests finish (at most 10 s), and waits for the server.
+    /// Stops accepting, answers long-poll waits, lets in-flight requests finish (at most
+    /// `[server] shutdown_grace_s`), and waits for the server.
     pub async fn shutdown(mut self) -> io::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.state.shutdown.send_replace(true);
         let Some(task) = self.task.take() else {
             return Ok(());
         };
-        match tokio::time::timeout(DRAIN, task).await {
-            Ok(res) => res.unwrap_or_else(|e| Err(io::Error::other(e))),
+        let grace = Duration::from_secs(self.state.config.server.shutdown_grace_s + 1);
+        match tokio::time::timeout(grace, task).await {
+            Ok(res) => res.map_err(io::Error::other),
             Err(_) => Ok(()),
         }
     }
@@ -116,8 +104,6 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.state.shutdown.send_replace(true);
     }
 }

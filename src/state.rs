@@ -30,6 +30,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Id streams.
     pub ids: Arc<Ids>,
+    /// Turns true when the server starts shutting down (long-poll waits answer at once).
+    pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             faults: Arc::new(Faults::default()),
             clock,
             ids,
+            shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             config: Arc::new(config),
         }
     }

@@ -201,7 +201,17 @@ fn config_example_documents_every_key_at_its_default() {
     // Every key of every section appears in the example (uncommented), so nothing is undocumented.
     let table: toml::Table = toml::from_str(&text).expect("toml");
     for (section, keys) in [
-        ("server", &["listen", "request_timeout_ms", "max_body_bytes"][..]),
+        (
+            "server",
+            &[
+                "listen",
+                "request_timeout_ms",
+                "max_body_bytes",
+                "header_read_timeout_ms",
+                "max_connections",
+                "shutdown_grace_s",
+            ][..],
+        ),
         ("api", &["error_statuses", "dialect"][..]),
         (
             "jobs",
@@ -210,7 +220,15 @@ fn config_example_documents_every_key_at_its_default() {
         ("clock", &["mode"][..]),
         ("journal", &["max_entries"][..]),
         ("archives", &["max_bytes"][..]),
-        ("catalog", &["strict"][..]),
+        (
+            "catalog",
+            &[
+                "strict",
+                "max_instances",
+                "max_assets_per_instance",
+                "max_bytes_per_instance",
+            ][..],
+        ),
         ("auth", &["mode", "token_ttl_s"][..]),
         ("log", &["level"][..]),
     ] {

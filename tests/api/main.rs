@@ -10,6 +10,7 @@ mod errors;
 mod export_asset;
 mod hardening_auth;
 mod hardening_bodies;
+mod hardening_connections;
 mod hardening_state;
 mod helpers;
 mod import_asset;
