@@ -2,7 +2,10 @@
 # Runs every test of roma-emulator, doing the set-up the tests need first:
 #   1. cargo test: unit tests, the in-process HTTP tests, and the binary smoke tests;
 #   2. the official Huawei Cloud Python SDK against the emulator binary, in a venv (.venv) that this
-#      script creates and fills from tests/sdk/requirements.txt when it is missing or out of date.
+#      script creates and fills from tests/sdk/requirements.txt when it is missing or out of date;
+#   3. the contract test: schemathesis against /openapi.json (scripts/contract.sh, its own venv);
+#   4. a short soak/attack run against the release binary (scripts/soak.py --seconds 20);
+#   5. every fuzz target for a bounded time with the committed corpus (scripts/fuzz.sh 20).
 # Nothing is skipped: a missing Python or a failed install fails the run.
 # Usage: scripts/test.sh
 set -euo pipefail
@@ -25,3 +28,13 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
 fi
 cargo build --locked --quiet
 ROMA_EMULATOR_BIN="$PWD/target/debug/roma-emulator" "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/sdk
+
+echo "== contract: schemathesis against /openapi.json"
+scripts/contract.sh 25
+
+echo "== soak: attack classes of issue 8 against the release binary, health probed throughout"
+cargo build --release --locked --quiet
+"$python" scripts/soak.py --seconds 20
+
+echo "== fuzz: every target, bounded"
+scripts/fuzz.sh 20

@@ -116,9 +116,9 @@ impl Default for CatalogConfig {
     fn default() -> Self {
         Self {
             strict: false,
-            max_instances: 100,
+            max_instances: 64,
             max_assets_per_instance: 10_000,
-            max_bytes_per_instance: 8 * 1024 * 1024,
+            max_bytes_per_instance: 2 * 1024 * 1024,
         }
     }
 }

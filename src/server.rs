@@ -24,6 +24,22 @@ pub enum StartError {
     },
 }
 
+/// How many connections may wait to be accepted. A burst of connections past the backlog has its
+/// SYNs dropped, and a client then waits a whole second to retry: with a connection flood, a health
+/// probe would be that client. (The kernel caps it at `net.core.somaxconn`.)
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// A running emulator. Dropping it stops the server.
 #[derive(Debug)]
 pub struct Server {
@@ -37,9 +53,7 @@ impl Server {
     /// this returns, so requests can be sent at once.
     pub async fn start(config: Config) -> Result<Self, StartError> {
         let addr = config.server.listen;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| StartError::Bind { addr, source })?;
+        let listener = listen(addr).map_err(|source| StartError::Bind { addr, source })?;
         let addr = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;

@@ -68,6 +68,10 @@ fn asset_params(names: &[&str]) -> Vec<Value> {
     p
 }
 
+fn status_enum() -> Value {
+    json!({"enum": ["Running", "Success", "Failed", "Finished", "RUNNING", "SUCCEEDED", "FAILED"]})
+}
+
 fn nullable(t: &str) -> Value {
     json!({"type": [t, "null"]})
 }
@@ -87,10 +91,12 @@ fn build() -> Value {
     import_params.push(
         json!({"name": "datasource_overwrite", "in": "query", "required": false, "schema": {"enum": ["true", "false"]}}),
     );
-    let job_filters: Vec<Value> = ["user", "project_id", "instance_id", "type", "status"]
+    let mut job_filters: Vec<Value> = ["user", "project_id", "instance_id"]
         .iter()
         .map(|n| param(n, "query", false, "Filter."))
         .collect();
+    job_filters.push(json!({"name": "type", "in": "query", "required": false, "schema": {"enum": ["exportAsset", "importAsset", "deleteAsset"]}}));
+    job_filters.push(json!({"name": "status", "in": "query", "required": false, "schema": status_enum()}));
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -142,7 +148,9 @@ fn build() -> Value {
             "/_emulator/jobs/{job_id}": {"get": {"operationId": "EmulatorShowJob", "tags": ["emulator"],
                 "parameters": path_params(&["job_id"]), "responses": ok("200", "Any user's job.", Some("ControlJob"))}},
             "/_emulator/jobs/{job_id}/wait": {"get": {"operationId": "EmulatorWaitJob", "tags": ["emulator"],
-                "parameters": [param("job_id", "path", true, "The job."), param("status", "query", false, "Running, Success, Failed, Finished (or the current spelling); left out: any end."), param("timeout_ms", "query", false, "Default 5000.")],
+                "parameters": [param("job_id", "path", true, "The job."),
+                    {"name": "status", "in": "query", "required": false, "description": "Left out: any end.", "schema": status_enum()},
+                    {"name": "timeout_ms", "in": "query", "required": false, "description": "Default 5000; at most server.request_timeout_ms - 100.", "schema": {"type": "integer", "minimum": 0, "maximum": 29_900}}],
                 "responses": ok("200", "The job, once it reached the status (408 EMULATOR.0408 at the timeout).", Some("ControlJob"))}},
             "/_emulator/jobs/{job_id}/complete": {"post": {"operationId": "EmulatorCompleteJob", "tags": ["emulator"],
                 "parameters": path_params(&["job_id"]), "responses": ok("200", "Ended successfully.", Some("ControlJob"))}},
@@ -157,7 +165,7 @@ fn build() -> Value {
                     "responses": ok("200", "Moved; every due job change applied.", Some("Clock"))}},
             "/_emulator/requests": {
                 "get": {"operationId": "EmulatorListRequests", "tags": ["emulator"],
-                    "parameters": [param("limit", "query", false, "At most this many.")],
+                    "parameters": [{"name": "limit", "in": "query", "required": false, "description": "At most this many.", "schema": {"type": "integer", "minimum": 0}}],
                     "responses": ok("200", "Newest first.", Some("Requests"))},
                 "delete": {"operationId": "EmulatorClearRequests", "tags": ["emulator"], "responses": ok("204", "Cleared.", None)}},
             "/_emulator/faults": {
@@ -205,7 +213,11 @@ fn schemas() -> Value {
     }
     let id_name = json!({"type": "object", "additionalProperties": false, "required": ["id", "name"],
         "properties": {"id": {"type": "string"}, "name": {"type": "string"}}});
-    let item = |alt: &str| json!({"type": "object", "properties": {"id": {"type": "string"}, alt: {"type": "string"}}});
+    let id = || json!({"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"});
+    let item = |alt: &str| {
+        json!({"type": "object", "minProperties": 1, "maxProperties": 1,
+            "properties": {"id": id(), alt: id()}})
+    };
     json!({
         "ErrorBody": {"type": "object", "additionalProperties": false,
             "required": ["error_code", "error_msg", "error_details", "request_id"],
@@ -214,9 +226,9 @@ fn schemas() -> Value {
         "AssetSelection": {"type": "object", "required": ["apps"],
             "description": "Every dialect of decision D3; at most 100 apps and tasks together.",
             "properties": {
-                "apps": {"oneOf": [{"type": "string", "description": "One application name (seed dialect)."},
-                                   {"type": "array", "items": item("app_id")}]},
-                "tasks": {"type": "array", "items": item("task_id")}}},
+                "apps": {"oneOf": [{"type": "string", "maxLength": 128, "pattern": "^[\\p{L}\\p{N} ()._-]*$", "description": "One application name (seed dialect)."},
+                                   {"type": "array", "maxItems": 100, "items": {"oneOf": [id(), item("app_id")]}}]},
+                "tasks": {"type": "array", "maxItems": 100, "items": item("task_id")}}},
         "AssetJobReason": reason,
         "AssetJobStatus": {"type": "object", "additionalProperties": false,
             "required": ["id", "type", "status", "progress_percent", "begin_time"], "properties": job_properties},
@@ -226,7 +238,17 @@ fn schemas() -> Value {
         "ControlJobs": {"type": "object", "additionalProperties": false, "required": ["jobs"],
             "properties": {"jobs": {"type": "array", "items": schema("ControlJob")}}},
         "TokenRequest": {"type": "object", "required": ["auth"], "description": "IAM's password method.",
-            "properties": {"auth": {"type": "object"}}},
+            "properties": {"auth": {"type": "object", "required": ["identity"], "properties": {
+                "identity": {"type": "object", "required": ["methods", "password"], "properties": {
+                    "methods": {"type": "array", "maxItems": 8, "contains": {"const": "password"}},
+                    "password": {"type": "object", "required": ["user"], "properties": {"user": {
+                        "type": "object", "required": ["name", "password"], "properties": {
+                            "name": {"type": "string", "minLength": 1}, "password": {"type": "string", "minLength": 1},
+                            "domain": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}}}}}}}},
+                "scope": {"type": "object", "properties": {
+                    "project": {"type": "object", "anyOf": [{"required": ["id"]}, {"required": ["name"]}],
+                        "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
+                    "domain": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}}}}}}}},
         "TokenResponse": {"type": "object", "additionalProperties": false, "required": ["token"], "properties": {"token": {
             "type": "object", "additionalProperties": false,
             "required": ["methods", "expires_at", "issued_at", "user", "roles"],
@@ -249,8 +271,9 @@ fn schemas() -> Value {
             "resource_type": {"enum": ["application", "task"]}, "resource_name": {"type": "string"}, "error_code": {"type": "string"}, "error_msg": {"type": "string"}}},
         "Clock": {"type": "object", "additionalProperties": false, "required": ["now", "mode"],
             "properties": {"now": {"type": "string", "format": "date-time"}, "mode": {"enum": ["real", "virtual"]}}},
-        "ClockMove": {"type": "object", "additionalProperties": false,
-            "properties": {"advance_ms": {"type": "integer", "minimum": 0}, "set": {"type": "string", "format": "date-time"}}},
+        "ClockMove": {"type": "object", "additionalProperties": false, "description": "Exactly one of the two.",
+            "oneOf": [{"required": ["advance_ms"], "not": {"required": ["set"]}}, {"required": ["set"], "not": {"required": ["advance_ms"]}}],
+            "properties": {"advance_ms": {"type": "integer", "minimum": 0}, "set": {"type": "string", "format": "date-time", "pattern": "^(19[7-9][0-9]|[2-9][0-9]{3})-", "description": "1970 to 9999."}}},
         "Requests": {"type": "object", "additionalProperties": false, "required": ["requests"], "properties": {"requests": {"type": "array", "items": {
             "type": "object", "additionalProperties": false,
             "required": ["time", "method", "path", "operation", "user", "project_id", "instance_id", "status", "error_code", "request_id"],
@@ -277,7 +300,7 @@ fn fault_spec(stored: bool) -> Value {
         "user": {"type": "string"}, "project_id": {"type": "string"}, "instance_id": {"type": "string"},
         "probability": {"type": "number", "minimum": 0, "maximum": 1},
         "delay_ms": {"type": "integer", "minimum": 0, "maximum": 600_000},
-        "fail_job": {"type": "object", "additionalProperties": false, "required": ["at_progress"], "properties": {
+        "fail_job": {"type": ["object", "null"], "additionalProperties": false, "required": ["at_progress"], "properties": {
             "at_progress": {"type": "number", "minimum": 0, "maximum": 1},
             "reasons": {"type": "array", "maxItems": 10, "items": schema("ReasonSpec")}}}
     });

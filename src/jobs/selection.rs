@@ -157,10 +157,16 @@ fn parse_tasks(tasks: Option<StrOrList<Item, MAX_ITEMS>>) -> Result<Vec<String>,
 /// The id of `"..."` (the Go SDK's plain app ids), `{"id": ...}` or `{"<alt>": ...}`.
 fn item_id(item: &Item, field: &str, i: usize, alt: &str) -> Result<String, SelectionError> {
     let (key, value) = match item {
-        StrOrObject::Str(id) => (None, Some(id.as_str())),
+        // Plain ids are the Go SDK's form for applications only (D3).
+        StrOrObject::Str(id) if alt == "app_id" => (None, Some(id.as_str())),
         StrOrObject::Object(..) => {
             let (key, value) = match (item.get("id"), item.get(alt)) {
-                (Some(v), _) => ("id", v),
+                (Some(_), Some(_)) => {
+                    return Err(SelectionError::Invalid(format!(
+                        "{field}[{i}]: give one of id and {alt}, not both"
+                    )));
+                }
+                (Some(v), None) => ("id", v),
                 (None, Some(v)) => (alt, v),
                 (None, None) => {
                     return Err(SelectionError::Invalid(format!("{field}[{i}].id: required")));
@@ -168,7 +174,7 @@ fn item_id(item: &Item, field: &str, i: usize, alt: &str) -> Result<String, Sele
             };
             (Some(key), value.as_str())
         }
-        StrOrObject::Other(_) => {
+        StrOrObject::Str(_) | StrOrObject::Other(_) => {
             return Err(SelectionError::Invalid(format!(
                 "{field}[{i}]: expected {{\"id\": \"...\"}}"
             )));
@@ -270,6 +276,11 @@ mod tests {
             (r#"{"tasks": [{"id": "t"}]}"#, "apps: required"),
             (r#"{"apps": 5}"#, "apps:"),
             (r#"{"apps": [5]}"#, "apps[0]"),
+            (r#"{"apps": [], "tasks": ["t1"]}"#, "tasks[0]: expected"),
+            (
+                r#"{"apps": [], "tasks": [{"id": "t", "task_id": "u"}]}"#,
+                "tasks[0]: give one",
+            ),
             (r#"{"apps": [{"id": "a"}], "apps": "x"}"#, "body"),
             (r#"{"apps": [{"id": "a", "id": "b"}]}"#, "body"),
             (r#"{"apps": ["a\u0000b"]}"#, "apps[0]: must not contain control"),
