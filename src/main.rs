@@ -34,6 +34,15 @@ async fn main() -> ExitCode {
         config.server.listen = listen;
     }
     telemetry::init(&config.log.level);
+    // The handlers are installed before the port opens and the "listening" line is printed, so a
+    // SIGTERM sent the moment a harness reads that line stops the server gracefully.
+    let signal = match ShutdownSignal::install() {
+        Ok(signal) => signal,
+        Err(e) => {
+            eprintln!("roma-emulator: cannot install signal handlers: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let server = match Server::start(config).await {
         Ok(server) => server,
         Err(e) => {
@@ -43,7 +52,7 @@ async fn main() -> ExitCode {
     };
     println!("roma-emulator listening on {}", server.base_url());
     let _ = std::io::stdout().flush();
-    match server.shutdown_on(shutdown_signal()).await {
+    match server.shutdown_on(signal.received()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("roma-emulator: {e}");
@@ -52,21 +61,37 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Ctrl-C or SIGTERM (what `docker stop` sends to PID 1).
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGINT (Ctrl-C) or SIGTERM (what `docker stop` sends to PID 1), registered at once.
+struct ShutdownSignal {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    fn install() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    async fn received(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }

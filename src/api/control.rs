@@ -59,6 +59,18 @@ pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
+/// `GET /_emulator/ready`: 200 `{"status": "ready"}` while the emulator takes work; 503
+/// `EMULATOR.0503` once it is shutting down (never needs the admin token).
+pub async fn ready(State(app): State<AppState>) -> Result<Json<Health>, ApiError> {
+    if *app.shutdown.borrow() {
+        return Err(ApiError::new(
+            ErrorCode::Unavailable,
+            "the emulator is shutting down",
+        ));
+    }
+    Ok(Json(Health { status: "ready" }))
+}
+
 /// `POST /_emulator/reset[?project_id=P&instance_id=I]`.
 async fn reset(State(app): State<AppState>, ApiQuery(q): ApiQuery<ResetQuery>) -> Json<serde_json::Value> {
     let c = control(&app);

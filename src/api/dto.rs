@@ -26,7 +26,7 @@ pub struct JobCreated {
 /// `GET /_emulator/health`.
 #[derive(Debug, Serialize)]
 pub struct Health {
-    /// Always `ok` once requests are served.
+    /// `ok` (health) or `ready` (readiness).
     pub status: &'static str,
 }
 

@@ -78,6 +78,7 @@ pub fn router(app: AppState) -> Router {
         .merge(iam)
         .merge(control::router(app.clone()))
         .route("/_emulator/health", get(control::health))
+        .route("/_emulator/ready", get(control::ready))
         .route("/openapi.json", get(openapi::openapi))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -139,6 +139,8 @@ fn build() -> Value {
                     "default": {"description": "A refusal.", "content": json_content("ErrorBody")}}}},
             "/_emulator/health": {"get": {"operationId": "EmulatorHealth", "tags": ["emulator"],
                 "responses": ok("200", "Serving.", Some("Health"))}},
+            "/_emulator/ready": {"get": {"operationId": "EmulatorReady", "tags": ["emulator"],
+                "responses": ok("200", "Taking work (503 EMULATOR.0503 while shutting down).", Some("Health"))}},
             "/_emulator/reset": {"post": {"operationId": "EmulatorReset", "tags": ["emulator"],
                 "parameters": [param("project_id", "query", false, "Only this project."), param("instance_id", "query", false, "Only this instance.")],
                 "responses": ok("200", "Reset.", Some("Reset"))}},
@@ -263,7 +265,7 @@ fn schemas() -> Value {
                 "domain": id_name,
                 "catalog": {"type": "array"},
                 "roles": {"type": "array", "items": id_name}}}}},
-        "Health": {"type": "object", "additionalProperties": false, "required": ["status"], "properties": {"status": {"const": "ok"}}},
+        "Health": {"type": "object", "additionalProperties": false, "required": ["status"], "properties": {"status": {"enum": ["ok", "ready"]}}},
         "Reset": {"type": "object", "additionalProperties": false, "required": ["reset"], "properties": {"reset": {
             "oneOf": [{"const": "all"}, {"type": "object", "properties": {"project_id": nullable("string"), "instance_id": nullable("string")}}]}}},
         "FailBody": {"type": "object", "additionalProperties": false, "properties": {"reasons": {"type": "array", "maxItems": 10, "items": schema("ReasonSpec")}}},

@@ -330,3 +330,45 @@ async fn sigint_stops_it_gracefully_too() {
     assert!(status.success(), "graceful exit on SIGINT: {status:?}");
     let _ = std::fs::remove_file(config);
 }
+
+#[test]
+fn sigterm_right_after_the_listening_line_always_exits_cleanly() {
+    // The handlers are installed before the line is printed: no start-then-stop race.
+    for run in 0..50 {
+        let mut child = emulator(&["--listen", "127.0.0.1:0"]).spawn().expect("spawn");
+        let _ = listening_url(&mut child);
+        let status = terminate(&mut child);
+        assert!(status.success(), "run {run}: {status:?}");
+    }
+}
+
+#[test]
+fn config_example_names_the_variable_of_every_key_beside_it() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
+    let text = std::fs::read_to_string(path).expect("config.example.toml");
+    let lines: Vec<&str> = text.lines().collect();
+    for entry in roma_emulator::config::env::ENV_KEYS {
+        let (section, field) = entry.key.split_once('.').expect("dotted");
+        let var = entry.var();
+        let start = lines
+            .iter()
+            .position(|l| *l == format!("[{section}]"))
+            .unwrap_or_else(|| panic!("[{section}] in the example"));
+        let at = lines[start..]
+            .iter()
+            .position(|l| l.starts_with(&format!("{field} = ")) || l.starts_with(&format!("# {field} = ")))
+            .unwrap_or_else(|| panic!("{} in the example", entry.key))
+            + start;
+        let comment: Vec<&str> = lines[..at]
+            .iter()
+            .rev()
+            .take_while(|l| l.starts_with('#'))
+            .copied()
+            .collect();
+        assert!(
+            comment.iter().any(|l| l.contains(&var)),
+            "{var} is named beside {} in config.example.toml",
+            entry.key
+        );
+    }
+}

@@ -159,3 +159,27 @@ async fn shutdown_answers_long_polls_and_is_not_held_by_slow_connections() {
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("EMULATOR.0503"), "{body}");
 }
+
+#[tokio::test]
+async fn readiness_is_open_and_flips_to_503_when_shutdown_begins() {
+    use roma_emulator::config::Secret;
+    let app = spawn_app_with(|c| c.emulator.admin_token = Some(Secret::new("admin"))).await;
+    let res = app
+        .client
+        .get(app.url("/_emulator/ready"))
+        .send()
+        .await
+        .expect("ready");
+    assert_eq!(res.status(), 200, "no admin token needed");
+    // What a keep-alive client (a probe) sees once draining begins, asked of the router itself.
+    let state = app.server.state().clone();
+    let router = roma_emulator::api::router(state.clone());
+    state.shutdown.send_replace(true);
+    let req = axum::http::Request::get("/_emulator/ready")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let res = tower::ServiceExt::oneshot(router, req).await.expect("response");
+    assert_eq!(res.status(), 503);
+    let body = axum::body::to_bytes(res.into_body(), 4096).await.expect("body");
+    assert!(String::from_utf8_lossy(&body).contains("EMULATOR.0503"));
+}

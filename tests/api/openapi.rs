@@ -147,6 +147,7 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
     assert_matches(&doc, "/_emulator/jobs/{job_id}/fail", "post", s, &v);
     for (path, template) in [
         ("/_emulator/health".to_owned(), "/_emulator/health"),
+        ("/_emulator/ready".to_owned(), "/_emulator/ready"),
         ("/_emulator/jobs".to_owned(), "/_emulator/jobs"),
         (format!("/_emulator/jobs/{job_id}"), "/_emulator/jobs/{job_id}"),
         (

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub mod env;
+
 /// The whole configuration. An empty file is valid; an unknown key is an error.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -347,9 +349,14 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// A configuration problem: which file (if any), which key, what is wrong.
+/// A configuration problem: which file (if any), which key (empty when the file itself is the
+/// problem), what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}key `{key}`: {message}", file.as_ref().map(|f| format!("config file {}: ", f.display())).unwrap_or_default())]
+#[error(
+    "{}{}{message}",
+    file.as_ref().map(|f| format!("config file {}: ", f.display())).unwrap_or_default(),
+    if key.is_empty() { String::new() } else { format!("key `{key}`: ") }
+)]
 pub struct ConfigError {
     /// The file the problem is in; `None` for defaults and environment variables.
     pub file: Option<PathBuf>,
@@ -372,81 +379,51 @@ impl ConfigError {
 impl Config {
     /// Parses a TOML document (no file involved) and validates it.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let value: toml::Table = toml::from_str(text).map_err(|e| {
+        Self::from_toml_and_env(text, Vec::new())
+    }
+
+    /// Parses a TOML document, lets the `ROMA_EMULATOR_*` variables of `env` override its keys
+    /// (see [`env::ENV_KEYS`]), and validates the result.
+    pub fn from_toml_and_env(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| {
             let key = e.span().map(|s| key_at(text, s.start)).unwrap_or_default();
-            ConfigError::new(key, e.message().trim().to_owned())
+            // toml's own text names the line and column and shows the line.
+            ConfigError::new(key, e.to_string().trim().to_owned())
         })?;
-        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(value))
-            .map_err(|e| ConfigError::new(e.path().to_string(), e.inner().message().trim().to_owned()))?;
+        let origins = env::apply(&mut table, env)?;
+        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+            let path = e.path().to_string();
+            let key = origins.get(path.as_str()).cloned().unwrap_or(path);
+            ConfigError::new(key, e.inner().message().trim().to_owned())
+        })?;
         config.validate()?;
         Ok(config)
     }
 
-    /// Loads the file at `path` (defaults when `None`), then applies `env` (see [`Config::apply_env`]).
+    /// Loads the file at `path` (defaults when `None`), then applies `env`.
     pub fn load(
         path: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let mut config = match path {
-            None => Config::default(),
-            Some(path) => {
-                let in_file = |mut e: ConfigError| {
-                    e.file = Some(path.to_owned());
-                    e
-                };
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| in_file(ConfigError::new("-", format!("cannot read: {e}"))))?;
-                Config::from_toml(&text).map_err(in_file)?
-            }
+        let Some(path) = path else {
+            return Self::from_toml_and_env("", env);
         };
-        config.apply_env(env)?;
-        Ok(config)
-    }
-
-    /// Applies the `ROMA_EMULATOR_*` variables: `LISTEN`, `LOG`, `ERROR_STATUSES`, `DIALECT`,
-    /// `JOBS_DURATION_MS`, `AUTH_MODE`, `SEED`, `ADMIN_TOKEN`; other variables are ignored.
-    pub fn apply_env(&mut self, env: impl IntoIterator<Item = (String, String)>) -> Result<(), ConfigError> {
-        for (name, value) in env {
-            let bad = |what: &str| ConfigError::new(&name, format!("{what}, got {value:?}"));
-            match name.as_str() {
-                "ROMA_EMULATOR_LISTEN" => {
-                    self.server.listen = value.parse().map_err(|_| bad("expected IP:PORT"))?;
-                }
-                "ROMA_EMULATOR_LOG" => self.log.level = value,
-                "ROMA_EMULATOR_ERROR_STATUSES" => {
-                    self.api.error_statuses = match value.as_str() {
-                        "documented" => ErrorStatuses::Documented,
-                        "catalog" => ErrorStatuses::Catalog,
-                        _ => return Err(bad("expected documented or catalog")),
-                    }
-                }
-                "ROMA_EMULATOR_DIALECT" => {
-                    self.api.dialect = match value.as_str() {
-                        "seed" => Dialect::Seed,
-                        "current" => Dialect::Current,
-                        _ => return Err(bad("expected seed or current")),
-                    }
-                }
-                "ROMA_EMULATOR_JOBS_DURATION_MS" => {
-                    self.jobs.duration_ms = value.parse().map_err(|_| bad("expected milliseconds"))?;
-                }
-                "ROMA_EMULATOR_SEED" => {
-                    self.emulator.seed = Some(value.parse().map_err(|_| bad("expected a whole number"))?);
-                }
-                "ROMA_EMULATOR_ADMIN_TOKEN" => {
-                    self.emulator.admin_token = Some(Secret::new(value));
-                }
-                "ROMA_EMULATOR_AUTH_MODE" => {
-                    self.auth.mode = match value.as_str() {
-                        "open" => AuthMode::Open,
-                        "strict" => AuthMode::Strict,
-                        _ => return Err(bad("expected open or strict")),
-                    }
-                }
-                _ => {}
+        let in_file = |mut e: ConfigError| {
+            e.file = Some(path.to_owned());
+            e
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| in_file(ConfigError::new("", format!("cannot read it: {e}"))))?;
+        Self::from_toml_and_env(&text, env).map_err(|e| {
+            if e.key.starts_with("ROMA_EMULATOR_") {
+                e
+            } else {
+                in_file(e)
             }
-        }
-        self.validate()
+        })
     }
 
     /// Checks what types alone cannot.
@@ -685,21 +662,84 @@ mod tests {
         assert!(unknown.message.contains("duraton_ms"), "{unknown}");
     }
 
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
     #[test]
     fn env_overrides_the_file_and_is_checked() {
-        let mut c = Config::from_toml("[jobs]\nduration_ms = 5\n").expect("config");
-        c.apply_env(vec![
-            ("ROMA_EMULATOR_JOBS_DURATION_MS".to_owned(), "7".to_owned()),
-            ("ROMA_EMULATOR_LISTEN".to_owned(), "0.0.0.0:9000".to_owned()),
-            ("UNRELATED".to_owned(), "x".to_owned()),
-        ])
+        let c = Config::from_toml_and_env(
+            "[jobs]\nduration_ms = 5\n",
+            vars(&[
+                ("ROMA_EMULATOR_JOBS_DURATION_MS", "7"),
+                ("ROMA_EMULATOR_LISTEN", "0.0.0.0:9000"),
+                ("UNRELATED", "x"),
+            ]),
+        )
         .expect("env");
         assert_eq!(c.jobs.duration_ms, 7);
         assert_eq!(c.server.listen.port(), 9000);
-        let err = c
-            .apply_env(vec![("ROMA_EMULATOR_AUTH_MODE".to_owned(), "loose".to_owned())])
+        let err = Config::from_toml_and_env("", vars(&[("ROMA_EMULATOR_AUTH_MODE", "loose")]))
             .expect_err("bad mode");
         assert_eq!(err.key, "ROMA_EMULATOR_AUTH_MODE");
+        let err = Config::from_toml_and_env("", vars(&[("ROMA_EMULATOR_JOBS_MAX_JOBS", "many")]))
+            .expect_err("bad number");
+        assert_eq!(err.key, "ROMA_EMULATOR_JOBS_MAX_JOBS");
+        let both = vars(&[
+            ("ROMA_EMULATOR_LOG", "warn"),
+            ("ROMA_EMULATOR_LOG_LEVEL", "debug"),
+        ]);
+        assert_eq!(
+            Config::from_toml_and_env("", both).expect("both").log.level,
+            "debug",
+            "the full name wins"
+        );
+    }
+
+    #[test]
+    fn every_key_of_the_env_table_is_set_by_its_variable() {
+        let sample = |entry: &env::EnvKey| match (entry.key, entry.kind) {
+            ("server.listen", _) => "127.0.0.1:9999",
+            ("api.error_statuses", _) => "catalog",
+            ("api.dialect", _) => "current",
+            ("jobs.progression", _) => "manual",
+            ("auth.mode", _) => "strict",
+            ("auth.token_key", _) => "a-token-key-of-at-least-32-characters",
+            ("log.level", _) => "debug",
+            ("emulator.admin_token", _) => "admin",
+            ("clock.mode", _) => "virtual",
+            (_, env::Kind::Integer) => "3",
+            (_, env::Kind::Boolean) => "true",
+            (_, env::Kind::Text) => "x",
+        };
+        for entry in env::ENV_KEYS {
+            let var = entry.var();
+            let config = Config::from_toml_and_env("", vars(&[(var.as_str(), sample(entry))]))
+                .unwrap_or_else(|e| panic!("{var}: {e}"));
+            assert_ne!(config, Config::default(), "{var} changes {}", entry.key);
+            if let Some(alias) = entry.alias {
+                let by_alias = Config::from_toml_and_env("", vars(&[(alias, sample(entry))])).expect("alias");
+                assert_eq!(by_alias, config, "{alias} sets {}", entry.key);
+            }
+        }
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line_and_column_and_show_it() {
+        let err = Config::from_toml("[jobs]\nduration_ms = = 5\n").expect_err("syntax");
+        assert!(err.message.contains("line 2, column"), "{err}");
+        assert!(err.message.contains("duration_ms = = 5"), "{err}");
+        let missing =
+            Config::load(Some(Path::new("/nonexistent/roma.toml")), Vec::new()).expect_err("missing");
+        assert_eq!(
+            missing.to_string().lines().next(),
+            Some(
+                "config file /nonexistent/roma.toml: cannot read it: No such file or directory (os error 2)"
+            )
+        );
     }
 
     #[test]
