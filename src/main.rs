@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use roma_emulator::config::{ClockMode, LogFormat};
 use roma_emulator::{Config, Server, telemetry};
 
 /// A local emulator of the Huawei Cloud ROMA Connect asset API.
@@ -18,6 +19,9 @@ struct Args {
     /// TOML configuration file (see config.example.toml).
     #[arg(long, env = "ROMA_EMULATOR_CONFIG")]
     config: Option<PathBuf>,
+    /// Log format: text or json (one object a line). Overrides [log] format.
+    #[arg(long, value_enum)]
+    log_format: Option<LogFormat>,
 }
 
 #[tokio::main]
@@ -33,7 +37,10 @@ async fn main() -> ExitCode {
     if let Some(listen) = args.listen {
         config.server.listen = listen;
     }
-    telemetry::init(&config.log.level);
+    if let Some(format) = args.log_format {
+        config.log.format = format;
+    }
+    telemetry::init(&config.log.level, config.log.format);
     // The handlers are installed before the port opens and the "listening" line is printed, so a
     // SIGTERM sent the moment a harness reads that line stops the server gracefully.
     let signal = match ShutdownSignal::install() {
@@ -50,6 +57,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let config = &server.state().config;
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        listen = %server.local_addr(),
+        config_file = args.config.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "(embedded defaults)".into()),
+        auth_mode = ?config.auth.mode,
+        clock_mode = if config.clock.mode == ClockMode::Virtual { "virtual" } else { "real" },
+        "roma-emulator started"
+    );
     println!("roma-emulator listening on {}", server.base_url());
     let _ = std::io::stdout().flush();
     match server.shutdown_on(signal.received()).await {

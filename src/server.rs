@@ -104,15 +104,24 @@ impl Server {
     /// Stops accepting, answers long-poll waits, lets in-flight requests finish (at most
     /// `[server] shutdown_grace_s`), and waits for the server.
     pub async fn shutdown(mut self) -> io::Result<()> {
+        let started = std::time::Instant::now();
         self.state.shutdown.send_replace(true);
         let Some(task) = self.task.take() else {
             return Ok(());
         };
         let grace = Duration::from_secs(self.state.config.server.shutdown_grace_s + 1);
-        match tokio::time::timeout(grace, task).await {
+        let result = match tokio::time::timeout(grace, task).await {
             Ok(res) => res.map_err(io::Error::other),
             Err(_) => Ok(()),
-        }
+        };
+        let footprint = self.state.jobs.footprint();
+        tracing::info!(
+            jobs = footprint.jobs,
+            archives = footprint.archives,
+            drain_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "roma-emulator stopped"
+        );
+        result
     }
 }
 

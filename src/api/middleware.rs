@@ -91,6 +91,7 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
     tracing::info!(
         method = %method,
         route = route_str,
+        operation = route.as_ref().and_then(|r| super::operation(&method, r.as_str())).unwrap_or_default(),
         status = res.status().as_u16(),
         error_code = error_code.as_deref().unwrap_or_default(),
         latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),

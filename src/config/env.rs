@@ -67,6 +67,7 @@ pub const ENV_KEYS: &[EnvKey] = &[
     key("auth.token_ttl_s", Kind::Integer),
     key("auth.token_key", Kind::Text),
     aliased("log.level", Kind::Text, "ROMA_EMULATOR_LOG"),
+    key("log.format", Kind::Text),
     aliased("emulator.seed", Kind::Integer, "ROMA_EMULATOR_SEED"),
     aliased("emulator.admin_token", Kind::Text, "ROMA_EMULATOR_ADMIN_TOKEN"),
     key("clock.mode", Kind::Text),

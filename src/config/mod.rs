@@ -317,14 +317,28 @@ pub struct UserConfig {
 pub struct LogConfig {
     /// A tracing filter (`info`, `debug`, `roma_emulator=debug`). `RUST_LOG` wins over it.
     pub level: String,
+    /// `text` (for people) or `json` (one object a line, for log shippers).
+    pub format: LogFormat,
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
         Self {
             level: "info".to_owned(),
+            format: LogFormat::Text,
         }
     }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 /// A secret (token, password, key): its `Debug` never shows the value.
@@ -709,6 +723,7 @@ mod tests {
             ("auth.mode", _) => "strict",
             ("auth.token_key", _) => "a-token-key-of-at-least-32-characters",
             ("log.level", _) => "debug",
+            ("log.format", _) => "json",
             ("emulator.admin_token", _) => "admin",
             ("clock.mode", _) => "virtual",
             (_, env::Kind::Integer) => "3",

@@ -372,3 +372,46 @@ fn config_example_names_the_variable_of_every_key_beside_it() {
         );
     }
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_a_line_with_request_start_and_stop_fields() {
+    let mut child = emulator(&["--listen", "127.0.0.1:0", "--log-format", "json"])
+        .spawn()
+        .expect("spawn");
+    let url = listening_url(&mut child);
+    let client = reqwest::Client::new();
+    let res = client
+        .get(format!("{url}/v2/p/instances/i/assets/jobs/0123"))
+        .header("X-Auth-Token", "t")
+        .send()
+        .await
+        .expect("job");
+    let request_id = res.headers()["x-request-id"].to_str().expect("id").to_owned();
+    assert_eq!(res.status(), 404);
+    let logs = stop_and_read_logs(&mut child);
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let find = |message: &str| {
+        lines
+            .iter()
+            .find(|l| l["message"] == message)
+            .unwrap_or_else(|| panic!("no {message:?} line in {logs}"))
+    };
+    let request = find("request");
+    assert_eq!(request["request_id"], request_id.as_str());
+    assert_eq!(request["operation"], "CheckAssetJobStatus");
+    assert_eq!(request["status"], 404);
+    assert_eq!(request["error_code"], "ROMA.00110006");
+    assert!(request["latency_us"].is_u64(), "{request}");
+    let started = find("roma-emulator started");
+    for field in ["version", "listen", "config_file", "auth_mode", "clock_mode"] {
+        assert!(started.get(field).is_some(), "{field} in {started}");
+    }
+    let stopped = find("roma-emulator stopped");
+    assert!(
+        stopped["jobs"].is_u64() && stopped["drain_ms"].is_u64(),
+        "{stopped}"
+    );
+}
