@@ -123,8 +123,11 @@ impl FaultSpec {
     }
 }
 
+/// The most fault rules kept at once.
+pub const MAX_FAULTS: usize = 1000;
+
 /// A fault as kept and listed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fault {
     /// Its id (for `DELETE /_emulator/faults/{id}`).
     pub id: Hex32,
@@ -183,6 +186,9 @@ impl Faults {
     /// Adds a checked rule under `id`.
     pub fn add(&self, id: Hex32, spec: FaultSpec) -> Result<Fault, String> {
         spec.validate()?;
+        if self.rules().len() >= MAX_FAULTS {
+            return Err(format!("faults: at most {MAX_FAULTS} at once; remove some first"));
+        }
         let fault = Fault {
             id,
             remaining: spec.times,
@@ -213,6 +219,23 @@ impl Faults {
         let mut rules = self.rules();
         rules.clear();
         self.sync_flag(&rules);
+    }
+
+    /// Replaces every rule (a restored snapshot); each is checked first.
+    pub fn replace(&self, faults: Vec<Fault>) -> Result<(), String> {
+        if faults.len() > MAX_FAULTS {
+            return Err(format!("faults: at most {MAX_FAULTS}"));
+        }
+        for fault in &faults {
+            fault
+                .spec
+                .validate()
+                .map_err(|e| format!("fault {}: {e}", fault.id))?;
+        }
+        let mut rules = self.rules();
+        *rules = faults;
+        self.sync_flag(&rules);
+        Ok(())
     }
 
     /// Removes the rules narrowed to a namespace (a scoped reset).

@@ -115,7 +115,8 @@ pub fn token_key(configured: Option<&str>) -> [u8; 32] {
 /// A sequence of ids (or random numbers): reproducible for a seed, unpredictable without one.
 #[derive(Debug)]
 pub struct IdStream {
-    rng: Mutex<StdRng>,
+    /// The generator, and how many 32-bit words it has given (its position, for snapshots).
+    rng: Mutex<(StdRng, u64)>,
 }
 
 impl IdStream {
@@ -135,17 +136,20 @@ impl IdStream {
 
     fn keyed(key: [u8; 32]) -> Self {
         Self {
-            rng: Mutex::new(StdRng::from_seed(key)),
+            rng: Mutex::new((StdRng::from_seed(key), 0)),
         }
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut StdRng) -> T) -> T {
-        f(&mut self.rng.lock().unwrap_or_else(PoisonError::into_inner))
+    /// Runs `f` on the generator, counting the `words` it draws.
+    fn with<T>(&self, words: u64, f: impl FnOnce(&mut StdRng) -> T) -> T {
+        let mut guard = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+        guard.1 += words;
+        f(&mut guard.0)
     }
 
     /// The next id: a random UUID's 32 hex digits.
     pub fn next_id(&self) -> Hex32 {
-        let bytes: [u8; 16] = self.with(|rng| {
+        let bytes: [u8; 16] = self.with(4, |rng| {
             let mut b = [0u8; 16];
             rng.fill_bytes(&mut b);
             b
@@ -155,7 +159,22 @@ impl IdStream {
 
     /// The next number uniformly drawn from [0, 1).
     pub fn next_unit(&self) -> f64 {
-        (self.with(|rng| rng.next_u64()) >> 11) as f64 / (1u64 << 53) as f64
+        (self.with(2, |rng| rng.next_u64()) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// How many 32-bit words the stream has given.
+    pub fn position(&self) -> u64 {
+        self.rng.lock().unwrap_or_else(PoisonError::into_inner).1
+    }
+
+    /// Moves the stream forward to `position` (never back), so a restored seeded stream does not
+    /// hand out the ids it gave before the restart again.
+    pub fn advance_to(&self, position: u64) {
+        let mut guard = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+        while guard.1 < position {
+            guard.0.next_u32();
+            guard.1 += 1;
+        }
     }
 }
 
@@ -183,6 +202,21 @@ impl Ids {
             archives: IdStream::new(seed, 2),
             requests: IdStream::new(seed, 3),
             draws: IdStream::new(seed, 4),
+        }
+    }
+
+    /// The streams' positions (jobs, archives, requests, draws).
+    pub fn positions(&self) -> [u64; 4] {
+        [&self.jobs, &self.archives, &self.requests, &self.draws].map(IdStream::position)
+    }
+
+    /// Moves each stream forward to its position in `positions`.
+    pub fn advance_to(&self, positions: [u64; 4]) {
+        for (stream, at) in [&self.jobs, &self.archives, &self.requests, &self.draws]
+            .into_iter()
+            .zip(positions)
+        {
+            stream.advance_to(at);
         }
     }
 
@@ -233,6 +267,16 @@ mod tests {
         assert_ne!(first, c.next_id());
         assert_ne!(first, a.next_id());
         assert_ne!(IdStream::random().next_id(), IdStream::random().next_id());
+    }
+
+    #[test]
+    fn a_stream_moved_to_a_position_continues_where_the_other_left_off() {
+        let a = Ids::seeded(9);
+        let _ = (a.jobs.next_id(), a.draws.next_unit(), a.draws.next_id());
+        let b = Ids::seeded(9);
+        b.advance_to(a.positions());
+        assert_eq!(b.jobs.next_id(), a.jobs.next_id());
+        assert_eq!(b.draws.next_id(), a.draws.next_id());
     }
 
     #[test]

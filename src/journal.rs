@@ -8,8 +8,12 @@ use crate::clock::Timestamp;
 use crate::ids::Hex32;
 use crate::jobs::UserId;
 
+/// A cloud operation id (`ExportAsset`, ...). An alias, so that serde does not take the field for
+/// text borrowed from the input.
+pub type OperationId = &'static str;
+
 /// One request.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     /// When it was answered (the emulator's clock).
     pub time: Timestamp,
@@ -18,7 +22,8 @@ pub struct Entry {
     /// The path as sent (no query: queries carry no credentials here, but may carry anything).
     pub path: String,
     /// The cloud's operation id, if the route is one.
-    pub operation: Option<&'static str>,
+    #[serde(deserialize_with = "crate::api::deserialize_operation")]
+    pub operation: Option<OperationId>,
     /// The authenticated user, if any.
     pub user: Option<UserId>,
     /// The project of the path.
@@ -73,6 +78,17 @@ impl Journal {
     /// The newest `limit` entries, newest first.
     pub fn newest(&self, limit: usize) -> Vec<Entry> {
         self.entries().iter().rev().take(limit).cloned().collect()
+    }
+
+    /// Every entry, oldest first (for a snapshot).
+    pub fn all(&self) -> Vec<Entry> {
+        self.entries().iter().cloned().collect()
+    }
+
+    /// Replaces every entry by `entries` (oldest first), keeping the newest within the bound.
+    pub fn replace(&self, entries: Vec<Entry>) {
+        let skip = entries.len().saturating_sub(self.max);
+        *self.entries() = entries.into_iter().skip(skip).collect();
     }
 
     /// Forgets everything.

@@ -20,6 +20,7 @@ pub mod ids;
 pub mod jobs;
 pub mod journal;
 pub mod json;
+pub mod persist;
 pub mod server;
 pub mod state;
 pub mod telemetry;

@@ -52,6 +52,10 @@ async fn main() -> ExitCode {
     };
     let server = match Server::start(config).await {
         Ok(server) => server,
+        Err(e @ roma_emulator::StartError::State { .. }) => {
+            eprintln!("roma-emulator: {e}");
+            return ExitCode::from(2);
+        }
         Err(e) => {
             eprintln!("roma-emulator: {e}");
             return ExitCode::from(1);
@@ -64,6 +68,7 @@ async fn main() -> ExitCode {
         config_file = args.config.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "(embedded defaults)".into()),
         auth_mode = ?config.auth.mode,
         clock_mode = if config.clock.mode == ClockMode::Virtual { "virtual" } else { "real" },
+        state_file = config.state.file.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "(none: memory only)".into()),
         "roma-emulator started"
     );
     println!("roma-emulator listening on {}", server.base_url());

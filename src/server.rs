@@ -22,6 +22,14 @@ pub enum StartError {
         /// The cause.
         source: io::Error,
     },
+    /// The state file could not be loaded; it is left as it is.
+    #[error("state file {}: {message} (the file is left untouched)", file.display())]
+    State {
+        /// The file.
+        file: std::path::PathBuf,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// How many connections may wait to be accepted. A burst of connections past the backlog has its
@@ -40,6 +48,34 @@ fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
+/// Writes the state file every `[state] save_interval_s` while the state changes, until shutdown.
+async fn save_periodically(app: AppState) {
+    let every = Duration::from_secs(app.config.state.save_interval_s);
+    let mut shutdown = app.shutdown.subscribe();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => { save_blocking(&app, false).await; }
+            () = crate::connections::stopped(&mut shutdown) => return,
+        }
+    }
+}
+
+/// Saves on a blocking thread (file I/O and fsync stay off the request workers); logs failures.
+async fn save_blocking(app: &AppState, force: bool) -> bool {
+    let app = app.clone();
+    match tokio::task::spawn_blocking(move || crate::persist::save(&app, force)).await {
+        Ok(Ok(written)) => written.is_some(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "saving the state failed; the previous snapshot is intact");
+            false
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "saving the state failed");
+            false
+        }
+    }
+}
+
 /// A running emulator. Dropping it stops the server.
 #[derive(Debug)]
 pub struct Server {
@@ -53,14 +89,33 @@ impl Server {
     /// this returns, so requests can be sent at once.
     pub async fn start(config: Config) -> Result<Self, StartError> {
         let addr = config.server.listen;
+        // The state is loaded before the port opens: nobody sees an empty emulator first.
+        let snapshot = match &config.state.file {
+            Some(file) => {
+                let fail = |message| StartError::State {
+                    file: file.clone(),
+                    message,
+                };
+                let snapshot = crate::persist::read(file).map_err(fail)?;
+                Some((file.clone(), snapshot))
+            }
+            None => None,
+        };
         let listener = listen(addr).map_err(|source| StartError::Bind { addr, source })?;
         let addr = listener
             .local_addr()
             .map_err(|source| StartError::Bind { addr, source })?;
-        let state = AppState::new(config);
+        let state = match snapshot {
+            Some((file, snapshot)) => AppState::with_snapshot(config, snapshot)
+                .map_err(|message| StartError::State { file, message })?,
+            None => AppState::new(config),
+        };
         let app = crate::api::router(state.clone());
         let shutdown = state.shutdown.subscribe();
         let task = tokio::spawn(crate::connections::serve(listener, app, state.clone(), shutdown));
+        if state.config.state.file.is_some() {
+            tokio::spawn(save_periodically(state.clone()));
+        }
         Ok(Self {
             addr,
             state,
@@ -114,8 +169,13 @@ impl Server {
             Ok(res) => res.map_err(io::Error::other),
             Err(_) => Ok(()),
         };
+        let saved = match self.state.config.state.file {
+            Some(_) => save_blocking(&self.state, true).await,
+            None => false,
+        };
         let footprint = self.state.jobs.footprint();
         tracing::info!(
+            saved,
             jobs = footprint.jobs,
             archives = footprint.archives,
             drain_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),

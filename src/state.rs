@@ -32,11 +32,32 @@ pub struct AppState {
     pub ids: Arc<Ids>,
     /// Turns true when the server starts shutting down (long-poll waits answer at once).
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
+    /// What persistence remembers between saves.
+    pub persisted: Arc<crate::persist::Persisted>,
 }
 
 impl AppState {
+    /// Builds the state for `config` and loads `snapshot` into it. The token-sealing key is
+    /// `[auth] token_key` if configured, else the snapshot's, else a random one.
+    pub fn with_snapshot(config: Config, snapshot: Option<crate::persist::Snapshot>) -> Result<Self, String> {
+        let saved_key = snapshot
+            .as_ref()
+            .map(crate::persist::Snapshot::token_key)
+            .transpose()?
+            .flatten();
+        let app = Self::build(config, saved_key);
+        if let Some(snapshot) = snapshot {
+            snapshot.apply(&app)?;
+        }
+        Ok(app)
+    }
+
     /// Builds the state for `config`.
     pub fn new(config: Config) -> Self {
+        Self::build(config, None)
+    }
+
+    fn build(config: Config, saved_key: Option<[u8; 32]>) -> Self {
         let ids = Arc::new(config.emulator.seed.map_or_else(Ids::random, Ids::seeded));
         let clock = match config.clock.mode {
             ClockMode::Real => Clock::System,
@@ -53,7 +74,10 @@ impl AppState {
         Self {
             auth: Arc::new(Authenticator::new(
                 &config.auth,
-                crate::ids::token_key(config.auth.token_key.as_ref().map(Secret::expose)),
+                match (&config.auth.token_key, saved_key) {
+                    (None, Some(saved)) => saved,
+                    (configured, _) => crate::ids::token_key(configured.as_ref().map(Secret::expose)),
+                },
                 clock.clone(),
             )),
             jobs: JobRegistry::new(settings, clock.clone(), ids.clone(), catalog),
@@ -62,6 +86,7 @@ impl AppState {
             clock,
             ids,
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
+            persisted: Arc::default(),
             config: Arc::new(config),
         }
     }

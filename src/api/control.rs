@@ -43,8 +43,13 @@ pub fn router(app: AppState) -> Router<AppState> {
         )
         .route("/_emulator/faults/{fault_id}", delete(remove_fault))
         .route("/_emulator/errors", get(errors))
+        .route(STATE, get(export_state).put(import_state))
+        .route("/_emulator/state/save", post(save_state))
         .route_layer(from_fn_with_state(app, middleware::require_admin))
 }
+
+/// The state export/import route (its body limit is `[server] max_body_bytes`).
+pub const STATE: &str = "/_emulator/state";
 
 fn control(app: &AppState) -> Control {
     Control::new(app.clone())
@@ -255,4 +260,43 @@ async fn errors() -> Json<ErrorsView> {
         })
         .collect();
     Json(ErrorsView { errors })
+}
+
+/// `GET /_emulator/state`: the whole state as the snapshot format, without any secret (no token
+/// key: with it anyone could mint tokens).
+async fn export_state(State(app): State<AppState>) -> Json<crate::persist::Snapshot> {
+    Json(crate::persist::Snapshot::capture(&app, false))
+}
+
+/// `PUT /_emulator/state`: replaces the running state by a snapshot (validated first: a bad one
+/// changes nothing; the running token key stays).
+async fn import_state(
+    State(app): State<AppState>,
+    RawBody(body): RawBody,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let snapshot =
+        crate::persist::Snapshot::from_json(&body).map_err(|e| ApiError::invalid(format!("body: {e}")))?;
+    let jobs = snapshot.registry.jobs.len();
+    snapshot
+        .apply(&app)
+        .map_err(|e| ApiError::invalid(format!("body: {e}")))?;
+    Ok(Json(json!({"restored": {"jobs": jobs}})))
+}
+
+/// `POST /_emulator/state/save`: writes the state file now (409 when none is configured).
+async fn save_state(State(app): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    if app.config.state.file.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "no [state] file is configured",
+        ));
+    }
+    let saver = app.clone();
+    let written = tokio::task::spawn_blocking(move || crate::persist::save(&saver, true))
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e))?;
+    Ok(Json(
+        json!({"saved": app.config.state.file, "bytes": written.unwrap_or(0)}),
+    ))
 }

@@ -33,12 +33,12 @@ const TOKENS: &str = "/v3/auth/tokens";
 /// fit many times over. Bodies over it are `APIG.0201` (413) before they are read.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
 
-/// The body limit of a route: ImportAsset takes `[server] max_body_bytes` (an asset package), every
-/// other operation at most [`MAX_JSON_BODY`].
+/// The body limit of a route: ImportAsset (an asset package) and `PUT /_emulator/state` (a
+/// snapshot) take `[server] max_body_bytes`, every other operation at most [`MAX_JSON_BODY`].
 pub fn body_limit(app: &AppState, route: Option<&str>) -> usize {
     let max = app.config.server.max_body_bytes;
     match route {
-        Some(IMPORT) => max,
+        Some(IMPORT | control::STATE) => max,
         _ => MAX_JSON_BODY.min(max),
     }
 }
@@ -53,6 +53,29 @@ pub fn operation(method: &Method, route: &str) -> Option<&'static str> {
         ("GET", ARCHIVE) => Some("DownloadAssetArchive"),
         ("POST", TOKENS) => Some("KeystoneCreateUserTokenByPassword"),
         _ => None,
+    }
+}
+
+/// Reads an operation id back to its `&'static str` (journal entries of a snapshot).
+pub fn deserialize_operation<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<&'static str>, D::Error> {
+    let name = <Option<String> as serde::Deserialize>::deserialize(d)?;
+    const NAMES: [&str; 6] = [
+        "ExportAsset",
+        "ImportAsset",
+        "DeleteAsset",
+        "CheckAssetJobStatus",
+        "DownloadAssetArchive",
+        "KeystoneCreateUserTokenByPassword",
+    ];
+    match name {
+        None => Ok(None),
+        Some(n) => NAMES
+            .iter()
+            .find(|k| **k == n)
+            .map(|k| Some(*k))
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown operation {n:?}"))),
     }
 }
 

@@ -139,6 +139,14 @@ fn build() -> Value {
                     "default": {"description": "A refusal.", "content": json_content("ErrorBody")}}}},
             "/_emulator/health": {"get": {"operationId": "EmulatorHealth", "tags": ["emulator"],
                 "responses": ok("200", "Serving.", Some("Health"))}},
+            "/_emulator/state": {
+                "get": {"operationId": "EmulatorStateExport", "tags": ["emulator"],
+                    "responses": ok("200", "The whole state, without secrets.", Some("Snapshot"))},
+                "put": {"operationId": "EmulatorStateImport", "tags": ["emulator"],
+                    "requestBody": {"required": true, "content": json_content("Snapshot")},
+                    "responses": ok("200", "Restored (a bad snapshot changes nothing).", Some("Restored"))}},
+            "/_emulator/state/save": {"post": {"operationId": "EmulatorStateSave", "tags": ["emulator"],
+                "responses": ok("200", "Written to [state] file (409 when none is configured).", Some("Saved"))}},
             "/_emulator/ready": {"get": {"operationId": "EmulatorReady", "tags": ["emulator"],
                 "responses": ok("200", "Taking work (503 EMULATOR.0503 while shutting down).", Some("Health"))}},
             "/_emulator/reset": {"post": {"operationId": "EmulatorReset", "tags": ["emulator"],
@@ -183,7 +191,7 @@ fn build() -> Value {
             "/openapi.json": {"get": {"operationId": "EmulatorOpenApi", "tags": ["emulator"],
                 "responses": {"200": {"description": "This document.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
         },
-        "components": {"schemas": schemas()}
+        "components": {"schemas": all_schemas()}
     })
 }
 
@@ -193,6 +201,14 @@ fn text(min: u64, max: u64) -> Value {
 
 fn hex32() -> Value {
     json!({"type": "string", "pattern": "^[0-9a-f]{32}$"})
+}
+
+fn all_schemas() -> Value {
+    let mut all = schemas();
+    if let (Some(all), Value::Object(state)) = (all.as_object_mut(), state_schemas()) {
+        all.extend(state);
+    }
+    all
 }
 
 fn schemas() -> Value {
@@ -290,6 +306,22 @@ fn schemas() -> Value {
             "required": ["error_code", "status_documented", "status_catalog", "error_msg", "meaning"],
             "properties": {"error_code": {"type": "string"}, "status_documented": {"type": "integer"}, "status_catalog": {"type": "integer"},
                 "error_msg": {"type": "string"}, "meaning": {"type": "string"}}}}}}
+    })
+}
+
+/// The schemas of the state snapshot endpoints (apart: one `json!` has a recursion limit).
+fn state_schemas() -> Value {
+    json!({
+        "Snapshot": {"type": "object", "required": ["format", "version", "registry"],
+            "description": "The state snapshot format (versioned; see the README).",
+            "properties": {"format": {"const": "roma-emulator-state"}, "version": {"type": "integer", "minimum": 1},
+                "clock": {"type": "integer"}, "ids": {"type": "array", "items": {"type": "integer"}},
+                "registry": {"type": "object", "required": ["last_seq", "jobs", "work", "archives", "catalog"]},
+                "journal": {"type": "array"}, "faults": {"type": "array"}}},
+        "Restored": {"type": "object", "additionalProperties": false, "required": ["restored"],
+            "properties": {"restored": {"type": "object", "properties": {"jobs": {"type": "integer"}}}}},
+        "Saved": {"type": "object", "additionalProperties": false, "required": ["saved", "bytes"],
+            "properties": {"saved": {"type": "string"}, "bytes": {"type": "integer"}}}
     })
 }
 

@@ -177,6 +177,11 @@ impl Authenticator {
         }
     }
 
+    /// The key that seals issued tokens (saved in the state file so tokens survive a restart).
+    pub fn token_key(&self) -> [u8; 32] {
+        self.token_key
+    }
+
     /// Authenticates an `X-Auth-Token` value (`None` when the header is absent): a configured static
     /// token, a token this emulator issued, or (open mode) any other token.
     pub fn token(&self, token: Option<&[u8]>) -> Result<Caller, AuthError> {

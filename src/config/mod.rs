@@ -37,6 +37,28 @@ pub struct Config {
     pub clock: ClockConfig,
     /// `[journal]`: the request journal.
     pub journal: JournalConfig,
+    /// `[state]`: a snapshot file that survives restarts.
+    pub state: StateConfig,
+}
+
+/// `[state]`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StateConfig {
+    /// The snapshot file; none (the default) keeps everything in memory only.
+    pub file: Option<PathBuf>,
+    /// How often the snapshot is written while something changed (it is also written on graceful
+    /// shutdown and on `POST /_emulator/state/save`).
+    pub save_interval_s: u64,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        Self {
+            file: None,
+            save_interval_s: 30,
+        }
+    }
 }
 
 /// `[emulator]`
@@ -514,6 +536,12 @@ impl Config {
                 "must be at least 32 characters (leave it out for a random key per start)",
             ));
         }
+        if self.state.save_interval_s == 0 || self.state.save_interval_s > 86_400 {
+            return Err(ConfigError::new(
+                "state.save_interval_s",
+                "must be 1..86400 (a day)",
+            ));
+        }
         if self.catalog.max_instances == 0
             || self.catalog.max_assets_per_instance == 0
             || self.catalog.max_bytes_per_instance == 0
@@ -724,6 +752,7 @@ mod tests {
             ("auth.token_key", _) => "a-token-key-of-at-least-32-characters",
             ("log.level", _) => "debug",
             ("log.format", _) => "json",
+            ("state.file", _) => "/tmp/state.json",
             ("emulator.admin_token", _) => "admin",
             ("clock.mode", _) => "virtual",
             (_, env::Kind::Integer) => "3",

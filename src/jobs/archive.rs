@@ -58,7 +58,7 @@ struct ManifestEntry {
 }
 
 /// A package's contents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Package {
     /// Where it was exported from.
     pub source: Source,

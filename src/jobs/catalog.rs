@@ -72,6 +72,18 @@ impl InstanceAssets {
     }
 }
 
+/// The catalog as data: each instance's applications and tasks.
+pub type CatalogSnapshot = BTreeMap<String, InstanceSnapshot>;
+
+/// One instance's assets as data.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceSnapshot {
+    /// Applications.
+    pub apps: Vec<Arc<Asset>>,
+    /// Tasks.
+    pub tasks: Vec<Arc<Asset>>,
+}
+
 /// How big the catalog may grow (`[catalog]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CatalogLimits {
@@ -131,6 +143,55 @@ impl Catalog {
             }
         }
         catalog
+    }
+
+    /// The assets of every instance, as data.
+    pub fn snapshot(&self) -> CatalogSnapshot {
+        self.instances
+            .iter()
+            .map(|(id, a)| {
+                let snap = InstanceSnapshot {
+                    apps: a.apps.values().cloned().collect(),
+                    tasks: a.tasks.values().cloned().collect(),
+                };
+                (id.to_string(), snap)
+            })
+            .collect()
+    }
+
+    /// This catalog's rules (strict, limits, configured instances) with the assets of `snapshot`,
+    /// which must respect the limits.
+    pub fn restored(&self, snapshot: CatalogSnapshot) -> Result<Self, String> {
+        let mut catalog = Self {
+            instances: HashMap::new(),
+            ..self.clone()
+        };
+        if snapshot.len() > self.limits.max_instances {
+            return Err(format!(
+                "catalog: more than catalog.max_instances ({}) instances",
+                self.limits.max_instances
+            ));
+        }
+        for (id, snap) in snapshot {
+            let mut assets = InstanceAssets::default();
+            for (kind, list) in [
+                (ResourceType::Application, snap.apps),
+                (ResourceType::Task, snap.tasks),
+            ] {
+                for asset in list {
+                    assets.insert(kind, asset);
+                }
+            }
+            if assets.len() > self.limits.max_assets_per_instance
+                || assets.bytes > self.limits.max_bytes_per_instance
+            {
+                return Err(format!("catalog: instance {id} is over the catalog limits"));
+            }
+            if !assets.is_empty() {
+                catalog.instances.insert(id.as_str().into(), assets);
+            }
+        }
+        Ok(catalog)
     }
 
     /// Whether operations on `instance` are allowed (always, unless strict).

@@ -7,7 +7,7 @@ use super::catalog::TypedAsset;
 use super::job::ResourceType;
 
 /// How an import treats assets that already exist (D10).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum ImportMode {
     /// New assets only: an asset whose id exists already fails the job (nothing is changed).
     #[default]

@@ -16,7 +16,7 @@ pub type ArchiveId = Hex32;
 pub type UserId = Arc<str>;
 
 /// The kind of job (D8). One Running job per user per kind (D9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub enum JobKind {
     /// ExportAsset.
     #[serde(rename = "exportAsset")]
@@ -54,7 +54,7 @@ impl JobKind {
 }
 
 /// Where a job lives: a project and an instance.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Scope {
     /// The project id of the path.
     pub project: Arc<str>,
@@ -93,7 +93,7 @@ pub fn check_path_id(name: &str, value: &str) -> Result<(), String> {
 }
 
 /// Where a job is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum JobState {
     /// Still running.
     Running,
@@ -165,7 +165,7 @@ impl ResourceType {
 }
 
 /// One entry of a failed job's `reasons` (D6); each text field is at most 64 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Reason {
     /// application or task.
     pub resource_type: ResourceType,
@@ -245,7 +245,7 @@ pub fn progress(begin: Timestamp, now: Timestamp, duration: Duration) -> f64 {
 }
 
 /// A job as the registry keeps it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Job {
     /// Its id.
     pub id: JobId,

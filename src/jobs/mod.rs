@@ -29,8 +29,8 @@ use crate::clock::{Clock, Timestamp};
 use crate::config::Progression;
 use crate::ids::Ids;
 use archive::PackageError;
-pub use state::Footprint;
-use state::{State, Work};
+use state::State;
+pub use state::{Archive, Footprint, RegistrySnapshot, Work};
 
 /// Why a job operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -379,6 +379,19 @@ impl JobRegistry {
         self.notify();
         // The zip is built outside the lock, once, for its one download.
         archive::build(&archive.package).map_err(|e| JobError::Internal(format!("building the archive: {e}")))
+    }
+
+    /// The whole state as data (taken under the lock; serialising it is the caller's, outside).
+    pub fn snapshot(&self) -> RegistrySnapshot {
+        self.lock().0.snapshot()
+    }
+
+    /// Replaces the whole state by `snapshot`, checked first: a bad one changes nothing.
+    pub fn restore(&self, snapshot: RegistrySnapshot) -> Result<(), String> {
+        let state = State::restore(snapshot, &self.inner.seed_catalog, &self.inner.settings)?;
+        *self.inner.state.lock().unwrap_or_else(PoisonError::into_inner) = state;
+        self.notify();
+        Ok(())
     }
 
     /// How many entries each of the registry's structures holds.

@@ -11,7 +11,7 @@ pub const MAX_ITEMS: usize = 100;
 pub const MAX_ID_LEN: usize = 128;
 
 /// How a request names an application.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
 pub enum AppRef {
     /// By id: `{"id": ...}` or `{"app_id": ...}` items.
     Id(String),
@@ -29,7 +29,7 @@ impl AppRef {
 }
 
 /// The apps and tasks a request selects, deduplicated, in request order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct AssetSelection {
     /// Applications.
     pub apps: Vec<AppRef>,

@@ -6,7 +6,7 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 use super::JobSettings;
 use super::archive::{Package, Source};
-use super::catalog::{Catalog, TypedAsset};
+use super::catalog::{Catalog, CatalogSnapshot, TypedAsset};
 use super::import_options::ImportMode;
 use super::job::{ArchiveId, Job, JobId, JobState, MAX_REASONS, Reason, Scope, UserId};
 use super::selection::AssetSelection;
@@ -36,20 +36,42 @@ pub struct Footprint {
     pub catalog_instances: usize,
 }
 
+/// The registry's state as data: what a snapshot saves (every index is rebuilt on restore).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct RegistrySnapshot {
+    /// The `seq` of the last job created.
+    pub last_seq: u64,
+    /// Every job, oldest first.
+    pub jobs: Vec<Job>,
+    /// The work of the jobs still Running.
+    pub work: Vec<(JobId, Work)>,
+    /// The archives not yet downloaded, oldest first.
+    pub archives: Vec<(ArchiveId, Archive)>,
+    /// The catalog's instances with their assets.
+    pub catalog: CatalogSnapshot,
+}
+
 /// What a job does when it ends.
-#[derive(Debug, Clone)]
-pub(super) enum Work {
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub enum Work {
+    /// Export these assets.
     Export(AssetSelection),
+    /// Import these assets (already renamed) this way.
     Import(Vec<TypedAsset>, ImportMode),
+    /// Delete these assets.
     Delete(AssetSelection),
 }
 
 /// A package waiting for its one download.
-#[derive(Debug, Clone)]
-pub(super) struct Archive {
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Archive {
+    /// The export job it belongs to.
     pub job: JobId,
+    /// Its user.
     pub owner: UserId,
+    /// Its project and instance.
     pub scope: Scope,
+    /// What it packs.
     pub package: Package,
     /// Approximate size (the assets' JSON), counted against `[archives] max_bytes`.
     pub bytes: u64,
@@ -285,6 +307,60 @@ impl State {
         let archives = &self.archives;
         self.archive_order.retain(|a| archives.contains_key(a));
         self.archive_bytes = self.archives.values().map(|a| a.bytes).sum();
+    }
+
+    /// The state as data.
+    pub fn snapshot(&self) -> RegistrySnapshot {
+        let mut jobs: Vec<Job> = self.jobs.values().cloned().collect();
+        jobs.sort_by_key(|j| j.seq);
+        RegistrySnapshot {
+            last_seq: self.last_seq,
+            jobs,
+            work: self.work.iter().map(|(id, w)| (*id, w.clone())).collect(),
+            archives: self
+                .archive_order
+                .iter()
+                .filter_map(|id| self.archives.get(id).map(|a| (*id, a.clone())))
+                .collect(),
+            catalog: self.catalog.snapshot(),
+        }
+    }
+
+    /// A state from `snapshot`, checked for consistency, its catalog bounded as `base` is (the
+    /// configuration's). The indexes are rebuilt from the jobs.
+    pub fn restore(
+        snapshot: RegistrySnapshot,
+        base: &Catalog,
+        settings: &JobSettings,
+    ) -> Result<Self, String> {
+        let mut state = State::new(base.restored(snapshot.catalog)?);
+        state.last_seq = snapshot.last_seq;
+        for job in snapshot.jobs {
+            if job.seq > state.last_seq {
+                return Err(format!("job {}: seq {} is past last_seq", job.id, job.seq));
+            }
+            if state.jobs.insert(job.id, job).is_some() {
+                return Err("a job id appears twice".into());
+            }
+        }
+        for (id, work) in snapshot.work {
+            if !state.jobs.get(&id).is_some_and(|j| j.state == JobState::Running) {
+                return Err(format!("work for {id}, which is not a Running job"));
+            }
+            state.work.insert(id, work);
+        }
+        for (id, archive) in snapshot.archives {
+            let owned = state
+                .jobs
+                .get(&archive.job)
+                .is_some_and(|j| j.archive == Some(id));
+            if !owned || state.archives.insert(id, archive).is_some() {
+                return Err(format!("archive {id} belongs to no job, or appears twice"));
+            }
+            state.archive_order.push_back(id);
+        }
+        state.repair(settings);
+        Ok(state)
     }
 
     /// How many entries each structure holds (every one is bounded: see the README's limits).

@@ -15,7 +15,7 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn emulator(args: &[&str]) -> Command {
+pub fn emulator(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_roma-emulator"));
     cmd.args(args)
         .env_remove("RUST_LOG")
@@ -28,7 +28,7 @@ fn emulator(args: &[&str]) -> Command {
 }
 
 /// Reads the first stdout line (`roma-emulator listening on http://...`) and returns the URL.
-fn listening_url(child: &mut Child) -> String {
+pub fn listening_url(child: &mut Child) -> String {
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -61,7 +61,7 @@ fn start_binary(config: &std::path::Path) -> (Child, String) {
 }
 
 /// Stops the binary with SIGTERM, checks it exits cleanly, and returns what it logged.
-fn stop_and_read_logs(child: &mut Child) -> String {
+pub fn stop_and_read_logs(child: &mut Child) -> String {
     let status = terminate(child);
     assert!(status.success(), "graceful exit on SIGTERM: {status:?}");
     let mut logs = String::new();
@@ -230,7 +230,8 @@ fn config_example_documents_every_key_at_its_default() {
             ][..],
         ),
         ("auth", &["mode", "token_ttl_s"][..]),
-        ("log", &["level"][..]),
+        ("log", &["level", "format"][..]),
+        ("state", &["save_interval_s"][..]),
     ] {
         for key in keys {
             assert!(

@@ -15,3 +15,4 @@ mod hardening_state;
 mod helpers;
 mod import_asset;
 mod openapi;
+mod persistence;

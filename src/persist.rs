@@ -1,0 +1,207 @@
+//! State that survives a restart: the whole mutable state as one versioned JSON snapshot, written
+//! atomically (a temporary file in the same directory, fsync, rename, fsync of the directory), so a
+//! crash mid-write leaves the previous snapshot whole. No HTTP here.
+//!
+//! Versioning rule: `version` grows when the meaning of a field changes or a required field is
+//! added; a snapshot of a newer version than this build knows is refused, never half-read. Older
+//! versions are read as they are (fields added later have defaults).
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::faults::Fault;
+use crate::jobs::RegistrySnapshot;
+use crate::journal::Entry;
+use crate::state::AppState;
+
+/// The `format` of a snapshot.
+pub const FORMAT: &str = "roma-emulator-state";
+/// The snapshot version this build writes, and the newest it reads.
+pub const VERSION: u32 = 1;
+
+/// The whole mutable state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// [`VERSION`] when written by this build.
+    pub version: u32,
+    /// The key that seals issued tokens (hex). Only in the state file, never exported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_key: Option<String>,
+    /// The virtual clock's time (absent under the real clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<Timestamp>,
+    /// How far each seeded id stream has gone (jobs, archives, requests, draws).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids: Option<[u64; 4]>,
+    /// Jobs, archives not yet downloaded, the catalog.
+    pub registry: RegistrySnapshot,
+    /// The request journal, oldest first.
+    #[serde(default)]
+    pub journal: Vec<Entry>,
+    /// The fault rules.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    format: Option<String>,
+    version: Option<u32>,
+}
+
+impl Snapshot {
+    /// The state of `app` now. `with_secrets` adds the token-sealing key (for the state file only).
+    pub fn capture(app: &AppState, with_secrets: bool) -> Self {
+        Self {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            token_key: with_secrets.then(|| hex::encode(app.auth.token_key())),
+            clock: app.clock.is_virtual().then(|| app.clock.now()),
+            ids: app.ids.seed.map(|_| app.ids.positions()),
+            registry: app.jobs.snapshot(),
+            journal: app.journal.all(),
+            faults: app.faults.list(),
+        }
+    }
+
+    /// Reads a snapshot from JSON, refusing another format or a newer version by name.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
+        let header: Header =
+            serde_json::from_slice(bytes).map_err(|e| format!("not a readable snapshot: {e}"))?;
+        if header.format.as_deref() != Some(FORMAT) {
+            return Err(format!(
+                "not a snapshot: format is {:?}, expected {FORMAT:?}",
+                header.format
+            ));
+        }
+        match header.version {
+            Some(v) if v > VERSION => {
+                return Err(format!(
+                    "snapshot version {v} was written by a newer emulator; this one reads up to {VERSION}"
+                ));
+            }
+            None | Some(0) => return Err("the snapshot has no valid version".into()),
+            Some(_) => {}
+        }
+        serde_json::from_slice(bytes).map_err(|e| format!("the snapshot is damaged: {e}"))
+    }
+
+    /// The token-sealing key it carries, if any.
+    pub fn token_key(&self) -> Result<Option<[u8; 32]>, String> {
+        self.token_key
+            .as_deref()
+            .map(|k| {
+                hex::decode(k)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| "token_key: expected 64 hex digits".to_owned())
+            })
+            .transpose()
+    }
+
+    /// Replaces the running state of `app` by this one, checked first: a bad snapshot changes
+    /// nothing. The running token-sealing key stays.
+    pub fn apply(self, app: &AppState) -> Result<(), String> {
+        for fault in &self.faults {
+            fault
+                .spec
+                .validate()
+                .map_err(|e| format!("fault {}: {e}", fault.id))?;
+        }
+        if self.faults.len() > crate::faults::MAX_FAULTS {
+            return Err(format!("faults: at most {}", crate::faults::MAX_FAULTS));
+        }
+        if let Some(t) = self.clock.filter(|t| *t > Timestamp::MAX) {
+            return Err(format!("clock: {} is past 9999", t.0));
+        }
+        app.jobs.restore(self.registry)?;
+        app.faults.replace(self.faults)?;
+        app.journal.replace(self.journal);
+        if let Some(t) = self.clock {
+            app.clock.set(t);
+        }
+        if let (Some(positions), Some(_)) = (self.ids, app.ids.seed) {
+            app.ids.advance_to(positions);
+        }
+        app.jobs.settle();
+        Ok(())
+    }
+}
+
+/// Reads the snapshot at `path`; `Ok(None)` when there is no file yet.
+pub fn read(path: &Path) -> Result<Option<Snapshot>, String> {
+    match std::fs::read(path) {
+        Ok(bytes) => Snapshot::from_json(&bytes).map(Some),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read it: {e}")),
+    }
+}
+
+/// Writes `bytes` to `path` atomically, readable by its owner only (it holds the token key).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let result = (|| {
+        let mut file = options.open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)?;
+        std::fs::File::open(&dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Saves the state of `app` to its `[state] file` now, if one is configured and the state changed
+/// since the last save (or `force`). Returns the bytes written, `None` when nothing was written.
+pub fn save(app: &AppState, force: bool) -> Result<Option<usize>, String> {
+    let Some(path) = app.config.state.file.as_deref() else {
+        return Err("no [state] file is configured".into());
+    };
+    let snapshot = Snapshot::capture(app, true);
+    let bytes = serde_json::to_vec(&snapshot).map_err(|e| e.to_string())?;
+    let digest = crate::auth::signature::sha256_hex(&bytes);
+    let mut last = app
+        .persisted
+        .last_digest
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !force && *last == digest {
+        return Ok(None);
+    }
+    write_atomically(path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    *last = digest;
+    app.persisted
+        .saved_at_ms
+        .store(Timestamp::system_now().0, Ordering::Release);
+    Ok(Some(bytes.len()))
+}
+
+/// What the persistence of a running emulator remembers: the digest of the last snapshot written
+/// (to skip unchanged saves) and when it was written.
+#[derive(Debug, Default)]
+pub struct Persisted {
+    /// SHA-256 of the last snapshot written.
+    pub last_digest: std::sync::Mutex<String>,
+    /// When it was written (ms since the epoch; 0: never).
+    pub saved_at_ms: std::sync::atomic::AtomicU64,
+}
