@@ -141,7 +141,8 @@ pub fn sign(sk: &str, sdk_date: &str, canonical: &str) -> String {
 /// Parses `X-Sdk-Date` (`20240101T120000Z`).
 pub fn parse_sdk_date(s: &str) -> Option<Timestamp> {
     let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    let digits = |range: std::ops::Range<usize>| b[range].iter().all(u8::is_ascii_digit);
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' || !digits(0..8) || !digits(9..15) {
         return None;
     }
     let rfc = format!(
@@ -296,5 +297,7 @@ mod tests {
         );
         assert_eq!(parse_sdk_date("2024-01-01"), None);
         assert_eq!(parse_sdk_date("20241301T120000Z"), None);
+        // Found by the fuzzer: a multi-byte character where digits belong once panicked on slicing.
+        assert_eq!(parse_sdk_date("2p24\u{FFFD}0T120000Z"), None);
     }
 }
