@@ -80,6 +80,16 @@ impl Journal {
         self.entries().iter().rev().take(limit).cloned().collect()
     }
 
+    /// How many entries are kept.
+    pub fn len(&self) -> usize {
+        self.entries().len()
+    }
+
+    /// Whether none is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Every entry, oldest first (for a snapshot).
     pub fn all(&self) -> Vec<Entry> {
         self.entries().iter().cloned().collect()

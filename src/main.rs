@@ -22,11 +22,33 @@ struct Args {
     /// Log format: text or json (one object a line). Overrides [log] format.
     #[arg(long, value_enum)]
     log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Exits 0 when a running emulator's /_emulator/health answers 200 within 3 s, else 1 (the
+    /// container image's HEALTHCHECK; the image has no curl).
+    Healthcheck {
+        /// The health URL.
+        #[arg(long, default_value = roma_emulator::probe::DEFAULT_URL)]
+        url: String,
+    },
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(Command::Healthcheck { url }) = &args.command {
+        return match roma_emulator::probe::check(url, std::time::Duration::from_secs(3)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("roma-emulator healthcheck: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let mut config = match Config::load(args.config.as_deref(), std::env::vars()) {
         Ok(config) => config,
         Err(e) => {

@@ -34,6 +34,8 @@ pub struct AppState {
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
     /// What persistence remembers between saves.
     pub persisted: Arc<crate::persist::Persisted>,
+    /// Counters and histograms for `/_emulator/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -87,6 +89,7 @@ impl AppState {
             ids,
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             persisted: Arc::default(),
+            metrics: Arc::default(),
             config: Arc::new(config),
         }
     }

@@ -64,6 +64,20 @@ pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
+/// `GET /_emulator/metrics`: the metrics in the OpenMetrics text format (never needs the admin
+/// token: no label carries an id or a user).
+pub async fn metrics(State(app): State<AppState>) -> Response {
+    let text = app.metrics.render(&app);
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
 /// `GET /_emulator/ready`: 200 `{"status": "ready"}` while the emulator takes work; 503
 /// `EMULATOR.0503` once it is shutting down (never needs the admin token).
 pub async fn ready(State(app): State<AppState>) -> Result<Json<Health>, ApiError> {

@@ -88,10 +88,15 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
             request_id,
         });
     }
+    let operation = route.as_ref().and_then(|r| super::operation(&method, r.as_str()));
+    // Bounded labels: an operation id, else the route template, else "unmatched".
+    let label = operation.unwrap_or(if route.is_some() { route_str } else { "unmatched" });
+    app.metrics
+        .request(label, res.status().as_u16(), started.elapsed());
     tracing::info!(
         method = %method,
         route = route_str,
-        operation = route.as_ref().and_then(|r| super::operation(&method, r.as_str())).unwrap_or_default(),
+        operation = operation.unwrap_or_default(),
         status = res.status().as_u16(),
         error_code = error_code.as_deref().unwrap_or_default(),
         latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
@@ -283,6 +288,7 @@ pub async fn inject_faults(State(app): State<AppState>, mut req: Request, next: 
     let Some(hit) = app.faults.check(&target, || app.ids.draws.next_unit()) else {
         return next.run(req).await;
     };
+    app.metrics.fault_fired(operation);
     if let Some(delay) = hit.delay {
         tokio::time::sleep(delay).await;
     }

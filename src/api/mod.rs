@@ -102,6 +102,7 @@ pub fn router(app: AppState) -> Router {
         .merge(control::router(app.clone()))
         .route("/_emulator/health", get(control::health))
         .route("/_emulator/ready", get(control::ready))
+        .route("/_emulator/metrics", get(control::metrics))
         .route("/openapi.json", get(openapi::openapi))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)

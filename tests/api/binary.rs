@@ -416,3 +416,27 @@ async fn json_logs_are_one_object_a_line_with_request_start_and_stop_fields() {
         "{stopped}"
     );
 }
+
+#[tokio::test]
+async fn the_healthcheck_subcommand_tells_a_live_port_from_a_dead_one() {
+    let mut child = emulator(&["--listen", "127.0.0.1:0"]).spawn().expect("spawn");
+    let url = listening_url(&mut child);
+    let check = |url: String| {
+        emulator(&["healthcheck", "--url", &url])
+            .output()
+            .expect("healthcheck")
+    };
+    let live = tokio::task::spawn_blocking({
+        let url = format!("{url}/_emulator/health");
+        move || check(url)
+    })
+    .await
+    .expect("task");
+    assert!(live.status.success(), "{}", String::from_utf8_lossy(&live.stderr));
+    stop_and_read_logs(&mut child);
+    let dead = tokio::task::spawn_blocking(move || check(format!("{url}/_emulator/health")))
+        .await
+        .expect("task");
+    assert_eq!(dead.status.code(), Some(1), "a dead port is unhealthy");
+    assert!(String::from_utf8_lossy(&dead.stderr).contains("healthcheck"));
+}

@@ -14,5 +14,6 @@ mod hardening_connections;
 mod hardening_state;
 mod helpers;
 mod import_asset;
+mod metrics;
 mod openapi;
 mod persistence;

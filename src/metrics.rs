@@ -1,0 +1,180 @@
+//! Metrics for an operator, made with `prometheus-client` and served by `GET /_emulator/metrics`
+//! in the OpenMetrics text format (which Prometheus reads). Counters and the latency histogram
+//! are updated per request; the gauges are read from the state at each scrape. Every label takes
+//! a bounded set of values (operation ids, route templates, statuses), never an id or a user.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::clock::Timestamp;
+use crate::jobs::JobKind;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    operation: String,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    r#type: &'static str,
+    status: &'static str,
+}
+
+type Histograms = Family<OperationLabels, Histogram, fn() -> Histogram>;
+
+/// The emulator's metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Histograms,
+    faults_fired: Family<OperationLabels, Counter>,
+    jobs: Family<JobLabels, Gauge>,
+    journal_entries: Gauge,
+    archives: Gauge,
+    archive_bytes: Gauge,
+    snapshot_age: Gauge<f64, AtomicU64>,
+}
+
+fn latency_histogram() -> Histogram {
+    // 100 µs to ~1.6 s.
+    Histogram::new(exponential_buckets(0.0001, 4.0, 8))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("roma_emulator");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "requests",
+            "Requests answered, by operation and status",
+            requests.clone(),
+        );
+        let latency: Histograms = Family::new_with_constructor(latency_histogram);
+        registry.register(
+            "request_duration_seconds",
+            "Time to answer a request, by operation",
+            latency.clone(),
+        );
+        let faults_fired = Family::<OperationLabels, Counter>::default();
+        registry.register(
+            "faults_fired",
+            "Requests a fault rule affected, by operation",
+            faults_fired.clone(),
+        );
+        let jobs = Family::<JobLabels, Gauge>::default();
+        registry.register("jobs", "Jobs held, by type and status", jobs.clone());
+        let journal_entries = Gauge::default();
+        registry.register(
+            "journal_entries",
+            "Requests kept by the journal",
+            journal_entries.clone(),
+        );
+        let archives = Gauge::default();
+        registry.register(
+            "archives",
+            "Archives waiting for their one download",
+            archives.clone(),
+        );
+        let archive_bytes = Gauge::default();
+        registry.register(
+            "archive_bytes",
+            "Bytes of the archives held",
+            archive_bytes.clone(),
+        );
+        let snapshot_age = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "snapshot_age_seconds",
+            "Seconds since the state file was last written (-1: never, or no [state] file)",
+            snapshot_age.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            faults_fired,
+            jobs,
+            journal_entries,
+            archives,
+            archive_bytes,
+            snapshot_age,
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts one answered request (`operation`: an operation id or a route template).
+    pub fn request(&self, operation: &str, status: u16, took: Duration) {
+        let operation = operation.to_owned();
+        self.requests
+            .get_or_create(&RequestLabels {
+                operation: operation.clone(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&OperationLabels { operation })
+            .observe(took.as_secs_f64());
+    }
+
+    /// Counts a request a fault rule affected.
+    pub fn fault_fired(&self, operation: &str) {
+        self.faults_fired
+            .get_or_create(&OperationLabels {
+                operation: operation.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The metrics as OpenMetrics text, the gauges read from `app` now.
+    pub fn render(&self, app: &AppState) -> String {
+        self.jobs.clear();
+        for job in app.jobs.jobs() {
+            let status = job.status.seed();
+            self.jobs
+                .get_or_create(&JobLabels {
+                    r#type: job.kind.as_str(),
+                    status,
+                })
+                .inc();
+        }
+        for kind in JobKind::ALL {
+            // Every type appears, even with no job.
+            let _ = self.jobs.get_or_create(&JobLabels {
+                r#type: kind.as_str(),
+                status: "Running",
+            });
+        }
+        let footprint = app.jobs.footprint();
+        self.archives
+            .set(i64::try_from(footprint.archives).unwrap_or(i64::MAX));
+        self.archive_bytes
+            .set(i64::try_from(footprint.archive_bytes).unwrap_or(i64::MAX));
+        self.journal_entries
+            .set(i64::try_from(app.journal.len()).unwrap_or(i64::MAX));
+        let saved = app.persisted.saved_at_ms.load(Ordering::Acquire);
+        let age = if saved == 0 {
+            -1.0
+        } else {
+            Timestamp::system_now().since(Timestamp(saved)).as_secs_f64()
+        };
+        self.snapshot_age.set(age);
+        let mut out = String::new();
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
