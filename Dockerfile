@@ -1,7 +1,7 @@
 # roma-emulator as a staging stub: `docker build -t roma-emulator .`, then
 # `docker run -p 8080:8080 -v roma-state:/var/lib/roma-emulator roma-emulator`.
 # Both base images are build arguments, so a mirror (or a local stand-in) can replace them.
-ARG BUILDER=docker.io/library/rust:1.88-slim-bookworm
+ARG BUILDER=docker.io/library/rust:1.95-slim-bookworm
 ARG RUNTIME=gcr.io/distroless/cc-debian12:nonroot
 
 FROM ${BUILDER} AS build
