@@ -9,9 +9,9 @@ use crate::helpers::{TOKEN, assert_job_created, assert_roma_error, spawn_app, sp
 fn official_schema(relax_status_and_type: bool) -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/spec/apiexplorer/CheckAssetJobStatus.json"
+        "/tests/fixtures/apiexplorer/CheckAssetJobStatus.json"
     );
-    let text = std::fs::read_to_string(path).expect("shared/spec/apiexplorer/CheckAssetJobStatus.json");
+    let text = std::fs::read_to_string(path).expect("tests/fixtures/apiexplorer/CheckAssetJobStatus.json");
     let doc: Value = serde_json::from_str(&text).expect("JSON");
     let mut definitions = doc["definitions"].clone();
     assert!(

@@ -1,6 +1,7 @@
 //! DeleteAsset: every body dialect, the job removes the assets, one Running delete per user.
 
 use roma_emulator::config::{AssetConfig, InstanceConfig};
+use serde_json::Value;
 
 use crate::helpers::{TOKEN, assert_job_created, assert_roma_error, spawn_app, spawn_app_with};
 
@@ -135,4 +136,35 @@ async fn a_strict_catalog_refuses_unknown_instances() {
         "ROMA.00110002",
     )
     .await;
+}
+
+/// The official DeleteAsset request schema (API Explorer), from the repository's fixtures.
+fn official_request_schema() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/apiexplorer/DeleteAsset.json"
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("JSON");
+    serde_json::json!({"definitions": doc["definitions"], "$ref": "#/definitions/AssetOperateRequest"})
+}
+
+#[tokio::test]
+async fn bodies_of_the_official_request_schema_are_accepted_and_ours_match_it() {
+    let schema = official_request_schema();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let app = spawn_app().await;
+    let bodies = [
+        r#"{"apps": [{"id": "b2e6b145-4f3f-4a80-aa45-f4b8029f95a3"}], "tasks": [{"id": "t1"}]}"#,
+        r#"{"apps": [], "tasks": [{"id": "t2"}]}"#,
+    ];
+    for (i, body) in bodies.iter().enumerate() {
+        let value: Value = serde_json::from_str(body).expect("json");
+        assert!(validator.is_valid(&value), "{body} matches the official schema");
+        let token = format!("schema-user-{i}");
+        assert_job_created(app.delete(&token, "p1", "i1", body).await).await;
+    }
+    // The Explorer's own example sends app ids as plain strings (D3): accepted too.
+    let example = &schema["definitions"]["AssetOperateRequest"]["properties"]["apps"]["example"];
+    let body = serde_json::json!({"apps": example["apps"], "tasks": []}).to_string();
+    assert_job_created(app.delete("schema-user-x", "p1", "i1", &body).await).await;
 }

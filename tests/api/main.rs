@@ -17,3 +17,4 @@ mod import_asset;
 mod metrics;
 mod openapi;
 mod persistence;
+mod standalone;
