@@ -1,7 +1,6 @@
 //! The `roma-emulator` binary: arguments → config → logging → server → shutdown on a signal.
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,9 +12,10 @@ use roma_emulator::{Config, Server, telemetry};
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// Address to listen on (IP:PORT; port 0 takes a free port). Overrides config and ROMA_EMULATOR_LISTEN.
+    /// Address to listen on (HOST:PORT, an IP or a host name; port 0 takes a free port). Overrides
+    /// the config and ROMA_EMULATOR_SERVER_LISTEN.
     #[arg(long)]
-    listen: Option<SocketAddr>,
+    listen: Option<String>,
     /// TOML configuration file (see config.example.toml).
     #[arg(long, env = "ROMA_EMULATOR_CONFIG")]
     config: Option<PathBuf>,

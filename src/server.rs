@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -14,11 +14,11 @@ use crate::state::AppState;
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// The listen address could not be bound.
+    /// The listen address could not be resolved or bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
-        /// The address.
-        addr: SocketAddr,
+        /// The address as configured.
+        addr: String,
         /// The cause.
         source: io::Error,
     },
@@ -36,6 +36,21 @@ pub enum StartError {
 /// SYNs dropped, and a client then waits a whole second to retry: with a connection flood, a health
 /// probe would be that client. (The kernel caps it at `net.core.somaxconn`.)
 const LISTEN_BACKLOG: u32 = 4096;
+
+/// The address to bind for `HOST:PORT`: an IP as it is, a host name through the resolver (its
+/// first IPv4 address if it has one, as `localhost` users expect).
+async fn resolve(listen: &str) -> io::Result<SocketAddr> {
+    if let Ok(addr) = listen.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(listen).await?.collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "the host name has no address"))
+}
 
 fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
@@ -88,7 +103,7 @@ impl Server {
     /// Binds `config.server.listen` and serves in a background task. The listener is bound when
     /// this returns, so requests can be sent at once.
     pub async fn start(config: Config) -> Result<Self, StartError> {
-        let addr = config.server.listen;
+        let addr = config.server.listen.clone();
         // The state is loaded before the port opens: nobody sees an empty emulator first.
         let snapshot = match &config.state.file {
             Some(file) => {
@@ -101,10 +116,18 @@ impl Server {
             }
             None => None,
         };
-        let listener = listen(addr).map_err(|source| StartError::Bind { addr, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| StartError::Bind { addr, source })?;
+        let bind_to = resolve(&addr).await.map_err(|source| StartError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        let listener = listen(bind_to).map_err(|source| StartError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
         let state = match snapshot {
             Some((file, snapshot)) => AppState::with_snapshot(config, snapshot)
                 .map_err(|message| StartError::State { file, message })?,
@@ -128,9 +151,15 @@ impl Server {
         self.addr
     }
 
-    /// `http://IP:PORT`.
+    /// `http://IP:PORT`, an address a client can call: when the server listens on every address
+    /// (`0.0.0.0`, `::`), the loopback address of the same family.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let ip = match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
     }
 
     /// The shared state (registry, configuration) for in-process inspection.

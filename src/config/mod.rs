@@ -4,7 +4,6 @@
 //! Every key is documented, at its default, in `config.example.toml` at the repository root.
 
 use std::fmt;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -175,8 +174,9 @@ pub struct AssetConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
-    /// Address to listen on, `IP:PORT`; port 0 takes an ephemeral port.
-    pub listen: SocketAddr,
+    /// Address to listen on, `HOST:PORT` (an IP or a host name such as `localhost`); port 0 takes
+    /// an ephemeral port.
+    pub listen: String,
     /// A request taking longer than this is answered `APIG.0201` (504), like the gateway's backend timeout.
     pub request_timeout_ms: u64,
     /// Largest request body accepted; larger ones are answered `APIG.0201` (413). The gateway's limit is 12 MiB.
@@ -194,7 +194,7 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            listen: "127.0.0.1:8080".to_owned(),
             request_timeout_ms: 30_000,
             max_body_bytes: 12 * 1024 * 1024,
             header_read_timeout_ms: 10_000,
@@ -470,6 +470,20 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        let port = self
+            .server
+            .listen
+            .rsplit_once(':')
+            .map(|(host, port)| (host, port.parse::<u16>()));
+        if !matches!(port, Some((host, Ok(_))) if !host.is_empty()) {
+            return Err(ConfigError::new(
+                "server.listen",
+                format!(
+                    "expected HOST:PORT (an IP or a host name), got {:?}",
+                    self.server.listen
+                ),
+            ));
+        }
         if self.server.header_read_timeout_ms == 0 || self.server.header_read_timeout_ms > 3_600_000 {
             return Err(ConfigError::new(
                 "server.header_read_timeout_ms",
@@ -657,7 +671,7 @@ mod tests {
     #[test]
     fn empty_file_gives_the_defaults() {
         let c = Config::from_toml("").expect("empty config");
-        assert_eq!(c.server.listen, "127.0.0.1:8080".parse().expect("addr"));
+        assert_eq!(c.server.listen, "127.0.0.1:8080");
         assert_eq!(c.jobs.duration_ms, 2000);
         assert_eq!(c.auth.mode, AuthMode::Open);
         assert_eq!(c.api.error_statuses, ErrorStatuses::Documented);
@@ -723,7 +737,7 @@ mod tests {
         )
         .expect("env");
         assert_eq!(c.jobs.duration_ms, 7);
-        assert_eq!(c.server.listen.port(), 9000);
+        assert_eq!(c.server.listen, "0.0.0.0:9000");
         let err = Config::from_toml_and_env("", vars(&[("ROMA_EMULATOR_AUTH_MODE", "loose")]))
             .expect_err("bad mode");
         assert_eq!(err.key, "ROMA_EMULATOR_AUTH_MODE");

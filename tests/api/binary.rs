@@ -440,3 +440,25 @@ async fn the_healthcheck_subcommand_tells_a_live_port_from_a_dead_one() {
     assert_eq!(dead.status.code(), Some(1), "a dead port is unhealthy");
     assert!(String::from_utf8_lossy(&dead.stderr).contains("healthcheck"));
 }
+
+#[tokio::test]
+async fn listen_takes_host_names_and_the_first_line_names_a_callable_address() {
+    for (listen, bound_ip) in [("localhost:0", "127.0.0.1"), ("0.0.0.0:0", "0.0.0.0")] {
+        let mut child = emulator(&["--listen", listen]).spawn().expect("spawn");
+        let url = listening_url(&mut child);
+        assert!(url.starts_with("http://127.0.0.1:"), "{listen}: {url}");
+        let health = reqwest::get(format!("{url}/_emulator/health"))
+            .await
+            .expect("health");
+        assert_eq!(health.status(), 200, "{listen}: the URL connects");
+        let logs = stop_and_read_logs(&mut child);
+        let started = logs
+            .lines()
+            .find(|l| l.contains("roma-emulator started"))
+            .expect("startup line");
+        assert!(
+            started.contains(&format!("listen={bound_ip}:")),
+            "{listen}: the bound address is logged: {started}"
+        );
+    }
+}
