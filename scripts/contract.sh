@@ -8,17 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 examples=${1:-25}
-python=${PYTHON:-python3}
 venv=.venv-contract
-stamp=$venv/.requirements.sha256
-want=$(sha256sum tests/contract/requirements.txt | cut -d' ' -f1)
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "-- creating $venv with tests/contract/requirements.txt"
-  rm -rf "$venv"
-  "$python" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/contract/requirements.txt
-  echo "$want" > "$stamp"
-fi
+. scripts/lib/venv.sh
+ensure_venv "$venv" tests/contract/requirements.txt
 cargo build --locked --quiet
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -16,18 +16,10 @@ cargo test --all-targets --locked
 
 echo "== official Python SDK (huaweicloudsdkroma) against the emulator binary"
 python=${PYTHON:-python3}
-venv=.venv
-stamp=$venv/.requirements.sha256
-want=$(sha256sum tests/sdk/requirements.txt | cut -d' ' -f1)
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "-- creating $venv with tests/sdk/requirements.txt"
-  rm -rf "$venv"
-  "$python" -m venv "$venv"
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/sdk/requirements.txt
-  echo "$want" > "$stamp"
-fi
+. scripts/lib/venv.sh
+ensure_venv .venv tests/sdk/requirements.txt
 cargo build --locked --quiet
-ROMA_EMULATOR_BIN="$PWD/target/debug/roma-emulator" "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/sdk
+ROMA_EMULATOR_BIN="$PWD/target/debug/roma-emulator" .venv/bin/python -m pytest -q -p no:cacheprovider tests/sdk
 
 echo "== contract: schemathesis against /openapi.json"
 scripts/contract.sh 25

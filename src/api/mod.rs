@@ -61,17 +61,9 @@ pub fn deserialize_operation<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<&'static str>, D::Error> {
     let name = <Option<String> as serde::Deserialize>::deserialize(d)?;
-    const NAMES: [&str; 6] = [
-        "ExportAsset",
-        "ImportAsset",
-        "DeleteAsset",
-        "CheckAssetJobStatus",
-        "DownloadAssetArchive",
-        "KeystoneCreateUserTokenByPassword",
-    ];
     match name {
         None => Ok(None),
-        Some(n) => NAMES
+        Some(n) => crate::faults::OPERATIONS
             .iter()
             .find(|k| **k == n)
             .map(|k| Some(*k))

@@ -47,7 +47,7 @@ pub fn listening_url(child: &mut Child) -> String {
 }
 
 /// Starts the binary with `config` on a free port; returns it and its URL.
-fn start_binary(config: &std::path::Path) -> (Child, String) {
+pub fn start_binary(config: &std::path::Path) -> (Child, String) {
     let mut child = emulator(&[
         "--listen",
         "127.0.0.1:0",

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::binary::{emulator, listening_url, stop_and_read_logs};
+use crate::binary::{emulator, start_binary, stop_and_read_logs};
 use crate::helpers::{TOKEN, assert_job_created, spawn_app_with};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
@@ -27,16 +27,7 @@ fn start_with_state(dir: &std::path::Path) -> (std::process::Child, String) {
         ),
     )
     .expect("config");
-    let mut child = emulator(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        config.to_str().expect("utf-8"),
-    ])
-    .spawn()
-    .expect("spawn");
-    let url = listening_url(&mut child);
-    (child, url)
+    start_binary(&config)
 }
 
 #[tokio::test]
