@@ -2,7 +2,8 @@
 # Runs every test of roma-emulator, doing the set-up the tests need first:
 #   1. cargo test: unit tests, the in-process HTTP tests, and the binary smoke tests;
 #   2. the official Huawei Cloud Python SDK against the emulator binary, in a venv (.venv) that this
-#      script creates and fills from tests/sdk/requirements.txt when it is missing or out of date;
+#      script creates and fills from tests/sdk/requirements.txt when it is missing or out of date,
+#      and every console and Python example of the README, run in order (tests/readme);
 #   3. the contract test: schemathesis against /openapi.json (scripts/contract.sh, its own venv);
 #   4. a short soak/attack run against the release binary (scripts/soak.py --seconds 20);
 #   5. every fuzz target for a bounded time with the committed corpus (scripts/fuzz.sh 20).
@@ -11,8 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== cargo test (unit, integration, binary smoke tests)"
+echo "== cargo test (unit, integration, binary smoke tests) and the README's Rust examples (doctests)"
 cargo test --all-targets --locked
+cargo test --doc --locked
 
 echo "== official Python SDK (huaweicloudsdkroma) against the emulator binary"
 python=${PYTHON:-python3}
@@ -20,6 +22,10 @@ python=${PYTHON:-python3}
 ensure_venv .venv tests/sdk/requirements.txt
 cargo build --locked --quiet
 ROMA_EMULATOR_BIN="$PWD/target/debug/roma-emulator" .venv/bin/python -m pytest -q -p no:cacheprovider tests/sdk
+
+echo "== the README's console and Python examples, run in order against the binary"
+ROMA_EMULATOR_BIN="$PWD/target/debug/roma-emulator" PYTHON_FOR_README="$PWD/.venv/bin/python" \
+  .venv/bin/python -m pytest -q -p no:cacheprovider tests/readme
 
 echo "== contract: schemathesis against /openapi.json"
 scripts/contract.sh 25

@@ -28,5 +28,10 @@ pub mod state;
 pub mod telemetry;
 
 pub use config::Config;
+
+/// The README's Rust examples, compiled and run as doctests by `cargo test`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 pub use server::{Server, StartError};
 pub use state::AppState;
