@@ -151,8 +151,13 @@ async fn serve_connection(
         let guard = InFlight::new(counted.clone());
         let fut = hyper::service::Service::call(&service, req);
         async move {
-            let res = fut.await;
+            let mut res = fut.await;
             drop(guard);
+            // The gateway keys an API by method and path (D2): a wrong method is "no such API",
+            // with no `Allow` header (axum adds one to its method-not-allowed answers).
+            if let Ok(res) = &mut res {
+                res.headers_mut().remove(axum::http::header::ALLOW);
+            }
             res
         }
     });

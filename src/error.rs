@@ -48,37 +48,41 @@ fn status(code: u16) -> StatusCode {
 
 catalog! {
     /// No `X-Auth-Token` (and no AK/SK signature).
-    MissingToken => ("ROMA.1000", 400, 403, "The request carries no token",
+    // error_msg: the ROMA error-code page, api-roma ErrorCode_server
+    // (https://support.huaweicloud.com/intl/en-us/api-roma/ErrorCode_server.html).
+    MissingToken => ("ROMA.1000", 400, 403, "No token is available in the request.",
         "The request has no X-Auth-Token header (or an empty one) and no AK/SK signature."),
     /// The token is unknown or malformed.
-    BadToken => ("ROMA.1002", 400, 403, "The token in the request is wrong",
+    BadToken => ("ROMA.1002", 400, 403, "Incorrect token in the request.",
         "The token is not valid UTF-8 text, or (auth.mode = \"strict\") is not a configured or issued token."),
     /// The IAM token has expired.
-    TokenExpired => ("APIG.0307", 401, 403, "The token must be updated",
+    // error_msg: the API Gateway error-code table (https://support.huaweicloud.com/intl/en-us/usermanual-apig/apig-ug-180530090.html).
+    TokenExpired => ("APIG.0307", 401, 403, "The token must be updated.",
         "An IAM token issued by POST /v3/auth/tokens has expired (auth.token_ttl_s)."),
     /// AK/SK signature verification failed.
     SignatureInvalid => ("APIG.0301", 401, 403, "Incorrect IAM authentication information: verify aksk signature fail",
         "An AK/SK-signed request whose access key is unknown, whose signature does not match, which lacks a signed header, or whose X-Sdk-Date is more than 15 minutes off."),
     /// The user may not use this project.
-    ProjectForbidden => ("ROMA.1006", 400, 403, "No permission to perform this operation",
+    ProjectForbidden => ("ROMA.1006", 400, 403, "You do not have the permissions required to perform this operation.",
         "The user's `projects` list does not include the project in the path."),
     /// A parameter is invalid; `error_details` names it.
-    InvalidParameter => ("ROMA.13000", 400, 403, "Invalid parameters",
+    InvalidParameter => ("ROMA.13000", 400, 403, "Invalid parameters.",
         "A path segment, header, query parameter or body field is invalid (wrong type, too long, too many items, bad JSON, wrong Content-Type); error_details names it."),
     /// No body, or a body that selects nothing.
-    NothingToOperate => ("ROMA.13001", 400, 403, "The request body is missing",
+    NothingToOperate => ("ROMA.13001", 400, 403, "No request body is available.",
         "The body is empty, or it selects no application and no task."),
     /// A job could not be created (a capacity limit).
-    JobCreationFailed => ("ROMA.10010", 400, 403, "Failed to create the job",
+    JobCreationFailed => ("ROMA.10010", 400, 403, "Failed to create the task.",
         "The job could not be created because a capacity limit was reached (jobs.max_jobs)."),
     /// The upload is not a zip.
-    NotAZip => ("ROMA.10011", 400, 403, "Failed to decompress the file",
+    NotAZip => ("ROMA.10011", 400, 403, "Failed to decompress the file.",
         "The imported file is not a readable zip archive."),
     /// A job of this kind is already Running for this user (D9).
-    JobRunning => ("ROMA.10012", 400, 403, "An asset management job is already running",
+    JobRunning => ("ROMA.10012", 400, 403, "An asset management task is running.",
         "The user already has a Running job of the same type (export, import or delete), in any project or instance."),
     /// The package file name breaks the rules.
-    BadPackageName => ("ROMA.10013", 400, 403, "Only .zip files whose name starts with a letter or digit and contains only the special characters + - _ are supported",
+    // The page's text is longer than the 128 characters its own body table allows; it is sent whole.
+    BadPackageName => ("ROMA.10013", 400, 403, "Only .zip files are supported. The file name must start with a letter or digit. Among all the special characters, only the plus sign (+), minus sign (-), and underscore (_) are allowed.",
         "The imported file's name does not end in .zip, does not start with a letter or digit, or has special characters other than + - _."),
     /// The job or archive does not exist here, or the archive was already downloaded.
     NotFound => ("ROMA.00110006", 404, 404, "The resource does not exist",
@@ -87,16 +91,17 @@ catalog! {
     InstanceNotFound => ("ROMA.00110002", 404, 404, "The instance does not exist",
         "catalog.strict = true and the instance in the path is not configured."),
     /// No such API.
-    RouteNotFound => ("APIG.0101", 404, 404, "The API does not exist or has not been published",
+    // error_msg: the API Gateway error-code table (https://support.huaweicloud.com/intl/en-us/usermanual-apig/apig-ug-180530090.html).
+    RouteNotFound => ("APIG.0101", 404, 404, "The API does not exist or has not been published in the environment.",
         "No endpoint has this path."),
-    /// The path exists, the method does not.
-    MethodNotAllowed => ("APIG.0101", 405, 405, "The API does not exist or has not been published",
-        "The path exists but not with this HTTP method."),
+    /// The path exists, the method does not: the gateway keys an API by method and path (D2).
+    MethodNotAllowed => ("APIG.0101", 404, 404, "The API does not exist.",
+        "The path exists but not with this HTTP method (no 405, no Allow header: the gateway keys an API by method and path, D2)."),
     /// The body is over the limit.
-    RequestTooLarge => ("APIG.0201", 413, 413, "Request entity too large",
+    RequestTooLarge => ("APIG.0201", 413, 413, "Request entity too large.",
         "The request body is larger than server.max_body_bytes."),
     /// The request took too long.
-    Timeout => ("APIG.0201", 504, 504, "Backend timeout",
+    Timeout => ("APIG.0201", 504, 504, "Backend timeout.",
         "Handling the request took longer than server.request_timeout_ms."),
     /// A token request whose body is malformed.
     IamInvalidParameter => ("IAM.0007", 400, 400, "The request body is invalid",
@@ -123,7 +128,7 @@ catalog! {
     MalformedRequest => ("EMULATOR.0400", 400, 400, "The request is not valid HTTP/1.1",
         "The request line or headers cannot be parsed: 400 for garbage, 414 for a request target over 64 KiB, 431 for more than 100 headers or a header block over 400 KiB, 505 for another HTTP version. The connection is closed."),
     /// A bug in the emulator; details are logged, never sent.
-    Internal => ("APIG.0201", 500, 500, "Backend unavailable",
+    Internal => ("APIG.0201", 500, 500, "Backend unavailable.",
         "An unexpected failure inside the emulator (a bug: please report it with the log line of this request_id)."),
 }
 
@@ -165,17 +170,21 @@ pub struct ApiError {
     pub details: Cow<'static, str>,
     /// An injected fault's own status and code, instead of the catalog's.
     pub injected: Option<(StatusCode, Box<str>)>,
+    /// An `error_msg` of its own, where the real service varies it (an unknown AK names the AK).
+    pub message: Option<Cow<'static, str>>,
 }
 
-/// The ROMA error body.
+/// The error body: ROMA's four fields, or the gateway's three (`APIG.*` codes have no
+/// `error_details`, D13).
 #[derive(Debug, Serialize)]
 pub struct ErrorBody<'a> {
     /// e.g. `ROMA.13000`.
     pub error_code: &'a str,
-    /// The summary.
+    /// The summary: the text of the official error-code table.
     pub error_msg: &'a str,
-    /// What exactly is wrong.
-    pub error_details: &'a str,
+    /// What exactly is wrong (ROMA codes only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_details: Option<&'a str>,
     /// Equals the `X-Request-Id` header.
     pub request_id: &'a str,
 }
@@ -187,6 +196,7 @@ impl ApiError {
             code,
             details: details.into(),
             injected: None,
+            message: None,
         }
     }
 
@@ -197,6 +207,7 @@ impl ApiError {
             code: ErrorCode::InjectedFault,
             details: "injected by POST /_emulator/faults".into(),
             injected: Some((status, code.into())),
+            message: None,
         }
     }
 
@@ -221,6 +232,18 @@ impl ApiError {
         }
     }
 
+    /// Whether this is a gateway error (`APIG.*`), whose body has no `error_details` (D13).
+    pub fn is_gateway(&self) -> bool {
+        self.wire_code().starts_with("APIG.")
+    }
+
+    /// The `error_msg`: the catalog's text (sent whole, as the tables write it), or its own.
+    pub fn message(&self) -> &str {
+        self.message
+            .as_deref()
+            .map_or(self.code.message(), |m| clip_to(m, 256))
+    }
+
     /// The JSON error body for `request_id`.
     pub fn body_bytes(&self, request_id: &str) -> Vec<u8> {
         let details = if self.details.is_empty() {
@@ -230,8 +253,8 @@ impl ApiError {
         };
         let body = ErrorBody {
             error_code: clip(self.wire_code()),
-            error_msg: clip(self.code.message()),
-            error_details: clip(details),
+            error_msg: self.message(),
+            error_details: (!self.is_gateway()).then(|| clip(details)),
             request_id: clip(request_id),
         };
         serde_json::to_vec(&body).unwrap_or_default()
@@ -249,7 +272,11 @@ impl ApiError {
 
 /// At most 128 characters, the documented limit of every error body field.
 fn clip(s: &str) -> &str {
-    match s.char_indices().nth(128) {
+    clip_to(s, 128)
+}
+
+fn clip_to(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
         Some((i, _)) => &s[..i],
         None => s,
     }
@@ -312,9 +339,10 @@ mod tests {
                 _ => 403,
             };
             assert_eq!(documented, expected, "{wire}");
+            assert!(!code.message().is_empty(), "{wire}");
             assert!(
-                code.message().len() <= 128 && !code.message().is_empty(),
-                "{wire}"
+                code.message().len() <= 128 || *code == ErrorCode::BadPackageName,
+                "{wire}: only ROMA.10013's official text is longer than 128"
             );
         }
     }

@@ -59,11 +59,16 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
     // Read before an error is rendered: rendering builds a new response without these extensions.
     let user = res.extensions().get::<Caller>().map(|c| c.user.clone());
     let mut error_code = None;
+    let mut error_details = None;
     if let Some(err) = res.extensions_mut().remove::<ApiError>() {
         if err.code == ErrorCode::Internal {
             tracing::error!(request_id = %request_id, error = %err.details, "internal error");
         }
         error_code = Some(err.wire_code().to_owned());
+        // A gateway body has no error_details (D13): what exactly was wrong goes to the log line.
+        if err.code != ErrorCode::Internal {
+            error_details = Some(err.details.to_string());
+        }
         let sent = ApiError {
             details: internal_hidden(&err),
             ..err
@@ -99,6 +104,7 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
         operation = operation.unwrap_or_default(),
         status = res.status().as_u16(),
         error_code = error_code.as_deref().unwrap_or_default(),
+        error_details = error_details.as_deref().unwrap_or_default(),
         latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         request_id = %request_id,
         "request"
@@ -260,7 +266,14 @@ impl From<AuthError> for ApiError {
             AuthError::IamInvalid(_) => ErrorCode::IamInvalidParameter,
             AuthError::WrongPassword => ErrorCode::IamAuthFailed,
         };
-        ApiError::new(code, e.to_string())
+        let mut err = ApiError::new(code, e.to_string());
+        // The gateway names an unknown AK in error_msg (its FAQ's example of the answer).
+        if let AuthError::Signature(text) = &e
+            && text.starts_with("Get secretKey failed")
+        {
+            err.message = Some(format!("Incorrect IAM authentication information: {text}").into());
+        }
+        err
     }
 }
 

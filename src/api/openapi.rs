@@ -241,8 +241,9 @@ fn schemas() -> Value {
     };
     json!({
         "ErrorBody": {"type": "object", "additionalProperties": false,
-            "required": ["error_code", "error_msg", "error_details", "request_id"],
-            "properties": {"error_code": text(1, 128), "error_msg": text(1, 128), "error_details": text(1, 128), "request_id": text(1, 128)}},
+            "description": "ROMA codes carry four fields; gateway codes (APIG.*) no error_details (D13). Only ROMA.10013's official error_msg is longer than 128.",
+            "required": ["error_code", "error_msg", "request_id"],
+            "properties": {"error_code": text(1, 128), "error_msg": text(1, 256), "error_details": text(1, 128), "request_id": text(1, 128)}},
         "JobCreated": {"type": "object", "additionalProperties": false, "required": ["job_id"], "properties": {"job_id": hex32()}},
         "AssetSelection": {"type": "object", "required": ["apps"],
             "description": "Every dialect of decision D3; at most 100 apps and tasks together.",

@@ -10,9 +10,10 @@ async fn unknown_routes_and_methods_get_apig_0101_bodies() {
     let cases = vec![
         (reqwest::Method::GET, "/nowhere", 404),
         (reqwest::Method::POST, "/v2/p1/instances/i1/assets/exports", 404),
-        (reqwest::Method::GET, "/v2/p1/instances/i1/assets/export", 405),
-        (reqwest::Method::DELETE, "/v2/p1/instances/i1/assets/export", 405),
-        (reqwest::Method::POST, "/_emulator/health", 405),
+        // A wrong method is no API either (D2): 404, no 405, no Allow header.
+        (reqwest::Method::GET, "/v2/p1/instances/i1/assets/export", 404),
+        (reqwest::Method::DELETE, "/v2/p1/instances/i1/assets/export", 404),
+        (reqwest::Method::POST, "/_emulator/health", 404),
     ];
     for (method, path, status) in cases {
         let res = app
@@ -20,8 +21,23 @@ async fn unknown_routes_and_methods_get_apig_0101_bodies() {
             .request(method.clone(), app.url(path))
             .header("X-Auth-Token", TOKEN)
             .send()
-            .await;
-        assert_roma_error(res.expect("request"), status, "APIG.0101").await;
+            .await
+            .expect("request");
+        assert!(
+            res.headers().get("allow").is_none(),
+            "{method} {path}: no Allow header"
+        );
+        let body = assert_roma_error(res, status, "APIG.0101").await;
+        let expected = if path.ends_with("exports") || path == "/nowhere" {
+            "The API does not exist or has not been published in the environment."
+        } else {
+            "The API does not exist."
+        };
+        assert_eq!(body["error_msg"], expected, "{method} {path}");
+        assert!(
+            body.get("error_details").is_none(),
+            "the gateway's body (D13): {body}"
+        );
     }
 }
 
@@ -109,9 +125,9 @@ async fn a_request_slower_than_the_timeout_gets_apig_0201_504() {
     let res = app.job(TOKEN, "p1", "i1", "x").await;
     let err = assert_roma_error(res, 504, "APIG.0201").await;
     assert!(
-        err["error_details"]
+        err["error_msg"]
             .as_str()
             .unwrap_or_default()
-            .contains("request_timeout_ms")
+            .contains("Backend timeout.")
     );
 }

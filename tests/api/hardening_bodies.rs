@@ -23,13 +23,7 @@ async fn json_operations_take_at_most_64_kib() {
         "APIG.0201",
     )
     .await;
-    assert!(
-        err["error_details"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("65536"),
-        "{err}"
-    );
+    assert_eq!(err["error_msg"], "Request entity too large.", "{err}");
     let token = app
         .client
         .post(app.url("/v3/auth/tokens"))

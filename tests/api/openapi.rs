@@ -206,7 +206,7 @@ async fn the_contract_check_rejects_bodies_that_break_the_description() {
     let broken = vec![
         json!({"job_id": "not-hex"}),
         json!({"job_id": "0123456789abcdef0123456789abcdef", "extra": 1}),
-        json!({"error_code": "ROMA.1000", "error_msg": "m", "request_id": "r"}),
+        json!({"error_code": "ROMA.1000", "error_msg": "m", "error_details": "d", "request_id": "r", "extra": 1}),
     ];
     for body in broken {
         let status = if body.get("job_id").is_some() { 200 } else { 403 };
