@@ -103,12 +103,16 @@ catalog! {
     /// The request took too long.
     Timeout => ("APIG.0201", 504, 504, "Backend timeout.",
         "Handling the request took longer than server.request_timeout_ms."),
-    /// A token request whose body is malformed.
-    IamInvalidParameter => ("IAM.0007", 400, 400, "The request body is invalid",
-        "POST /v3/auth/tokens: the body is not the password method of section 3, or a field is missing or of the wrong type; error_details names it."),
-    /// A token request with a wrong user, password or domain.
+    /// A token request whose body is not JSON, or not an object (D14: IAM's own body).
+    // error_msg: IAM's error-code table (https://support.huaweicloud.com/intl/en-us/api-iam/iam_02_0006.html).
+    IamBodyInvalid => ("IAM.0011", 400, 400, "Request body is invalid.",
+        "POST /v3/auth/tokens: the body is not a JSON object. Answered in IAM's body, {\"error_code\", \"error_msg\"}."),
+    /// A token request one of whose fields is missing or wrong (D14: IAM's own body).
+    IamInvalidParameter => ("IAM.0007", 400, 400, "Request parameter is invalid.",
+        "POST /v3/auth/tokens: a field of the password method is missing or of the wrong type; error_msg names it (\"Request parameter auth.identity.methods is invalid.\"). Answered in IAM's body."),
+    /// A token request with a wrong user, password or domain (D14: Keystone's body).
     IamAuthFailed => ("IAM.0004", 401, 401, "The username or password is wrong.",
-        "POST /v3/auth/tokens: the user is not configured, has no password, the password is wrong, or the domain does not match. No token is issued."),
+        "POST /v3/auth/tokens: the user is not configured, has no password, the password is wrong, or the domain does not match. No token is issued. Answered in Keystone's body, {\"error\": {\"code\": 401, \"message\", \"title\": \"Unauthorized\"}} (iam_30_0001), with no IAM code on the wire."),
     /// A fault injected through the control plane.
     InjectedFault => ("ROMA.00000101", 500, 500, "Injected fault",
         "A fault added with POST /_emulator/faults matched the request: it answers the status and error_code the fault names (ROMA.00000101 unless given)."),
@@ -246,6 +250,18 @@ impl ApiError {
 
     /// The JSON error body for `request_id`.
     pub fn body_bytes(&self, request_id: &str) -> Vec<u8> {
+        // IAM answers in its own shapes (D14); the request id is in the X-Request-Id header.
+        match self.code {
+            ErrorCode::IamAuthFailed if self.injected.is_none() => {
+                let body = serde_json::json!({"error": {"code": 401, "message": self.message(), "title": "Unauthorized"}});
+                return serde_json::to_vec(&body).unwrap_or_default();
+            }
+            ErrorCode::IamBodyInvalid | ErrorCode::IamInvalidParameter if self.injected.is_none() => {
+                let body = serde_json::json!({"error_code": self.wire_code(), "error_msg": self.message()});
+                return serde_json::to_vec(&body).unwrap_or_default();
+            }
+            _ => {}
+        }
         let details = if self.details.is_empty() {
             self.code.message()
         } else {

@@ -38,8 +38,8 @@ pub async fn keystone_create_user_token_by_password(
                 None,
             )
         }
-        TokenScope::Domain { .. } => (None, Some(domain())),
-        TokenScope::Unscoped => (None, None),
+        // Without a scope IAM issues a domain-scoped token (D14), as with one.
+        TokenScope::Domain { .. } | TokenScope::Unscoped => (None, Some(domain())),
     };
     let body = TokenResponse {
         token: TokenBody {

@@ -263,10 +263,15 @@ impl From<AuthError> for ApiError {
             AuthError::Expired(_) => ErrorCode::TokenExpired,
             AuthError::Signature(_) => ErrorCode::SignatureInvalid,
             AuthError::ProjectForbidden(_) => ErrorCode::ProjectForbidden,
+            AuthError::IamInvalid(ref m) if m.starts_with("body:") => ErrorCode::IamBodyInvalid,
             AuthError::IamInvalid(_) => ErrorCode::IamInvalidParameter,
             AuthError::WrongPassword => ErrorCode::IamAuthFailed,
         };
         let mut err = ApiError::new(code, e.to_string());
+        if let (ErrorCode::IamInvalidParameter, AuthError::IamInvalid(m)) = (code, &e) {
+            let field = m.split(':').next().unwrap_or_default();
+            err.message = Some(format!("Request parameter {field} is invalid.").into());
+        }
         // The gateway names an unknown AK in error_msg (its FAQ's example of the answer).
         if let AuthError::Signature(text) = &e
             && text.starts_with("Get secretKey failed")
