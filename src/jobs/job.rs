@@ -183,12 +183,16 @@ pub struct Reason {
 #[serde(default, deny_unknown_fields)]
 pub struct ReasonSpec {
     /// `application` (default) or `task`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<ResourceType>,
     /// Default `-`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_name: Option<String>,
     /// Default `ROMA.00000101`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     /// Default `failed through the emulator's control plane`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_msg: Option<String>,
 }
 
