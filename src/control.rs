@@ -34,6 +34,7 @@ impl Control {
 
     /// Clears all jobs, archives, the journal and faults; the catalog goes back to the configuration.
     pub fn reset(&self) {
+        self.app.auth.clear_lockouts();
         self.app.jobs.reset();
         self.app.journal.clear();
         self.app.faults.clear();

@@ -274,7 +274,7 @@ impl From<AuthError> for ApiError {
         }
         // The gateway names an unknown AK in error_msg (its FAQ's example of the answer).
         if let AuthError::Signature(text) = &e
-            && text.starts_with("Get secretKey failed")
+            && (text.starts_with("Get secretKey failed") || text.starts_with("AK access failed"))
         {
             err.message = Some(format!("Incorrect IAM authentication information: {text}").into());
         }

@@ -17,6 +17,7 @@ use crate::ids::to_hex;
 use crate::jobs::UserId;
 
 pub mod iam;
+pub mod lockout;
 pub mod signature;
 
 pub use iam::{PasswordAuth, TokenScope};
@@ -122,7 +123,7 @@ pub struct SignedRequest<'a, 'h> {
 }
 
 /// The users the emulator knows, and how it treats credentials.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Authenticator {
     mode: AuthMode,
     users: Vec<User>,
@@ -132,6 +133,7 @@ pub struct Authenticator {
     token_ttl: Duration,
     token_key: [u8; 32],
     clock: Clock,
+    lockouts: lockout::Lockouts,
 }
 
 fn digest(bytes: &[u8]) -> [u8; 32] {
@@ -174,6 +176,7 @@ impl Authenticator {
             token_ttl,
             token_key,
             clock,
+            lockouts: lockout::Lockouts::new(config.ak_lockout),
         }
     }
 
@@ -235,6 +238,30 @@ impl Authenticator {
                 auth.access
             ))
         })?;
+        // D15: a locked key is refused whatever it signs.
+        if self.lockouts.is_locked(i, self.clock.now()) {
+            return Err(fail("AK access failed to reach the limit,forbidden".into()));
+        }
+        let verified = self.verify(i, &auth, req);
+        match &verified {
+            Ok(_) => self.lockouts.succeeded(i),
+            Err(_) => self.lockouts.failed(i, self.clock.now()),
+        }
+        verified
+    }
+
+    /// Lifts every AK lockout.
+    pub fn clear_lockouts(&self) {
+        self.lockouts.clear();
+    }
+
+    fn verify(
+        &self,
+        i: usize,
+        auth: &signature::Authorization<'_>,
+        req: &SignedRequest<'_, '_>,
+    ) -> Result<Caller, AuthError> {
+        let fail = |m: String| AuthError::Signature(m);
         let user = &self.users[i];
         let secret = user
             .secret_key
@@ -362,6 +389,7 @@ mod tests {
             users: vec![alice],
             token_ttl_s: 60,
             token_key: None,
+            ak_lockout: false,
         }
     }
 

@@ -66,6 +66,7 @@ pub const ENV_KEYS: &[EnvKey] = &[
     key("auth.mode", Kind::Text),
     key("auth.token_ttl_s", Kind::Integer),
     key("auth.token_key", Kind::Text),
+    key("auth.ak_lockout", Kind::Boolean),
     aliased("log.level", Kind::Text, "ROMA_EMULATOR_LOG"),
     key("log.format", Kind::Text),
     aliased("emulator.seed", Kind::Integer, "ROMA_EMULATOR_SEED"),

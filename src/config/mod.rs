@@ -289,6 +289,10 @@ pub struct AuthConfig {
     /// The secret that seals issued IAM tokens (at least 32 characters). Left out, a fresh random
     /// key is drawn at every start, so issued tokens do not survive a restart.
     pub token_key: Option<Secret>,
+    /// The gateway's AK lockout (D15): more than 5 failed signatures in a row lock an access key
+    /// for 5 minutes of the emulator's clock. Off by default, so negative tests never lock out
+    /// positive ones.
+    pub ak_lockout: bool,
 }
 
 impl Default for AuthConfig {
@@ -298,6 +302,7 @@ impl Default for AuthConfig {
             users: Vec::new(),
             token_ttl_s: 86_400,
             token_key: None,
+            ak_lockout: false,
         }
     }
 }

@@ -370,3 +370,73 @@ async fn a_user_limited_to_projects_gets_roma_1006_elsewhere() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn with_ak_lockout_six_bad_signatures_lock_the_key_for_five_minutes() {
+    let app = spawn_app_with(|c| {
+        with_alice(c);
+        c.auth.ak_lockout = true;
+        c.clock.mode = roma_emulator::config::ClockMode::Virtual;
+    })
+    .await;
+    let locked = "Incorrect IAM authentication information: AK access failed to reach the limit,forbidden";
+    for _ in 0..5 {
+        let err = assert_roma_error(
+            signed_export(&app, AK, "wrong", &sdk_date(0), None).await,
+            403,
+            "APIG.0301",
+        )
+        .await;
+        assert_ne!(err["error_msg"], locked, "five failures are only failures");
+    }
+    assert_roma_error(
+        signed_export(&app, AK, "wrong", &sdk_date(0), None).await,
+        403,
+        "APIG.0301",
+    )
+    .await;
+    let err = assert_roma_error(
+        signed_export(&app, AK, SK, &sdk_date(0), None).await,
+        403,
+        "APIG.0301",
+    )
+    .await;
+    assert_eq!(
+        err["error_msg"], locked,
+        "the sixth locked the key: a good signature is refused"
+    );
+    let (status, _) = app
+        .control_post("/_emulator/clock", json!({"advance_ms": 299_000}))
+        .await;
+    assert_eq!(status, 200);
+    let err = assert_roma_error(
+        signed_export(&app, AK, SK, &sdk_date(0), None).await,
+        403,
+        "APIG.0301",
+    )
+    .await;
+    assert_eq!(err["error_msg"], locked, "still locked after 4:59");
+    app.control_post("/_emulator/clock", json!({"advance_ms": 1_000}))
+        .await;
+    assert_job_created(signed_export(&app, AK, SK, &sdk_date(0), None).await).await;
+    // Locked again, and lifted by a reset.
+    for _ in 0..6 {
+        signed_export(&app, AK, "wrong", &sdk_date(0), None).await;
+    }
+    let res = app
+        .control(reqwest::Method::POST, "/_emulator/reset")
+        .send()
+        .await
+        .expect("reset");
+    assert_eq!(res.status(), 200);
+    assert_job_created(signed_export(&app, AK, SK, &sdk_date(0), None).await).await;
+}
+
+#[tokio::test]
+async fn without_ak_lockout_bad_signatures_never_lock_a_key() {
+    let app = spawn_app_with(with_alice).await;
+    for _ in 0..10 {
+        signed_export(&app, AK, "wrong", &sdk_date(0), None).await;
+    }
+    assert_job_created(signed_export(&app, AK, SK, &sdk_date(0), None).await).await;
+}

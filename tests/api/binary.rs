@@ -229,7 +229,7 @@ fn config_example_documents_every_key_at_its_default() {
                 "max_bytes_per_instance",
             ][..],
         ),
-        ("auth", &["mode", "token_ttl_s"][..]),
+        ("auth", &["mode", "token_ttl_s", "ak_lockout"][..]),
         ("log", &["level", "format"][..]),
         ("state", &["save_interval_s"][..]),
     ] {

@@ -1,0 +1,82 @@
+//! The gateway's AK lockout (D15): after more than 5 consecutive failed signatures of one access
+//! key, that key is refused for 5 minutes, on the emulator's clock. Off unless `[auth] ak_lockout`.
+//! Kept per configured user only, so it is bounded by the configuration.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::clock::Timestamp;
+
+/// Failures in a row that are still only failures; the next one locks the key.
+pub const MAX_FAILURES: u32 = 5;
+/// How long a locked key stays locked.
+pub const LOCKED_FOR: Duration = Duration::from_secs(5 * 60);
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Entry {
+    failures: u32,
+    locked_until: Option<Timestamp>,
+}
+
+/// The lockout state of every configured access key.
+#[derive(Debug, Default)]
+pub struct Lockouts {
+    enabled: bool,
+    keys: Mutex<HashMap<usize, Entry>>,
+}
+
+impl Lockouts {
+    /// Lockouts that act only when `enabled`.
+    pub fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            keys: Mutex::default(),
+        }
+    }
+
+    fn keys(&self) -> std::sync::MutexGuard<'_, HashMap<usize, Entry>> {
+        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether user `key`'s access key is locked at `now` (an expired lock is lifted).
+    pub fn is_locked(&self, key: usize, now: Timestamp) -> bool {
+        if !self.enabled {
+            return false;
+        }
+        let mut keys = self.keys();
+        match keys.get(&key).and_then(|e| e.locked_until) {
+            Some(until) if now < until => true,
+            Some(_) => {
+                keys.remove(&key);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Counts a failed signature; the failure past [`MAX_FAILURES`] locks the key.
+    pub fn failed(&self, key: usize, now: Timestamp) {
+        if !self.enabled {
+            return;
+        }
+        let mut keys = self.keys();
+        let entry = keys.entry(key).or_default();
+        entry.failures += 1;
+        if entry.failures > MAX_FAILURES {
+            entry.locked_until = Some(now.plus(LOCKED_FOR));
+        }
+    }
+
+    /// A good signature ends the run of failures.
+    pub fn succeeded(&self, key: usize) {
+        if self.enabled {
+            self.keys().remove(&key);
+        }
+    }
+
+    /// Lifts every lock (`POST /_emulator/reset`).
+    pub fn clear(&self) {
+        self.keys().clear();
+    }
+}
