@@ -440,3 +440,32 @@ async fn without_ak_lockout_bad_signatures_never_lock_a_key() {
     }
     assert_job_created(signed_export(&app, AK, SK, &sdk_date(0), None).await).await;
 }
+
+#[tokio::test]
+async fn with_a_signature_and_a_token_the_signature_is_what_counts() {
+    let app = spawn_app_with(with_alice).await;
+    let date = sdk_date(0);
+    let host = app.server.local_addr().to_string();
+    let path = "/v2/p1/instances/i1/assets/export";
+    let headers = [
+        ("content-type", "application/json"),
+        ("host", host.as_str()),
+        ("x-sdk-date", date.as_str()),
+    ];
+    let send = |sk: &'static str, token: &'static str| {
+        let authorization = sign(AK, sk, "POST", path, "", &headers, &sha256_hex(BODY.as_bytes()));
+        app.client
+            .post(app.url(path))
+            .header("Content-Type", "application/json")
+            .header("X-Sdk-Date", date.as_str())
+            .header("X-Auth-Token", token)
+            .header("Authorization", authorization)
+            .body(BODY)
+            .send()
+    };
+    // A good token does not rescue a bad signature...
+    let res = send("wrong-secret", "alice-static-token").await.expect("request");
+    assert_roma_error(res, 403, "APIG.0301").await;
+    // ...and a bad token does not spoil a good one.
+    assert_job_created(send(SK, "not-a-token").await.expect("request")).await;
+}
