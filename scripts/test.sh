@@ -3,6 +3,7 @@
 #   1. cargo test: unit tests, the in-process HTTP tests, and the binary smoke tests;
 #   2. the official Huawei Cloud Python SDK against the emulator binary, in a venv (.venv) that this
 #      script creates and fills from tests/sdk/requirements.txt when it is missing or out of date,
+#      the official Node.js SDK core's AK/SK signer (tests/node, npm ci from its lock file),
 #      and every console and Python example of the README, run in order (tests/readme);
 #   3. the contract test: schemathesis against /openapi.json (scripts/contract.sh, its own venv);
 #   4. a short soak/attack run against the release binary (scripts/soak.py --seconds 20);
@@ -22,6 +23,15 @@ python=${PYTHON:-python3}
 ensure_venv .venv tests/sdk/requirements.txt
 cargo build --locked --quiet
 ROMA_EMULATOR_BIN="$PWD/target/debug/roma-emulator" .venv/bin/python -m pytest -q -p no:cacheprovider tests/sdk
+
+echo "== the official Node.js SDK core's AK/SK signer against the binary (npm ci from tests/node's lock file)"
+lock_stamp=tests/node/node_modules/.package-lock.sha256
+want_lock=$(sha256sum tests/node/package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$lock_stamp" 2>/dev/null)" != "$want_lock" ]; then
+  npm ci --prefix tests/node --no-audit --no-fund --silent
+  echo "$want_lock" > "$lock_stamp"
+fi
+ROMA_EMULATOR_BIN="$PWD/target/debug/roma-emulator" node --test tests/node
 
 echo "== the README's console and Python examples, run in order against the binary"
 ROMA_EMULATOR_BIN="$PWD/target/debug/roma-emulator" PYTHON_FOR_README="$PWD/.venv/bin/python" \
