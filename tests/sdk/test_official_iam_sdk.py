@@ -2,12 +2,9 @@
 emulator's POST /v3/auth/tokens: a token (domain-scoped when no scope is asked, D14) and a wrong password
 in Keystone's error body."""
 
-import os
-import pathlib
-import subprocess
-import tempfile
 
 import pytest
+from conftest import emulator_with
 from huaweicloudsdkcore.auth.credentials import GlobalCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkiam.v3 import (
@@ -21,7 +18,6 @@ from huaweicloudsdkiam.v3 import (
     PwdPasswordUserDomain,
 )
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 CONFIG = """
 [[auth.users]]
 name = "alice"
@@ -32,20 +28,8 @@ domain = "acme"
 
 @pytest.fixture(scope="module")
 def emulator():
-    binary = os.environ.get("ROMA_EMULATOR_BIN", str(ROOT / "target" / "debug" / "roma-emulator"))
-    with tempfile.TemporaryDirectory() as tmp:
-        config = pathlib.Path(tmp) / "iam.toml"
-        config.write_text(CONFIG)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ROMA_EMULATOR_")}
-        proc = subprocess.Popen([binary, "--listen", "127.0.0.1:0", "--config", str(config)],
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
-        try:
-            line = proc.stdout.readline()
-            assert line.startswith("roma-emulator listening on http://"), line
-            yield line.split()[-1]
-        finally:
-            proc.terminate()
-            assert proc.wait(timeout=15) == 0
+    with emulator_with(CONFIG) as url:
+        yield url
 
 
 def iam(url):

@@ -6,14 +6,13 @@ binary comes from ROMA_EMULATOR_BIN (scripts/test.sh builds it), else target/deb
 
 import io
 import json
-import os
 import pathlib
-import subprocess
 import tempfile
 import time
 import zipfile
 
 import pytest
+from conftest import emulator_with
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.formdata import FormFile
@@ -31,7 +30,6 @@ from huaweicloudsdkroma.v2 import (
     RomaClient,
 )
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 AK = "HPUAEXAMPLEAK1234567"
 SK = "ExampleSecretKey0123456789abcdefghijklmnop"
 PROJECT = "0123456789abcdef0123456789abcdef"
@@ -66,25 +64,8 @@ id = "inst-b"
 
 @pytest.fixture(scope="module")
 def emulator():
-    binary = os.environ.get("ROMA_EMULATOR_BIN", str(ROOT / "target" / "debug" / "roma-emulator"))
-    with tempfile.TemporaryDirectory() as tmp:
-        config = pathlib.Path(tmp) / "roma.toml"
-        config.write_text(CONFIG)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ROMA_EMULATOR_")}
-        proc = subprocess.Popen(
-            [binary, "--listen", "127.0.0.1:0", "--config", str(config)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            text=True,
-        )
-        try:
-            line = proc.stdout.readline()
-            assert line.startswith("roma-emulator listening on http://"), line
-            yield line.split()[-1]
-        finally:
-            proc.terminate()
-            assert proc.wait(timeout=15) == 0, "graceful exit on SIGTERM"
+    with emulator_with(CONFIG) as url:
+        yield url
 
 
 def client(url, sk=SK):

@@ -1,0 +1,34 @@
+"""What the SDK tests share: starting the emulator binary with a config, on a free port."""
+
+import contextlib
+import os
+import pathlib
+import subprocess
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def emulator_with(config_text):
+    """Runs the binary (ROMA_EMULATOR_BIN, else target/debug) with `config_text`; yields its URL.
+    On exit it stops the binary with SIGTERM and checks it exits 0."""
+    binary = os.environ.get("ROMA_EMULATOR_BIN", str(ROOT / "target" / "debug" / "roma-emulator"))
+    with tempfile.TemporaryDirectory() as tmp:
+        config = pathlib.Path(tmp) / "roma.toml"
+        config.write_text(config_text)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ROMA_EMULATOR_")}
+        proc = subprocess.Popen(
+            [binary, "--listen", "127.0.0.1:0", "--config", str(config)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            text=True,
+        )
+        try:
+            line = proc.stdout.readline()
+            assert line.startswith("roma-emulator listening on http://"), line
+            yield line.split()[-1]
+        finally:
+            proc.terminate()
+            assert proc.wait(timeout=15) == 0, "graceful exit on SIGTERM"
