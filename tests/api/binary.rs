@@ -262,19 +262,7 @@ secret_key = "secret-key-value-3"
     );
     let (mut child, url) = start_binary(&config);
     let client = reqwest::Client::new();
-    let token_req = serde_json::json!({"auth": {"identity": {"methods": ["password"],
-        "password": {"user": {"name": "alice", "password": "password-value-2"}}}}});
-    let issued = client
-        .post(format!("{url}/v3/auth/tokens"))
-        .json(&token_req)
-        .send()
-        .await
-        .expect("token");
-    assert_eq!(issued.status(), 201);
-    let issued = issued.headers()["x-subject-token"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let issued = crate::helpers::issue_token(&client, &url, "alice", "password-value-2").await;
     for token in ["static-token-value-1", issued.as_str()] {
         let res = client
             .get(format!("{url}/v2/p/instances/i/assets/jobs/x"))

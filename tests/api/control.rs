@@ -93,18 +93,7 @@ async fn issued_tokens_expire_on_the_virtual_clock() {
         }];
     })
     .await;
-    let body = json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "alice", "password": "pw"}}}}});
-    let res = app
-        .client
-        .post(app.url("/v3/auth/tokens"))
-        .json(&body)
-        .send()
-        .await
-        .expect("token");
-    let token = res.headers()["x-subject-token"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let token = crate::helpers::issue_token(&app.client, &app.server.base_url(), "alice", "pw").await;
     assert_eq!(app.job(&token, "p1", "i1", "x").await.status(), 404, "valid");
     app.control_post("/_emulator/clock", json!({"advance_ms": 60_000}))
         .await;

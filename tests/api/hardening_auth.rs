@@ -3,7 +3,6 @@
 
 use roma_emulator::auth::signature::sha256_hex;
 use roma_emulator::config::{AuthMode, Config, Secret, UserConfig};
-use serde_json::json;
 
 use crate::helpers::{TestApp, assert_job_created, assert_roma_error, sdk_date, sign, spawn_app_with};
 
@@ -24,20 +23,7 @@ fn strict_alice(c: &mut Config) {
 }
 
 async fn issue(app: &TestApp) -> String {
-    let body = json!({"auth": {"identity": {"methods": ["password"],
-        "password": {"user": {"name": "alice", "password": "alice-password"}}}}});
-    let res = app
-        .client
-        .post(app.url("/v3/auth/tokens"))
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(res.status(), 201);
-    res.headers()["x-subject-token"]
-        .to_str()
-        .expect("token")
-        .to_owned()
+    crate::helpers::issue_token(&app.client, &app.server.base_url(), "alice", "alice-password").await
 }
 
 #[tokio::test]

@@ -287,3 +287,21 @@ pub async fn raw_exchange(
     };
     (String::from_utf8_lossy(&out).into_owned(), closed)
 }
+
+/// Asks `POST {base}/v3/auth/tokens` for `user`'s token (password method, no scope), expects 201,
+/// and returns the `X-Subject-Token`.
+pub async fn issue_token(client: &reqwest::Client, base: &str, user: &str, password: &str) -> String {
+    let body = serde_json::json!({"auth": {"identity": {"methods": ["password"],
+        "password": {"user": {"name": user, "password": password}}}}});
+    let res = client
+        .post(format!("{base}/v3/auth/tokens"))
+        .json(&body)
+        .send()
+        .await
+        .expect("token request");
+    assert_eq!(res.status(), 201, "a token for {user}");
+    res.headers()["x-subject-token"]
+        .to_str()
+        .expect("ascii token")
+        .to_owned()
+}

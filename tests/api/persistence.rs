@@ -35,18 +35,7 @@ async fn jobs_archives_and_issued_tokens_survive_a_restart() {
     let dir = temp_dir("restart");
     let client = reqwest::Client::new();
     let (mut first, url) = start_with_state(&dir);
-    let token_req = serde_json::json!({"auth": {"identity": {"methods": ["password"],
-        "password": {"user": {"name": "alice", "password": "pw"}}}}});
-    let issued = client
-        .post(format!("{url}/v3/auth/tokens"))
-        .json(&token_req)
-        .send()
-        .await
-        .expect("token");
-    let token = issued.headers()["x-subject-token"]
-        .to_str()
-        .expect("token")
-        .to_owned();
+    let token = crate::helpers::issue_token(&client, &url, "alice", "pw").await;
     let export = |url: String, token: String| {
         let client = client.clone();
         async move {
