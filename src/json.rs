@@ -8,6 +8,29 @@ use std::marker::PhantomData;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+/// The `visit_bool`, `visit_i64`, `visit_u64` and `visit_f64` of a visitor that keeps only which
+/// kind of scalar it saw: `$other` builds the value from `"a boolean"` or `"a number"`.
+macro_rules! scalars_are_other {
+    ($self:ident, $kind:ident => $other:expr) => {
+        fn visit_bool<E: de::Error>($self, _: bool) -> Result<Self::Value, E> {
+            let $kind = "a boolean";
+            Ok($other)
+        }
+        fn visit_i64<E: de::Error>($self, _: i64) -> Result<Self::Value, E> {
+            let $kind = "a number";
+            Ok($other)
+        }
+        fn visit_u64<E: de::Error>($self, _: u64) -> Result<Self::Value, E> {
+            let $kind = "a number";
+            Ok($other)
+        }
+        fn visit_f64<E: de::Error>($self, _: f64) -> Result<Self::Value, E> {
+            let $kind = "a number";
+            Ok($other)
+        }
+    };
+}
+
 /// A JSON value seen only as far as a rule needs: text, null, or which other kind it was.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Shallow {
@@ -54,18 +77,7 @@ impl<'de, T> Visitor<'de> for AnyVisitor<T> {
     fn visit_none<E: de::Error>(self) -> Result<T, E> {
         Ok((self.null)())
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<T, E> {
-        Ok((self.other)("a boolean"))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<T, E> {
-        Ok((self.other)("a number"))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<T, E> {
-        Ok((self.other)("a number"))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<T, E> {
-        Ok((self.other)("a number"))
-    }
+    scalars_are_other!(self, kind => (self.other)(kind));
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok((self.other)("an array"))
@@ -148,18 +160,7 @@ impl<'de, T: Deserialize<'de>, const N: usize> Deserialize<'de> for StrOrList<T,
             fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
                 Ok(StrOrList::Null)
             }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(StrOrList::Other("a boolean"))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(StrOrList::Other("a number"))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(StrOrList::Other("a number"))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(StrOrList::Other("a number"))
-            }
+            scalars_are_other!(self, kind => StrOrList::Other(kind));
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
                 Ok(StrOrList::Other("an object"))
@@ -230,18 +231,7 @@ impl<'de, K: Keys> Deserialize<'de> for StrOrObject<K> {
             fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
                 Ok(StrOrObject::Other("null"))
             }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(StrOrObject::Other("a boolean"))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(StrOrObject::Other("a number"))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(StrOrObject::Other("a number"))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(StrOrObject::Other("a number"))
-            }
+            scalars_are_other!(self, kind => StrOrObject::Other(kind));
         }
         d.deserialize_any(V::<K>(PhantomData))
     }
