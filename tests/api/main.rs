@@ -1,5 +1,6 @@
 //! Black-box tests: each starts the emulator in-process on an ephemeral port and speaks HTTP to it.
 
+mod archive_bytes;
 mod auth;
 mod binary;
 mod check_asset_job_status;
