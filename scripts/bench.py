@@ -192,7 +192,8 @@ def bench_server(args, server, rss_counts):
     for _ in range(args.starts):
         starts.append(first_200(server))
         server.stop()
-    out["start_ms"] = statistics.median(starts) * 1000
+    if starts:
+        out["start_ms"] = statistics.median(starts) * 1000
     server.start()
     wait_up(server)
     out["idle_rss"] = server.rss_mib()
@@ -266,6 +267,8 @@ def report(results, labels, jobs, held):
         print(row(f"server CPU per request, {n} conn", get(f"{conns}.cpu_us"), "µs"))
         print(row(f"  of which user, {n} conn", get(f"{conns}.user_us"), "µs"))
         print(row(f"  of which sys, {n} conn", get(f"{conns}.sys_us"), "µs"))
+    if not jobs:
+        return
     print(row("start to first 200, median", get("start_ms"), "ms", "{:.2f}"))
     print(row("idle RSS", get("idle_rss"), "MiB"))
     for key in sorted(k for k in results[floor] if k.startswith("rss_")):
@@ -303,7 +306,11 @@ def main():
     ap.add_argument("--server-core", type=int, default=0)
     ap.add_argument("--load-core", type=int, default=1)
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--quick", action="store_true",
+                    help="only the load runs of the floor and the emulator (to compare one change)")
     args = ap.parse_args()
+    if args.quick:
+        args.starts, args.rss_counts, args.held = 0, "", 0
     if len(os.sched_getaffinity(0)) < 2 or not shutil.which("taskset"):
         print("bench: not pinned (fewer than 2 cores, or no taskset): server and wrk share the cores")
         args.server_core = args.load_core = None
@@ -330,6 +337,8 @@ def main():
             log,
         ),
     }
+    if args.quick:
+        del servers["emulator warn"]
     labels = list(servers)
     print(f"bench: wrk {wrk_version()}, server on core {args.server_core}, wrk on core {args.load_core},"
           f" {args.seconds} s a run; server logs to {log}", flush=True)
@@ -342,7 +351,7 @@ def main():
                 os.truncate(log, 0)
             except OSError:
                 pass
-        for label in labels[:2]:
+        for label in labels[:2] if args.held else []:
             print(f"bench: {label}, CheckAssetJobStatus with {args.held:,} jobs held ...", flush=True)
             server = servers[label]
             # Room for wrk's last in-flight answers, so the first job is not evicted.

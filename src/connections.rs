@@ -230,9 +230,13 @@ impl RewriteIo {
     fn replacement(&self, buf: &[u8]) -> Option<Vec<u8>> {
         let rest = buf.strip_prefix(b"HTTP/1.1 ")?;
         let status = std::str::from_utf8(rest.get(..3)?).ok()?.parse::<u16>().ok()?;
+        // Most writes are successes of the router: they are let through without looking further.
+        if status < 400 {
+            return None;
+        }
         let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
         let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-        if status < 400 || head.contains("\r\nx-request-id:") {
+        if head.contains("\r\nx-request-id:") {
             return None;
         }
         let status = StatusCode::from_u16(status).ok()?;

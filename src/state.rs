@@ -13,9 +13,22 @@ use crate::ids::Ids;
 use crate::jobs::{Catalog, JobRegistry, JobSettings};
 use crate::journal::Journal;
 
-/// Shared application state; cloning is cheap (all `Arc`s).
+/// Shared application state: one `Arc`, so each clone a request makes is one reference count (its
+/// fields read through [`Deref`](std::ops::Deref) as `app.config`, `app.jobs`, ...).
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+#[derive(Debug)]
+pub struct Shared {
     /// The configuration the server was started with.
     pub config: Arc<Config>,
     /// Users and tokens.
@@ -73,7 +86,7 @@ impl AppState {
             max_archive_bytes: config.archives.max_bytes,
         };
         let catalog = Catalog::from_config(&config.catalog, &config.instances);
-        Self {
+        Self(Arc::new(Shared {
             auth: Arc::new(Authenticator::new(
                 &config.auth,
                 match (&config.auth.token_key, saved_key) {
@@ -91,6 +104,6 @@ impl AppState {
             persisted: Arc::default(),
             metrics: Arc::default(),
             config: Arc::new(config),
-        }
+        }))
     }
 }
