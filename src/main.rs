@@ -62,12 +62,15 @@ async fn main() -> ExitCode {
     if let Some(format) = args.log_format {
         config.log.format = format;
     }
-    telemetry::init(&config.log.level, config.log.format);
+    // Dropped when main returns, after the shutdown's last line: every pending line is written. The
+    // error paths drop it before printing, so their line comes after the log lines before it.
+    let log = telemetry::init(&config.log.level, config.log.format);
     // The handlers are installed before the port opens and the "listening" line is printed, so a
     // SIGTERM sent the moment a harness reads that line stops the server gracefully.
     let signal = match ShutdownSignal::install() {
         Ok(signal) => signal,
         Err(e) => {
+            drop(log);
             eprintln!("roma-emulator: cannot install signal handlers: {e}");
             return ExitCode::from(1);
         }
@@ -75,10 +78,12 @@ async fn main() -> ExitCode {
     let server = match Server::start(config).await {
         Ok(server) => server,
         Err(e @ roma_emulator::StartError::State { .. }) => {
+            drop(log);
             eprintln!("roma-emulator: {e}");
             return ExitCode::from(2);
         }
         Err(e) => {
+            drop(log);
             eprintln!("roma-emulator: {e}");
             return ExitCode::from(1);
         }
@@ -98,6 +103,7 @@ async fn main() -> ExitCode {
     match server.shutdown_on(signal.received()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            drop(log);
             eprintln!("roma-emulator: {e}");
             ExitCode::from(1)
         }

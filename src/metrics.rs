@@ -3,6 +3,7 @@
 //! are updated per request; the gauges are read from the state at each scrape. Every label takes
 //! a bounded set of values (operation ids, route templates, statuses), never an id or a user.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -17,15 +18,19 @@ use crate::clock::Timestamp;
 use crate::jobs::JobKind;
 use crate::state::AppState;
 
+/// An operation id or route template: borrowed for the operations, so counting a request of the
+/// API allocates nothing.
+type Label = Cow<'static, str>;
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    operation: String,
+    operation: Label,
     status: u16,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabels {
-    operation: String,
+    operation: Label,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -118,8 +123,7 @@ impl Default for Metrics {
 
 impl Metrics {
     /// Counts one answered request (`operation`: an operation id or a route template).
-    pub fn request(&self, operation: &str, status: u16, took: Duration) {
-        let operation = operation.to_owned();
+    pub fn request(&self, operation: Label, status: u16, took: Duration) {
         self.requests
             .get_or_create(&RequestLabels {
                 operation: operation.clone(),
@@ -132,10 +136,10 @@ impl Metrics {
     }
 
     /// Counts a request a fault rule affected.
-    pub fn fault_fired(&self, operation: &str) {
+    pub fn fault_fired(&self, operation: &'static str) {
         self.faults_fired
             .get_or_create(&OperationLabels {
-                operation: operation.to_owned(),
+                operation: Cow::Borrowed(operation),
             })
             .inc();
     }

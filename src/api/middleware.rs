@@ -95,7 +95,11 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
     }
     let operation = route.as_ref().and_then(|r| super::operation(&method, r.as_str()));
     // Bounded labels: an operation id, else the route template, else "unmatched".
-    let label = operation.unwrap_or(if route.is_some() { route_str } else { "unmatched" });
+    let label = match (operation, &route) {
+        (Some(op), _) => op.into(),
+        (None, Some(route)) => route.as_str().to_owned().into(),
+        (None, None) => "unmatched".into(),
+    };
     app.metrics
         .request(label, res.status().as_u16(), started.elapsed());
     tracing::info!(
@@ -163,12 +167,13 @@ fn internal_hidden(err: &ApiError) -> std::borrow::Cow<'static, str> {
 }
 
 /// Authenticates a request of the asset API (an AK/SK signature when the request carries one,
-/// else `X-Auth-Token`), checks the user's project list, and puts the [`crate::auth::Caller`] into
-/// the request.
+/// else `X-Auth-Token`), checks the user's project list, puts the [`crate::auth::Caller`] into
+/// the request, then applies faults as [`inject_faults`] does. One layer for both: each `from_fn`
+/// layer costs a clone of what it wraps and a boxed future a request.
 pub async fn authenticate(State(app): State<AppState>, req: Request, next: Next) -> Response {
     match authenticated(&app, req).await {
         Ok((req, caller)) => {
-            let mut res = next.run(req).await;
+            let mut res = faults_then(&app, req, next).await;
             // Handed back for the journal, which sits outside this layer.
             res.extensions_mut().insert(caller);
             res
@@ -284,7 +289,11 @@ impl From<AuthError> for ApiError {
 
 /// Applies the first matching fault rule: answer late, answer an error, or let the request through
 /// with a planned job failure. Costs nothing while no rule exists.
-pub async fn inject_faults(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn inject_faults(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    faults_then(&app, req, next).await
+}
+
+async fn faults_then(app: &AppState, mut req: Request, next: Next) -> Response {
     if app.faults.is_empty() {
         return next.run(req).await;
     }

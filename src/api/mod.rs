@@ -73,14 +73,13 @@ pub fn deserialize_operation<'de, D: serde::Deserializer<'de>>(
 
 /// The whole emulator as a router (tests may drive it with `oneshot`).
 pub fn router(app: AppState) -> Router {
-    // Layers of a route_layer stack run outside-in from the last one added: authenticate, then faults.
+    // One layer authenticates, then applies faults.
     let assets = Router::new()
         .route(EXPORT, post(export_asset::export_asset))
         .route(IMPORT, post(import_asset::import_asset))
         .route(DELETE, post(delete_asset::delete_asset))
         .route(JOB, get(check_asset_job_status::check_asset_job_status))
         .route(ARCHIVE, get(download_asset_archive::download_asset_archive))
-        .route_layer(from_fn_with_state(app.clone(), middleware::inject_faults))
         .route_layer(from_fn_with_state(app.clone(), middleware::authenticate));
     let iam = Router::new()
         .route(

@@ -307,7 +307,11 @@ impl JobRegistry {
             )));
         }
         let id = self.inner.ids.jobs.next_id();
-        state.running.entry(owner.clone()).or_default()[kind.index()] = Some(id);
+        let immediate = self.inner.settings.progression == Progression::Immediate;
+        // A job that ends at once never holds the user's Running slot or a place in the due queue.
+        if !immediate {
+            state.running.entry(owner.clone()).or_default()[kind.index()] = Some(id);
+        }
         state.last_seq += 1;
         let job = Job {
             id,
@@ -329,13 +333,18 @@ impl JobRegistry {
             fail_at: plan.map(|p| (p.at_progress.clamp(0.0, 1.0), p.reasons)),
             end_progress: None,
         };
-        if let Some(due) = job.due() {
+        let due = job.due().filter(|_| !immediate);
+        if let Some(due) = due {
             state.due.push(Reverse((due, id)));
         }
         state.jobs.insert(id, job);
         state.work.insert(id, work);
         // A zero-duration job is done by the time anyone can ask.
-        state.settle(now, &self.inner.ids, &self.inner.settings);
+        if immediate {
+            state.finish(id, now, None, &self.inner.ids, &self.inner.settings);
+        } else {
+            state.settle(now, &self.inner.ids, &self.inner.settings);
+        }
         drop(state);
         self.notify();
         Ok(id)

@@ -181,10 +181,7 @@ impl State {
             }
         }
         if let Some((archive_id, assets)) = new_archive {
-            let bytes = assets
-                .iter()
-                .map(|(_, a)| serde_json::to_vec(a.as_ref()).map_or(0, |v| v.len() as u64))
-                .sum();
+            let bytes = assets.iter().map(|(_, a)| a.json_len()).sum();
             let source = Source {
                 project_id: scope.project.to_string(),
                 instance_id: scope.instance.to_string(),
