@@ -197,7 +197,8 @@ impl Authenticator {
         }
         let text =
             std::str::from_utf8(token).map_err(|_| AuthError::Bad("X-Auth-Token is not valid text"))?;
-        if let Some(&i) = self.by_token.get(&digest(token)) {
+        let token_digest = digest(token);
+        if let Some(&i) = self.by_token.get(&token_digest) {
             return Ok(self.users[i].caller());
         }
         if text.starts_with(iam::TOKEN_PREFIX) {
@@ -206,7 +207,7 @@ impl Authenticator {
         match self.mode {
             AuthMode::Strict => Err(AuthError::Bad("the token is not known (auth.mode = strict)")),
             AuthMode::Open => Ok(Caller {
-                user: open_user(&digest(token)),
+                user: open_user(&token_digest),
                 projects: None,
             }),
         }

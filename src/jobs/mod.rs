@@ -10,6 +10,7 @@ pub mod asset;
 pub mod catalog;
 pub mod import_options;
 pub mod job;
+mod queue;
 pub mod selection;
 mod state;
 

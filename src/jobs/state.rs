@@ -8,6 +8,7 @@ use super::JobSettings;
 use super::archive::{Package, Source};
 use super::catalog::{Catalog, CatalogSnapshot, TypedAsset};
 use super::import_options::ImportMode;
+use super::queue::TimeQueue;
 use super::job::{ArchiveId, Job, JobId, JobState, MAX_REASONS, Reason, Scope, UserId};
 use super::selection::AssetSelection;
 use crate::clock::Timestamp;
@@ -86,7 +87,7 @@ pub(super) struct State {
     /// Running jobs by the time they are due to end, earliest first.
     pub due: BinaryHeap<Reverse<(Timestamp, JobId)>>,
     /// Ended jobs by the time they expire, earliest first (also the eviction order).
-    pub expiry: BinaryHeap<Reverse<(Timestamp, JobId)>>,
+    pub expiry: TimeQueue,
     pub archives: HashMap<ArchiveId, Archive>,
     /// Archives in creation order (may hold ids already gone).
     pub archive_order: VecDeque<ArchiveId>,
@@ -108,7 +109,7 @@ impl State {
     pub fn settle(&mut self, now: Timestamp, ids: &Ids, settings: &JobSettings) {
         loop {
             let due = self.due.peek().map(|r| r.0.0).filter(|t| *t <= now);
-            let expiry = self.expiry.peek().map(|r| r.0.0).filter(|t| *t <= now);
+            let expiry = self.expiry.peek_time().filter(|t| *t <= now);
             match (due, expiry) {
                 (Some(d), Some(e)) if e < d => self.expire_next(),
                 (Some(_), _) => {
@@ -209,7 +210,7 @@ impl State {
                 self.running.remove(&owner);
             }
         }
-        self.expiry.push(Reverse((at.plus(settings.retention), id)));
+        self.expiry.push((at.plus(settings.retention), id));
     }
 
     fn add_archive(&mut self, id: ArchiveId, archive: Archive, max_bytes: u64) {
@@ -238,14 +239,14 @@ impl State {
 
     /// Expires the ended job that expires first (and its unclaimed archive).
     fn expire_next(&mut self) {
-        if let Some(Reverse((_, id))) = self.expiry.pop() {
+        if let Some((_, id)) = self.expiry.pop() {
             self.remove_job(id);
         }
     }
 
     /// Drops the ended job that ended first, to make room; false if every job is still running.
     pub fn evict_oldest_ended(&mut self) -> bool {
-        while let Some(Reverse((_, id))) = self.expiry.pop() {
+        while let Some((_, id)) = self.expiry.pop() {
             if self.jobs.contains_key(&id) {
                 self.remove_job(id);
                 return true;
@@ -272,7 +273,7 @@ impl State {
         // The heaps would otherwise keep the removed jobs until they fall due.
         let jobs = &self.jobs;
         self.due.retain(|Reverse((_, id))| jobs.contains_key(id));
-        self.expiry.retain(|Reverse((_, id))| jobs.contains_key(id));
+        self.expiry.retain(|id| jobs.contains_key(id));
         let archives = &self.archives;
         self.archive_order.retain(|a| archives.contains_key(a));
     }
@@ -295,7 +296,7 @@ impl State {
                 }
                 (_, _, end) => {
                     let at = end.unwrap_or(job.begin).plus(settings.retention);
-                    self.expiry.push(Reverse((at, job.id)));
+                    self.expiry.push((at, job.id));
                 }
             }
         }
