@@ -194,7 +194,10 @@ mod tests {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
             std::thread::sleep(std::time::Duration::from_millis(2));
             *self.1.lock().unwrap_or_else(PoisonError::into_inner) += 1;
-            self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(buf);
+            self.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend_from_slice(buf);
             Ok(buf.len())
         }
 
@@ -235,7 +238,10 @@ mod tests {
             assert_eq!(own, expected, "each thread's lines stay in order");
         }
         let writes = *sink.1.lock().unwrap_or_else(PoisonError::into_inner);
-        assert!(writes < 20_000 / 10, "lines are batched: {writes} writes for 20 000 lines");
+        assert!(
+            writes < 20_000 / 10,
+            "lines are batched: {writes} writes for 20 000 lines"
+        );
     }
 
     #[test]

@@ -64,12 +64,19 @@ async fn an_export_of_configured_assets_and_placeholders_is_byte_for_byte_the_fi
     let job = crate::helpers::assert_job_created(app.export(TOKEN, "p1", "i1", body).await).await;
     // What the archive counts against [archives] max_bytes: the assets' compact JSON.
     let footprint = app.server.state().jobs.footprint();
-    assert_eq!((footprint.archives, footprint.archive_bytes), (1, 371), "{footprint:?}");
+    assert_eq!(
+        (footprint.archives, footprint.archive_bytes),
+        (1, 371),
+        "{footprint:?}"
+    );
     let status = app.job_json(TOKEN, "p1", "i1", &job).await;
     let archive_id = status["archive_id"].as_str().expect("archive_id");
     let res = app.download(TOKEN, "p1", "i1", archive_id).await;
     assert_eq!(res.status(), 200);
-    check_against("export-configured-and-placeholders.zip", &res.bytes().await.expect("bytes"));
+    check_against(
+        "export-configured-and-placeholders.zip",
+        &res.bytes().await.expect("bytes"),
+    );
 }
 
 #[tokio::test]
@@ -103,7 +110,9 @@ async fn imported_content_is_exported_byte_for_byte_as_the_fixture() {
         ],
     };
     let zip = archive::build(&package).expect("zip");
-    let res = app.import(TOKEN, "i2", "", "ImportAssetRequestBody", "assets.zip", zip).await;
+    let res = app
+        .import(TOKEN, "i2", "", "ImportAssetRequestBody", "assets.zip", zip)
+        .await;
     let job = crate::helpers::assert_job_created(res).await;
     assert_eq!(app.job_json(TOKEN, "p1", "i2", &job).await["status"], "Success");
     let body = r#"{"apps": [{"id": "imported-app"}], "tasks": [{"id": "imported-task"}]}"#;
