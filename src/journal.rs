@@ -1,6 +1,7 @@
 //! The request journal: what clients sent to the cloud API (never a credential), newest first,
 //! bounded by `[journal] max_entries`.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 
@@ -17,8 +18,8 @@ pub type OperationId = &'static str;
 pub struct Entry {
     /// When it was answered (the emulator's clock).
     pub time: Timestamp,
-    /// HTTP method.
-    pub method: String,
+    /// HTTP method (borrowed for the standard ones: no allocation a request).
+    pub method: Cow<'static, str>,
     /// The path as sent (no query: queries carry no credentials here, but may carry anything).
     pub path: String,
     /// The cloud's operation id, if the route is one.

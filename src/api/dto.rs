@@ -315,7 +315,7 @@ impl From<&crate::journal::Entry> for RequestView {
     fn from(e: &crate::journal::Entry) -> Self {
         Self {
             time: e.time.rfc3339_millis(),
-            method: e.method.clone(),
+            method: e.method.to_string(),
             path: e.path.clone(),
             operation: e.operation,
             user: e.user.as_deref().map(str::to_owned),

@@ -40,9 +40,9 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
         StatusPolicy::Control
     };
     let journaled = (app.journal.enabled() && !control).then(|| path.to_owned());
-    let namespace = match journaled {
-        Some(_) => path_namespace(&mut req).await,
-        None => (None, None),
+    let namespace = match (&journaled, &route) {
+        (Some(path), Some(route)) => route_namespace(route.as_str(), path),
+        _ => (None, None),
     };
     let timeout = Duration::from_millis(app.config.server.request_timeout_ms);
     let mut res = match refused_before_reading(&app, &mut req, route.as_ref()) {
@@ -82,7 +82,7 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
     if let Some(path) = journaled {
         app.journal.record(Entry {
             time: app.clock.now(),
-            method: method.as_str().to_owned(),
+            method: method_name(&method),
             path,
             operation: route.as_ref().and_then(|r| super::operation(&method, r.as_str())),
             user,
@@ -116,6 +116,24 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
     res
 }
 
+/// A method's name, borrowed when it is a standard one.
+fn method_name(method: &Method) -> std::borrow::Cow<'static, str> {
+    const STANDARD: [Method; 7] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::HEAD,
+        Method::PATCH,
+        Method::OPTIONS,
+    ];
+    const NAMES: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"];
+    match STANDARD.iter().position(|m| m == method) {
+        Some(i) => NAMES[i].into(),
+        None => method.as_str().to_owned().into(),
+    }
+}
+
 /// What is refused before a byte of the body is read (so no `100 Continue` is sent for it): a
 /// `HEAD` of the asset API (the gateway keys an API by method and path, and a `HEAD` of an archive
 /// must not consume it), and a declared `Content-Length` over the operation's limit. Otherwise
@@ -146,6 +164,27 @@ fn refused_before_reading(
     let body = std::mem::take(req.body_mut());
     *req.body_mut() = Body::new(http_body_util::Limited::new(body, limit));
     None
+}
+
+/// The `project_id` and `instance_id` of `path`, matched by `route`, if the route has them: what
+/// [`path_namespace`] extracts, read straight from the path (percent-decoded the same way).
+fn route_namespace(route: &str, path: &str) -> (Option<String>, Option<String>) {
+    if !route.starts_with("/v2/{project_id}/instances/{instance_id}/") {
+        return (None, None);
+    }
+    let mut segments = path.split('/').skip(2);
+    let decoded = |segment: Option<&str>| {
+        percent_encoding::percent_decode_str(segment?)
+            .decode_utf8()
+            .ok()
+            .map(std::borrow::Cow::into_owned)
+    };
+    let project = decoded(segments.next());
+    let instance = decoded(segments.nth(1));
+    match (project, instance) {
+        (Some(p), Some(i)) => (Some(p), Some(i)),
+        _ => (None, None),
+    }
 }
 
 /// The `project_id` and `instance_id` of the matched path, if it has them.
@@ -357,4 +396,31 @@ pub fn panic_to_error(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "panic".to_owned());
     ApiError::new(ErrorCode::Internal, format!("handler panicked: {what}")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route_namespace;
+
+    #[test]
+    fn the_namespace_is_read_from_the_path_of_a_namespaced_route_only() {
+        let route = "/v2/{project_id}/instances/{instance_id}/assets/export";
+        let some = |p: &str, i: &str| (Some(p.to_owned()), Some(i.to_owned()));
+        assert_eq!(
+            route_namespace(route, "/v2/p1/instances/i1/assets/export"),
+            some("p1", "i1")
+        );
+        assert_eq!(
+            route_namespace(route, "/v2/my%20project/instances/%C3%BC/assets/export"),
+            some("my project", "ü")
+        );
+        assert_eq!(
+            route_namespace(route, "/v2/p1/instances/%FF/assets/export"),
+            (None, None)
+        );
+        assert_eq!(
+            route_namespace("/v3/auth/tokens", "/v3/auth/tokens"),
+            (None, None)
+        );
+    }
 }

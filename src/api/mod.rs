@@ -17,6 +17,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::error::{ApiError, ErrorCode};
@@ -97,9 +98,14 @@ pub fn router(app: AppState) -> Router {
         .route("/openapi.json", get(openapi::openapi))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(app.config.server.max_body_bytes))
-        .layer(CatchPanicLayer::custom(middleware::panic_to_error))
-        .layer(from_fn_with_state(app.clone(), middleware::request_context))
+        // One stack, outermost first: each separate `Router::layer` call would box every route
+        // once more, and each boxing level is a clone and an allocation a request.
+        .layer(
+            ServiceBuilder::new()
+                .layer(from_fn_with_state(app.clone(), middleware::request_context))
+                .layer(CatchPanicLayer::custom(middleware::panic_to_error))
+                .layer(DefaultBodyLimit::max(app.config.server.max_body_bytes)),
+        )
         .with_state(app)
 }
 

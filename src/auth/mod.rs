@@ -361,7 +361,12 @@ fn redact(canonical: &str) -> String {
 
 /// The user an unknown token names in open mode: stable per token, and not the token itself.
 fn open_user(digest: &[u8; 32]) -> UserId {
-    format!("token-{}", to_hex(&digest[..8])).into()
+    // "token-" and 16 hex digits, written on the stack (this runs for every open-mode request).
+    let mut name = *b"token-0000000000000000";
+    if hex::encode_to_slice(&digest[..8], &mut name[6..]).is_err() {
+        return format!("token-{}", to_hex(&digest[..8])).into();
+    }
+    std::str::from_utf8(&name).unwrap_or("token-").into()
 }
 
 /// Whether `given` equals the secret `expected`, compared in constant time (on digests, so the

@@ -32,10 +32,10 @@ pub const MAX_ENTRIES: usize = 1000;
 /// Where a package came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
-    /// Project of the export.
-    pub project_id: String,
+    /// Project of the export (shared with the job's scope).
+    pub project_id: Arc<str>,
     /// Instance of the export.
-    pub instance_id: String,
+    pub instance_id: Arc<str>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -184,8 +184,8 @@ impl State {
         if let Some((archive_id, assets)) = new_archive {
             let bytes = assets.iter().map(|(_, a)| a.json_len()).sum();
             let source = Source {
-                project_id: scope.project.to_string(),
-                instance_id: scope.instance.to_string(),
+                project_id: scope.project.clone(),
+                instance_id: scope.instance.clone(),
             };
             let package = Package {
                 source,

@@ -31,10 +31,7 @@ async fn the_archive_downloads_once_then_the_job_shows_finished() {
     assert_eq!(package.assets.len(), 1);
     assert_eq!(package.assets[0].1.id, "app-1");
     assert_eq!(
-        (
-            package.source.project_id.as_str(),
-            package.source.instance_id.as_str()
-        ),
+        (&*package.source.project_id, &*package.source.instance_id),
         ("p1", "i1")
     );
     assert_eq!(package.job_id, job);

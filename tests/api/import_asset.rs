@@ -76,7 +76,7 @@ async fn an_export_from_a_imported_into_b_exports_the_same_assets_from_b() {
         archive::parse(&from_b).expect("B"),
     );
     assert_eq!(a.assets, b.assets, "the same assets, names and contents");
-    assert_eq!(b.source.instance_id, "B");
+    assert_eq!(&*b.source.instance_id, "B");
     assert_eq!(a.assets.len(), 3);
 }
 
