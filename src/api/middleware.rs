@@ -161,8 +161,12 @@ fn refused_before_reading(
             format!("the body is {len} bytes; this operation accepts at most {limit}"),
         ));
     }
-    let body = std::mem::take(req.body_mut());
-    *req.body_mut() = Body::new(http_body_util::Limited::new(body, limit));
+    // A declared length within the limit is enforced by hyper (the body ends there); only a body
+    // without one (chunked) needs counting while it is read.
+    if declared.is_none() {
+        let body = std::mem::take(req.body_mut());
+        *req.body_mut() = Body::new(http_body_util::Limited::new(body, limit));
+    }
     None
 }
 
