@@ -33,13 +33,11 @@ wrk.headers["X-Auth-Token"] = "bench-token"
 wrk.headers["Content-Type"] = "application/json"
 local limit = {limit}
 local seen = 0
-local bad = 0
 {response}
 """
 LUA_COUNTING = """
 function response(status, headers, body)
   seen = seen + 1
-  if status ~= 200 then bad = bad + 1 end
   if seen == limit then
     -- wrk's main thread sleeps out -d whatever the threads do; a SIGINT ends its sleep once this
     -- thread has returned (sent while it still runs, the thread would take the signal).
@@ -135,12 +133,7 @@ def first_200(server):
 
 def wrk(args, port, path, connections, seconds=None, limit=None, method="POST", body=BODY):
     """Runs wrk; returns requests, req/s, p50 and p99 in ms and the count of non-200 answers."""
-    script = LUA.format(
-        method=method,
-        body=json.dumps(body) if body else "nil",
-        limit=limit or 0,
-        response=LUA_COUNTING if limit else "",
-    )
+    script = lua_script(method, body, limit)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
     argv = ["wrk", "-t1", f"-c{connections}", "--latency", "-s", f.name]
@@ -162,6 +155,16 @@ def wrk(args, port, path, connections, seconds=None, limit=None, method="POST", 
     if bad or errors:
         raise RuntimeError(f"wrk saw failures (non-2xx {bad}, socket errors {errors and errors.group(1)}):\n{out}")
     return {"requests": requests, "rate": rate, "p50": p50, "p99": p99}
+
+
+def lua_script(method="POST", body=BODY, limit=None):
+    """wrk's script for the benchmark's request (also what scripts/profile.sh loads with)."""
+    return LUA.format(
+        method=method,
+        body=json.dumps(body) if body else "nil",
+        limit=limit or 0,
+        response=LUA_COUNTING if limit else "",
+    )
 
 
 def latency_ms(text):
@@ -244,7 +247,7 @@ def wait_up(server):
     raise RuntimeError(f"{server.label} did not come up")
 
 
-def row(name, values, unit, fmt="{:.1f}", lower_is_better=True):
+def row(name, values, unit, fmt="{:.1f}"):
     floor = values[0]
     cells = [fmt.format(v) if v is not None else "-" for v in values]
     ratios = []
@@ -297,8 +300,8 @@ def lookup(d, key):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--emulator", required=True)
-    ap.add_argument("--floor", required=True)
+    ap.add_argument("--emulator")
+    ap.add_argument("--floor")
     ap.add_argument("--seconds", type=int, default=5, help="length of each measured wrk run")
     ap.add_argument("--starts", type=int, default=20, help="starts whose median is taken")
     ap.add_argument("--rss-counts", default="100000,1000000", help="exports after which RSS is read")
@@ -308,7 +311,14 @@ def main():
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--quick", action="store_true",
                     help="only the load runs of the floor and the emulator (to compare one change)")
+    ap.add_argument("--print-lua", action="store_true",
+                    help="print wrk's script for the export request and exit (scripts/profile.sh)")
     args = ap.parse_args()
+    if args.print_lua:
+        print(lua_script())
+        return
+    if not (args.emulator and args.floor):
+        ap.error("--emulator and --floor are required")
     if args.quick:
         args.starts, args.rss_counts, args.held = 0, "", 0
     if len(os.sched_getaffinity(0)) < 2 or not shutil.which("taskset"):

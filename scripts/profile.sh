@@ -17,12 +17,7 @@ env "$@" ROMA_EMULATOR_JOBS_PROGRESSION=immediate taskset -c 0 target/profile/re
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/_emulator/health" >/dev/null && break; sleep 0.05; done
-cat >"$out/export.lua" <<'LUA'
-wrk.method = "POST"
-wrk.body = '{"apps": [{"id": "app-1"}], "tasks": [{"id": "task-1"}]}'
-wrk.headers["X-Auth-Token"] = "bench-token"
-wrk.headers["Content-Type"] = "application/json"
-LUA
+python3 scripts/bench.py --print-lua >"$out/export.lua"
 url="http://127.0.0.1:$port/v2/bench-project/instances/bench-instance/assets/export"
 taskset -c 1 wrk -t1 -c32 -d2s -s "$out/export.lua" "$url" >/dev/null
 taskset -c 1 wrk -t1 -c32 -d"$((seconds + 2))s" -s "$out/export.lua" "$url" >"$out/wrk.txt" &

@@ -3,9 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use axum::RequestExt;
 use axum::body::Body;
-use axum::extract::{MatchedPath, RawPathParams, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -40,9 +39,9 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
         StatusPolicy::Control
     };
     let journaled = (app.journal.enabled() && !control).then(|| path.to_owned());
-    let namespace = match (&journaled, &route) {
-        (Some(path), Some(route)) => route_namespace(route.as_str(), path),
-        _ => (None, None),
+    let namespace = match journaled {
+        Some(_) => namespace(&req),
+        None => (None, None),
     };
     let timeout = Duration::from_millis(app.config.server.request_timeout_ms);
     let mut res = match refused_before_reading(&app, &mut req, route.as_ref()) {
@@ -79,12 +78,13 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
         res.headers_mut().insert("x-request-id", v);
     }
     let route_str = route.as_ref().map_or("(no route)", MatchedPath::as_str);
+    let operation = route.as_ref().and_then(|r| super::operation(&method, r.as_str()));
     if let Some(path) = journaled {
         app.journal.record(Entry {
             time: app.clock.now(),
             method: method_name(&method),
             path,
-            operation: route.as_ref().and_then(|r| super::operation(&method, r.as_str())),
+            operation,
             user,
             project_id: namespace.0,
             instance_id: namespace.1,
@@ -93,7 +93,6 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
             request_id,
         });
     }
-    let operation = route.as_ref().and_then(|r| super::operation(&method, r.as_str()));
     // Bounded labels: an operation id, else the route template, else "unmatched".
     let label = match (operation, &route) {
         (Some(op), _) => op.into(),
@@ -118,18 +117,9 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
 
 /// A method's name, borrowed when it is a standard one.
 fn method_name(method: &Method) -> std::borrow::Cow<'static, str> {
-    const STANDARD: [Method; 7] = [
-        Method::GET,
-        Method::POST,
-        Method::PUT,
-        Method::DELETE,
-        Method::HEAD,
-        Method::PATCH,
-        Method::OPTIONS,
-    ];
-    const NAMES: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"];
-    match STANDARD.iter().position(|m| m == method) {
-        Some(i) => NAMES[i].into(),
+    const STANDARD: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"];
+    match STANDARD.iter().find(|name| **name == method.as_str()) {
+        Some(name) => (*name).into(),
         None => method.as_str().to_owned().into(),
     }
 }
@@ -170,8 +160,16 @@ fn refused_before_reading(
     None
 }
 
-/// The `project_id` and `instance_id` of `path`, matched by `route`, if the route has them: what
-/// [`path_namespace`] extracts, read straight from the path (percent-decoded the same way).
+/// The `project_id` and `instance_id` of the request's matched path, if its route has them.
+fn namespace(req: &Request) -> (Option<String>, Option<String>) {
+    match req.extensions().get::<MatchedPath>() {
+        Some(route) => route_namespace(route.as_str(), req.uri().path()),
+        None => (None, None),
+    }
+}
+
+/// The `project_id` and `instance_id` of `path`, matched by `route`, if the route has them, read
+/// straight from the path and percent-decoded as axum's path parameters are (no extraction).
 fn route_namespace(route: &str, path: &str) -> (Option<String>, Option<String>) {
     if !route.starts_with("/v2/{project_id}/instances/{instance_id}/") {
         return (None, None);
@@ -189,15 +187,6 @@ fn route_namespace(route: &str, path: &str) -> (Option<String>, Option<String>) 
         (Some(p), Some(i)) => (Some(p), Some(i)),
         _ => (None, None),
     }
-}
-
-/// The `project_id` and `instance_id` of the matched path, if it has them.
-async fn path_namespace(req: &mut Request) -> (Option<String>, Option<String>) {
-    let Ok(params) = req.extract_parts::<RawPathParams>().await else {
-        return (None, None);
-    };
-    let get = |name: &str| params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_owned());
-    (get("project_id"), get("instance_id"))
 }
 
 /// Internal details go to the log only.
@@ -256,14 +245,11 @@ async fn authenticated(app: &AppState, mut req: Request) -> Result<(Request, Cal
         app.auth
             .token(req.headers().get("x-auth-token").map(HeaderValue::as_bytes))?
     };
-    if caller.projects.is_some() {
-        let params = req.extract_parts::<RawPathParams>().await.ok();
-        let project = params
-            .as_ref()
-            .and_then(|p| p.iter().find(|(k, _)| *k == "project_id").map(|(_, v)| v));
-        if let Some(project) = project.filter(|p| !caller.may_use(p)) {
-            return Err(AuthError::ProjectForbidden(project.to_owned()).into());
-        }
+    if caller.projects.is_some()
+        && let (Some(project), _) = namespace(&req)
+        && !caller.may_use(&project)
+    {
+        return Err(AuthError::ProjectForbidden(project).into());
     }
     req.extensions_mut().insert(caller.clone());
     Ok((req, caller))
@@ -347,7 +333,7 @@ async fn faults_then(app: &AppState, mut req: Request, next: Next) -> Response {
     let Some(operation) = operation else {
         return next.run(req).await;
     };
-    let (project, instance) = path_namespace(&mut req).await;
+    let (project, instance) = namespace(&req);
     let user = req.extensions().get::<Caller>().map(|c| c.user.clone());
     let target = Target {
         operation,

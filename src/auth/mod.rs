@@ -13,7 +13,6 @@ use subtle::ConstantTimeEq;
 
 use crate::clock::{Clock, Timestamp};
 use crate::config::{AuthConfig, AuthMode, Secret};
-use crate::ids::to_hex;
 use crate::jobs::UserId;
 
 pub mod iam;
@@ -363,9 +362,8 @@ fn redact(canonical: &str) -> String {
 fn open_user(digest: &[u8; 32]) -> UserId {
     // "token-" and 16 hex digits, written on the stack (this runs for every open-mode request).
     let mut name = *b"token-0000000000000000";
-    if hex::encode_to_slice(&digest[..8], &mut name[6..]).is_err() {
-        return format!("token-{}", to_hex(&digest[..8])).into();
-    }
+    // Cannot fail: 8 bytes are exactly the 16 digits left after the prefix.
+    let _ = hex::encode_to_slice(&digest[..8], &mut name[6..]);
     std::str::from_utf8(&name).unwrap_or("token-").into()
 }
 
