@@ -122,12 +122,15 @@ catalog! {
     /// A wait ended before the job reached the status.
     WaitTimeout => ("EMULATOR.0408", 408, 408, "The job did not reach the status in time",
         "GET /_emulator/jobs/{id}/wait: timeout_ms passed before the job reached the status asked for."),
+    /// A request body stopped arriving.
+    BodyStalled => ("EMULATOR.0408", 408, 408, "The request body stopped arriving",
+        "The request body sent nothing for server.body_read_timeout_ms (a stalled upload). The connection is closed."),
     /// The control-plane action does not fit the state.
     Conflict => ("EMULATOR.0409", 409, 409, "The emulator is not in a state that allows this",
         "Completing or failing a job that is not Running, or moving a clock that is not virtual."),
     /// Not served now: the connection cap is reached with every connection busy, or shutdown.
     Unavailable => ("EMULATOR.0503", 503, 503, "The emulator cannot take this request now",
-        "server.max_connections connections are open and every one has a request in flight (the connection is closed after this answer), or a long-poll wait was cut short because the emulator is shutting down."),
+        "Every one of the server.max_connections connections is busy and this one was admitted into a slot kept for health probes (only /_emulator/health and /ready are served there; the connection is closed), the probe slots are busy too, server.max_large_bodies large bodies are being read, or a long-poll wait was cut short because the emulator is shutting down."),
     /// A request hyper could not parse.
     MalformedRequest => ("EMULATOR.0400", 400, 400, "The request is not valid HTTP/1.1",
         "The request line or headers cannot be parsed: 400 for garbage, 414 for a request target over 64 KiB, 431 for more than 100 headers or a header block over 400 KiB, 505 for another HTTP version. The connection is closed."),

@@ -12,7 +12,7 @@ pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod config;
-pub mod connections;
+pub mod transport;
 pub mod control;
 pub mod error;
 pub mod faults;

@@ -92,6 +92,8 @@ async fn main() -> ExitCode {
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         listen = %server.local_addr(),
+        max_connections = server.max_connections(),
+        fd_limit = server.fd_limit().map_or_else(|| "unknown".to_owned(), |l| l.to_string()),
         config_file = args.config.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "(embedded defaults)".into()),
         auth_mode = ?config.auth.mode,
         clock_mode = if config.clock.mode == ClockMode::Virtual { "virtual" } else { "real" },

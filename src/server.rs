@@ -70,7 +70,7 @@ async fn save_periodically(app: AppState) {
     loop {
         tokio::select! {
             () = tokio::time::sleep(every) => { save_blocking(&app, false).await; }
-            () = crate::connections::stopped(&mut shutdown) => return,
+            () = crate::transport::stopped(&mut shutdown) => return,
         }
     }
 }
@@ -97,6 +97,8 @@ pub struct Server {
     addr: SocketAddr,
     state: AppState,
     task: Option<JoinHandle<()>>,
+    max_connections: usize,
+    fd_limit: Option<u64>,
 }
 
 impl Server {
@@ -133,9 +135,20 @@ impl Server {
                 .map_err(|message| StartError::State { file, message })?,
             None => AppState::new(config),
         };
+        let fd_limit = crate::transport::fd::raise_limit();
+        let max_connections = crate::transport::fd::connection_cap(state.config.server.max_connections, fd_limit);
+        if max_connections < state.config.server.max_connections {
+            tracing::warn!(
+                configured = state.config.server.max_connections,
+                max_connections,
+                fd_limit,
+                "server.max_connections is lowered to fit under the open-file limit (raise `ulimit -n` to serve more)"
+            );
+        }
+        let limits = crate::transport::Limits::new(&state, max_connections);
         let app = crate::api::router(state.clone());
         let shutdown = state.shutdown.subscribe();
-        let task = tokio::spawn(crate::connections::serve(listener, app, state.clone(), shutdown));
+        let task = tokio::spawn(crate::transport::serve(listener, app, state.clone(), limits, shutdown));
         if state.config.state.file.is_some() {
             tokio::spawn(save_periodically(state.clone()));
         }
@@ -143,7 +156,20 @@ impl Server {
             addr,
             state,
             task: Some(task),
+            max_connections,
+            fd_limit,
         })
+    }
+
+    /// The connection cap in force: `[server] max_connections`, lowered to fit under the
+    /// open-file limit if need be.
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
+    }
+
+    /// The soft limit of open files, after raising it to the hard limit (`None`: unknown).
+    pub fn fd_limit(&self) -> Option<u64> {
+        self.fd_limit
     }
 
     /// The address it listens on (the real port when 0 was asked for).

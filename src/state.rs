@@ -49,6 +49,8 @@ pub struct Shared {
     pub persisted: Arc<crate::persist::Persisted>,
     /// Counters and histograms for `/_emulator/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Permits to read a large body (`[server] max_large_bodies`).
+    pub large_bodies: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -103,6 +105,7 @@ impl AppState {
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             persisted: Arc::default(),
             metrics: Arc::default(),
+            large_bodies: Arc::new(tokio::sync::Semaphore::new(config.server.max_large_bodies)),
             config: Arc::new(config),
         }))
     }

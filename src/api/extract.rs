@@ -11,6 +11,45 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
 use crate::jobs::FailPlan;
 
+/// The error of a request body that sent nothing for `[server] body_read_timeout_ms` (the
+/// transport's read timeout); answered `EMULATOR.0408`.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyStalled;
+
+impl std::fmt::Display for BodyStalled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request body sent nothing for server.body_read_timeout_ms")
+    }
+}
+
+impl std::error::Error for BodyStalled {}
+
+/// Whether `err`, through any wrapping, comes from a stalled body.
+pub fn is_stalled(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if e.is::<BodyStalled>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// The refusal of a body that could not be read: stalled, over `limit_name`, or malformed.
+pub fn body_error(err: &(dyn std::error::Error + 'static), too_large: bool, limit_name: &str) -> ApiError {
+    if is_stalled(err) {
+        ApiError::new(ErrorCode::BodyStalled, BodyStalled.to_string())
+    } else if too_large {
+        ApiError::new(
+            ErrorCode::RequestTooLarge,
+            format!("the request body is larger than {limit_name}"),
+        )
+    } else {
+        ApiError::invalid(format!("body: {err}"))
+    }
+}
+
 /// Path parameters; a rejection is `ROMA.13000`.
 #[derive(Debug)]
 pub struct ApiPath<T>(pub T);
@@ -92,14 +131,11 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 /// The whole body, within the configured limit.
 pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                ErrorCode::RequestTooLarge,
-                "the request body is larger than server.max_body_bytes",
-            )
-        } else {
-            ApiError::invalid(format!("body: {}", e.body_text()))
-        }
+        body_error(
+            &e,
+            e.status() == StatusCode::PAYLOAD_TOO_LARGE,
+            "server.max_body_bytes",
+        )
     })
 }
 
@@ -124,11 +160,8 @@ impl<S: Send + Sync> FromRequest<S> for Upload {
             .await
             .map_err(|_| ApiError::invalid("Content-Type: expected multipart/form-data with a boundary"))?;
         let multipart_error = |e: MultipartError| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    ErrorCode::RequestTooLarge,
-                    "the upload is larger than server.max_body_bytes",
-                )
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE || is_stalled(&e) {
+                body_error(&e, true, "server.max_body_bytes")
             } else {
                 ApiError::invalid(format!("body: malformed multipart ({})", e.body_text()))
             }

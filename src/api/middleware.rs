@@ -124,22 +124,32 @@ fn method_name(method: &Method) -> std::borrow::Cow<'static, str> {
     }
 }
 
-/// What is refused before a byte of the body is read (so no `100 Continue` is sent for it): a
-/// `HEAD` of the asset API (the gateway keys an API by method and path, and a `HEAD` of an archive
-/// must not consume it), and a declared `Content-Length` over the operation's limit. Otherwise
-/// the body is bounded by that limit, however it is sent (chunked too).
+/// What is refused before a byte of the body is read (so no `100 Continue` is sent for it): any
+/// request but a probe on a probe slot, a `HEAD` of the asset API (the gateway keys an API by
+/// method and path, and a `HEAD` of an archive must not consume it), a declared `Content-Length`
+/// over the operation's limit, and a large body when `[server] max_large_bodies` are being read.
+/// Otherwise the body is bounded by that limit, however it is sent (chunked too).
 fn refused_before_reading(
     app: &AppState,
     req: &mut Request,
     route: Option<&MatchedPath>,
 ) -> Option<ApiError> {
+    if req.extensions().get::<super::ProbeSlot>().is_some()
+        && !(req.method() == Method::GET && super::PROBES.contains(&req.uri().path()))
+    {
+        return Some(ApiError::new(
+            ErrorCode::Unavailable,
+            "every connection is busy (server.max_connections); this one is kept for health probes",
+        ));
+    }
     if req.method() == Method::HEAD && req.uri().path().starts_with("/v2/") {
         return Some(ApiError::new(
             ErrorCode::RouteNotFound,
             "no API has this method and path (HEAD is not an API of ROMA Connect)",
         ));
     }
-    let limit = super::body_limit(app, route.map(MatchedPath::as_str));
+    let route = route.map(MatchedPath::as_str);
+    let limit = super::body_limit(app, route);
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -151,11 +161,33 @@ fn refused_before_reading(
             format!("the body is {len} bytes; this operation accepts at most {limit}"),
         ));
     }
+    // A large body holds one of a few permits while it is read, so memory stays bounded by
+    // max_large_bodies × max_body_bytes whatever the tenants send.
+    let permit = if super::takes_large_body(route) && declared != Some(0) {
+        match app.large_bodies.clone().try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                return Some(ApiError::new(
+                    ErrorCode::Unavailable,
+                    "server.max_large_bodies large bodies are being read; try again shortly",
+                ));
+            }
+        }
+    } else {
+        None
+    };
     // A declared length within the limit is enforced by hyper (the body ends there); only a body
     // without one (chunked) needs counting while it is read.
-    if declared.is_none() {
+    if declared.is_none() || permit.is_some() {
         let body = std::mem::take(req.body_mut());
-        *req.body_mut() = Body::new(http_body_util::Limited::new(body, limit));
+        let body = http_body_util::BodyExt::map_frame(body, move |frame| {
+            let _held = &permit;
+            frame
+        });
+        *req.body_mut() = match declared {
+            None => Body::new(http_body_util::Limited::new(body, limit)),
+            Some(_) => Body::new(body),
+        };
     }
     None
 }

@@ -30,6 +30,14 @@ const JOB: &str = "/v2/{project_id}/instances/{instance_id}/assets/jobs/{job_id}
 const ARCHIVE: &str = "/v2/{project_id}/instances/{instance_id}/assets/archives/{archive_id}";
 const TOKENS: &str = "/v3/auth/tokens";
 
+/// Marks a request that arrived on a connection admitted into a probe slot (every regular
+/// connection was busy): only `/_emulator/health` and `/_emulator/ready` are served to it.
+#[derive(Debug, Clone, Copy)]
+pub struct ProbeSlot;
+
+/// The paths a probe slot serves.
+pub const PROBES: [&str; 2] = ["/_emulator/health", "/_emulator/ready"];
+
 /// The largest JSON body any JSON operation needs: 100 ids of 128 characters with their keys
 /// fit many times over. Bodies over it are `APIG.0201` (413) before they are read.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -42,6 +50,11 @@ pub fn body_limit(app: &AppState, route: Option<&str>) -> usize {
         Some(IMPORT | control::STATE) => max,
         _ => MAX_JSON_BODY.min(max),
     }
+}
+
+/// Whether `route` takes a large body (`[server] max_body_bytes`, one of `max_large_bodies`).
+pub fn takes_large_body(route: Option<&str>) -> bool {
+    matches!(route, Some(IMPORT | control::STATE))
 }
 
 /// The cloud's operation id of a route (for the journal and faults).

@@ -189,6 +189,15 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
     pub shutdown_grace_s: u64,
+    /// A request body that sends nothing for this long is ended: the request is answered
+    /// `EMULATOR.0408` and the connection closed (a stalled upload frees its slot).
+    pub body_read_timeout_ms: u64,
+    /// A client that reads nothing of a response for this long is disconnected (a slow reader
+    /// frees its slot and the response's memory).
+    pub write_timeout_ms: u64,
+    /// Large request bodies (ImportAsset, `PUT /_emulator/state`) read at once; one more is
+    /// answered `EMULATOR.0503` before a byte of it is read.
+    pub max_large_bodies: usize,
 }
 
 impl Default for ServerConfig {
@@ -200,6 +209,9 @@ impl Default for ServerConfig {
             header_read_timeout_ms: 10_000,
             max_connections: 1024,
             shutdown_grace_s: 10,
+            body_read_timeout_ms: 10_000,
+            write_timeout_ms: 10_000,
+            max_large_bodies: 8,
         }
     }
 }
@@ -494,6 +506,17 @@ impl Config {
                 "server.header_read_timeout_ms",
                 "must be 1..3600000 (an hour)",
             ));
+        }
+        for (key, value) in [
+            ("server.body_read_timeout_ms", self.server.body_read_timeout_ms),
+            ("server.write_timeout_ms", self.server.write_timeout_ms),
+        ] {
+            if value == 0 || value > 3_600_000 {
+                return Err(ConfigError::new(key, "must be 1..3600000 (an hour)"));
+            }
+        }
+        if self.server.max_large_bodies == 0 || self.server.max_large_bodies > 1024 {
+            return Err(ConfigError::new("server.max_large_bodies", "must be 1..1024"));
         }
         if self.server.max_connections == 0 {
             return Err(ConfigError::new("server.max_connections", "must be at least 1"));

@@ -79,7 +79,7 @@ async fn a_flood_of_silent_connections_cannot_lock_out_health() {
 }
 
 #[tokio::test]
-async fn at_the_cap_with_every_connection_busy_a_new_one_gets_503() {
+async fn at_the_cap_with_every_connection_busy_a_new_one_gets_503_unless_it_is_a_probe() {
     let app = spawn_app_with(|c| {
         c.server.max_connections = 2;
         c.jobs.progression = Progression::Manual;
@@ -94,11 +94,16 @@ async fn at_the_cap_with_every_connection_busy_a_new_one_gets_503() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let request = b"GET /_emulator/health HTTP/1.1\r\nHost: x\r\n\r\n";
+    let request = b"GET /_emulator/jobs HTTP/1.1\r\nHost: x\r\n\r\n";
     let (answer, closed) = raw_exchange(app.server.local_addr(), request, Duration::from_secs(2)).await;
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains(r#""error_code":"EMULATOR.0503""#), "{answer}");
     assert!(closed, "the refused connection is closed");
+    // A probe still answers: it takes one of the slots kept for probes.
+    let probe = b"GET /_emulator/health HTTP/1.1\r\nHost: x\r\n\r\n";
+    let (answer, closed) = raw_exchange(app.server.local_addr(), probe, Duration::from_secs(2)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(closed, "a probe slot serves one probe, then closes");
     for wait in waits {
         assert_eq!(wait.await.expect("task").expect("wait").as_u16(), 408);
     }

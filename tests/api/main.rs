@@ -19,3 +19,4 @@ mod metrics;
 mod openapi;
 mod persistence;
 mod standalone;
+mod transport;

@@ -1,0 +1,174 @@
+//! One connection's phase, shared by its stream ([`super::io::ConnIo`]), its service and the
+//! response body, so that what the connection is doing is known from state, never guessed from
+//! the bytes it carries.
+//!
+//! ```text
+//!   Idle ──first byte read──▶ Head ──service called──▶ Serving ──body ended or dropped──▶ Finishing
+//!    ▲                                                                                   │
+//!    └──────────────────────── flushed (the response's last byte is written) ◀───────────┘
+//!   Idle ──taken by the table──▶ Evicted (reads see the end; nothing can begin)
+//! ```
+//!
+//! - Busy means Head, Serving or Finishing: from the first byte of a request head until the last
+//!   byte of its response is written. Only an Idle connection can be evicted, and the step to
+//!   Evicted is one compare-and-swap, so a request that begins at that moment is never cut.
+//! - hyper writes on its own only when it cannot parse a request, and only then is a write made
+//!   while no request is being served (Idle or Head): that is how its refusals are recognised.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use tokio::sync::Notify;
+
+const IDLE: u8 = 0;
+const HEAD: u8 = 1;
+const SERVING: u8 = 2;
+const FINISHING: u8 = 3;
+const EVICTED: u8 = 4;
+
+/// What a connection is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Between requests: nothing read since the last response was written.
+    Idle,
+    /// Bytes of a request head arrived; the request is not yet being served.
+    Head,
+    /// A request is being served (its body read, its response written).
+    Serving,
+    /// The response's body has ended; its last bytes may still be in hyper's buffer.
+    Finishing,
+    /// Taken by the table to admit another connection; it closes.
+    Evicted,
+}
+
+/// The shared state of one connection.
+#[derive(Debug)]
+pub struct ConnState {
+    phase: AtomicU8,
+    /// Admitted into a slot kept for health probes: it serves one probe, nothing else.
+    probe_only: bool,
+    evicted: Notify,
+}
+
+impl ConnState {
+    /// A new connection, Idle.
+    pub fn new(probe_only: bool) -> Self {
+        Self {
+            phase: AtomicU8::new(IDLE),
+            probe_only,
+            evicted: Notify::new(),
+        }
+    }
+
+    /// Whether it was admitted into a probe slot.
+    pub fn probe_only(&self) -> bool {
+        self.probe_only
+    }
+
+    /// What it is doing now.
+    pub fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Acquire) {
+            IDLE => Phase::Idle,
+            HEAD => Phase::Head,
+            SERVING => Phase::Serving,
+            FINISHING => Phase::Finishing,
+            _ => Phase::Evicted,
+        }
+    }
+
+    fn step(&self, from: u8, to: u8) -> bool {
+        self.phase
+            .compare_exchange(from, to, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Bytes arrived: an Idle connection starts a request head.
+    pub fn bytes_read(&self) {
+        self.step(IDLE, HEAD);
+    }
+
+    /// The service was called with a request.
+    pub fn serving(&self) {
+        self.phase.store(SERVING, Ordering::Release);
+    }
+
+    /// The response body ended, or was dropped.
+    pub fn body_done(&self) {
+        self.step(SERVING, FINISHING);
+    }
+
+    /// Everything written so far is out: a Finishing connection is Idle again.
+    pub fn flushed(&self) {
+        self.step(FINISHING, IDLE);
+    }
+
+    /// Whether no request is being served, so a write can only be hyper's own refusal.
+    pub fn between_requests(&self) -> bool {
+        matches!(self.phase(), Phase::Idle | Phase::Head)
+    }
+
+    /// Evicts it if it is Idle (atomically); true when it was.
+    pub fn evict_if_idle(&self) -> bool {
+        let evicted = self.step(IDLE, EVICTED);
+        if evicted {
+            self.evicted.notify_one();
+        }
+        evicted
+    }
+
+    /// Evicts it unless a request is being served (probe slots: a slow head is no probe).
+    pub fn evict_unless_serving(&self) -> bool {
+        self.evict_if_idle() || {
+            let evicted = self.step(HEAD, EVICTED);
+            if evicted {
+                self.evicted.notify_one();
+            }
+            evicted
+        }
+    }
+
+    /// Whether it has been evicted.
+    pub fn is_evicted(&self) -> bool {
+        self.phase() == Phase::Evicted
+    }
+
+    /// Resolves once it is evicted.
+    pub async fn wait_evicted(&self) {
+        self.evicted.notified().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_is_busy_from_its_first_byte_until_its_response_is_flushed() {
+        let c = ConnState::new(false);
+        assert_eq!(c.phase(), Phase::Idle);
+        c.bytes_read();
+        assert_eq!(c.phase(), Phase::Head);
+        assert!(!c.evict_if_idle(), "a head in progress is busy");
+        c.serving();
+        c.bytes_read();
+        assert_eq!(c.phase(), Phase::Serving, "body bytes change nothing");
+        c.flushed();
+        assert_eq!(c.phase(), Phase::Serving, "a flush before the body ended changes nothing");
+        c.body_done();
+        assert!(!c.evict_if_idle(), "bytes may still be in hyper's buffer");
+        c.flushed();
+        assert_eq!(c.phase(), Phase::Idle);
+        assert!(c.evict_if_idle());
+        c.bytes_read();
+        assert_eq!(c.phase(), Phase::Evicted, "nothing begins on an evicted connection");
+    }
+
+    #[test]
+    fn probe_slots_give_up_a_slow_head_but_not_a_probe_being_served() {
+        let c = ConnState::new(true);
+        c.bytes_read();
+        assert!(c.evict_unless_serving());
+        let d = ConnState::new(true);
+        d.serving();
+        assert!(!d.evict_unless_serving());
+    }
+}

@@ -1,0 +1,231 @@
+//! The transport: accepting connections, admitting them into the table, serving each with hyper,
+//! and shutting down. No rule of the API lives here; what it guards is the process itself, so that
+//! no tenant of a shared stub can freeze it or lock the others out.
+//!
+//! - [`table`]: at most `[server] max_connections` regular connections (kept below the open-file
+//!   limit, [`fd`]); at the cap a newcomer evicts the oldest *Idle* one, else takes one of the
+//!   [`table::PROBE_SLOTS`] slots kept for `/_emulator/health` and `/ready`, else is answered
+//!   `503 EMULATOR.0503` and closed.
+//! - [`conn`]: what each connection is doing, as a state machine its stream, its service and its
+//!   response body keep up to date: busy from the first byte of a head to the last byte of the
+//!   response.
+//! - [`io`]: the stream: the write timeout (`[server] write_timeout_ms`) and hyper's own refusals,
+//!   recognised by the connection's phase and answered with the ROMA body.
+//! - [`body`]: the request body's read timeout (`[server] body_read_timeout_ms`) and the response
+//!   body that marks the end of a response.
+//! - A head must arrive within `[server] header_read_timeout_ms` (hyper's timer), one second on a
+//!   probe slot.
+//! - On shutdown the listener closes at once, idle connections close, in-flight requests get
+//!   `[server] shutdown_grace_s` to finish, and whatever is left is then dropped.
+
+pub mod body;
+pub mod conn;
+pub mod fd;
+pub mod io;
+pub mod table;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tower::Service;
+
+use self::body::{Finishing, TimedBody};
+use self::conn::ConnState;
+use self::io::{ConnIo, Refusal};
+use self::table::Connections;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// How long a connection in a probe slot may take to send its head.
+pub const PROBE_HEAD_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The limits a connection is served with.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Regular connections at once (already kept below the open-file limit).
+    pub max_connections: usize,
+    /// `[server] header_read_timeout_ms`.
+    pub header_read: Duration,
+    /// `[server] body_read_timeout_ms`.
+    pub body_read: Duration,
+    /// `[server] write_timeout_ms`.
+    pub write: Duration,
+    /// `[server] shutdown_grace_s`.
+    pub grace: Duration,
+}
+
+impl Limits {
+    /// The limits of `app`'s `[server]` section, with the connection cap `max_connections`.
+    pub fn new(app: &AppState, max_connections: usize) -> Self {
+        let server = &app.config.server;
+        Self {
+            max_connections,
+            header_read: Duration::from_millis(server.header_read_timeout_ms),
+            body_read: Duration::from_millis(server.body_read_timeout_ms),
+            write: Duration::from_millis(server.write_timeout_ms),
+            grace: Duration::from_secs(server.shutdown_grace_s),
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` turns true, then drains for the grace period.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    app: AppState,
+    limits: Limits,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let table = Connections::new(limits.max_connections);
+    let refusal: Refusal = {
+        let app = app.clone();
+        Arc::new(move |status| hyper_refusal(&app, status))
+    };
+    let mut tasks = JoinSet::new();
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::error!(error = %e, "accepting a connection failed; pausing 100 ms");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = stopped(&mut shutdown) => break,
+        };
+        while tasks.try_join_next().is_some() {}
+        let _ = stream.set_nodelay(true);
+        let Some(slot) = table.admit() else {
+            let answer = raw_error(
+                &app,
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "every connection and every probe slot is busy (server.max_connections)",
+            );
+            tasks.spawn(refuse(stream, answer));
+            continue;
+        };
+        let (router, refusal, shutdown) = (router.clone(), refusal.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            serve_connection(stream, router, &slot.conn, limits, refusal, shutdown).await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(limits.grace, async { while tasks.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!(
+            left = tasks.len(),
+            "shutdown grace passed; dropping the connections left"
+        );
+        tasks.abort_all();
+    }
+}
+
+/// Resolves once shutdown has begun.
+pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    router: Router,
+    conn: &Arc<ConnState>,
+    limits: Limits,
+    refusal: Refusal,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let probe_only = conn.probe_only();
+    let service = {
+        let conn = conn.clone();
+        hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+            conn.serving();
+            let mut req = req.map(|b| axum::body::Body::new(TimedBody::new(b, limits.body_read)));
+            if probe_only {
+                req.extensions_mut().insert(crate::api::ProbeSlot);
+            }
+            let response = router.clone().call(req);
+            let conn = conn.clone();
+            async move {
+                let Ok(mut res) = response.await;
+                // The gateway keys an API by method and path (D2): a wrong method is "no such
+                // API", with no `Allow` header (axum adds one to its method-not-allowed answers).
+                res.headers_mut().remove(header::ALLOW);
+                if probe_only {
+                    res.headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
+                Ok::<_, Infallible>(res.map(|b| Finishing::new(b, conn)))
+            }
+        })
+    };
+    let header_read = if probe_only {
+        limits.header_read.min(PROBE_HEAD_TIMEOUT)
+    } else {
+        limits.header_read
+    };
+    let io = TokioIo::new(ConnIo::new(stream, conn.clone(), limits.write, refusal));
+    let served = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read)
+        .serve_connection(io, service);
+    tokio::pin!(served);
+    let mut draining = false;
+    loop {
+        tokio::select! {
+            res = served.as_mut() => {
+                if let Err(e) = res {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            () = conn.wait_evicted() => {
+                tracing::debug!("idle connection closed to admit a new one (server.max_connections)");
+                return;
+            }
+            () = stopped(&mut shutdown), if !draining => {
+                draining = true;
+                served.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+async fn refuse(mut stream: TcpStream, answer: Vec<u8>) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&answer)).await;
+    let _ = stream.shutdown().await;
+}
+
+/// The answer that replaces hyper's own refusal with `status`.
+fn hyper_refusal(app: &AppState, status: u16) -> Vec<u8> {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let details = match status {
+        StatusCode::URI_TOO_LONG => "the request target is too long",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "too many headers, or a header block too large",
+        _ => "the request is not valid HTTP/1.1 (request line or headers)",
+    };
+    raw_error(app, status, ErrorCode::MalformedRequest, details)
+}
+
+/// A complete HTTP/1.1 error response with the ROMA body, closing the connection.
+fn raw_error(app: &AppState, status: StatusCode, code: ErrorCode, details: &str) -> Vec<u8> {
+    let request_id = app.ids.requests.next_id();
+    let body = ApiError::new(code, details.to_owned()).body_bytes(request_id.as_str());
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-request-id: {request_id}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(&body);
+    out
+}

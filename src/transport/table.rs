@@ -1,0 +1,139 @@
+//! The table of open connections: admission at the cap, eviction of idle ones, and the slots kept
+//! for health probes.
+//!
+//! Invariants:
+//! - at most `max` regular connections and [`PROBE_SLOTS`] probe connections are open;
+//! - a regular connection is evicted only when it is Idle (between requests), so a request in
+//!   flight, a response being written and a head being read are never cut by a newcomer;
+//! - when every regular connection is busy, a newcomer takes a probe slot: it is served only
+//!   `/_emulator/health` and `/_emulator/ready`, once. A probe slot gives way to the next newcomer
+//!   unless it is serving its probe, which takes microseconds, so probes answer under any flood.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use super::conn::ConnState;
+
+/// Connections admitted beyond the cap for health and readiness probes.
+pub const PROBE_SLOTS: usize = 16;
+
+#[derive(Debug, Default)]
+struct Slots {
+    next_id: u64,
+    regular: BTreeMap<u64, Arc<ConnState>>,
+    probes: BTreeMap<u64, Arc<ConnState>>,
+}
+
+/// The open connections.
+#[derive(Debug)]
+pub struct Connections {
+    max: usize,
+    slots: Mutex<Slots>,
+}
+
+/// A connection's place in the table; dropping it frees the place.
+#[derive(Debug)]
+pub struct Slot {
+    id: u64,
+    table: Arc<Connections>,
+    /// The connection's state.
+    pub conn: Arc<ConnState>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut slots = self.table.lock();
+        let map = if self.conn.probe_only() {
+            &mut slots.probes
+        } else {
+            &mut slots.regular
+        };
+        map.remove(&self.id);
+    }
+}
+
+impl Connections {
+    /// A table of at most `max` regular connections.
+    pub fn new(max: usize) -> Arc<Self> {
+        Arc::new(Self {
+            max,
+            slots: Mutex::default(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Slots> {
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Admits a new connection: a regular slot (evicting the oldest Idle connection at the cap),
+    /// else a probe slot, else `None` (every slot busy).
+    pub fn admit(self: &Arc<Self>) -> Option<Slot> {
+        let mut slots = self.lock();
+        if slots.regular.len() >= self.max {
+            evict_first(&mut slots.regular, ConnState::evict_if_idle);
+        }
+        let probe_only = slots.regular.len() >= self.max;
+        if probe_only && slots.probes.len() >= PROBE_SLOTS {
+            evict_first(&mut slots.probes, ConnState::evict_unless_serving);
+            if slots.probes.len() >= PROBE_SLOTS {
+                return None;
+            }
+        }
+        slots.next_id += 1;
+        let id = slots.next_id;
+        let conn = Arc::new(ConnState::new(probe_only));
+        let map = if probe_only {
+            &mut slots.probes
+        } else {
+            &mut slots.regular
+        };
+        map.insert(id, conn.clone());
+        Some(Slot {
+            id,
+            table: self.clone(),
+            conn,
+        })
+    }
+
+    /// How many regular and probe connections are open.
+    pub fn open(&self) -> (usize, usize) {
+        let slots = self.lock();
+        (slots.regular.len(), slots.probes.len())
+    }
+}
+
+/// Evicts the oldest connection `evict` accepts, and removes it from `map`.
+fn evict_first(map: &mut BTreeMap<u64, Arc<ConnState>>, evict: fn(&ConnState) -> bool) {
+    let victim = map.iter().find(|(_, c)| evict(c)).map(|(id, _)| *id);
+    if let Some(id) = victim {
+        map.remove(&id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_the_cap_only_idle_connections_give_way_then_probe_slots_then_none() {
+        let table = Connections::new(2);
+        let a = table.admit().expect("a");
+        let b = table.admit().expect("b");
+        a.conn.bytes_read();
+        a.conn.serving();
+        let c = table.admit().expect("c evicts the idle b");
+        assert!(b.conn.is_evicted() && !a.conn.is_evicted());
+        drop(b);
+        assert_eq!(table.open(), (2, 0));
+        c.conn.bytes_read();
+        let probes: Vec<Slot> = (0..PROBE_SLOTS).map(|_| table.admit().expect("probe slot")).collect();
+        assert!(probes.iter().all(|p| p.conn.probe_only()));
+        for p in &probes {
+            p.conn.serving();
+        }
+        assert!(table.admit().is_none(), "every slot is busy");
+        probes[0].conn.body_done();
+        probes[0].conn.flushed();
+        assert!(table.admit().is_some(), "a probe slot that finished gives way");
+    }
+}
