@@ -184,6 +184,23 @@ impl Control {
     pub fn clear_faults(&self) {
         self.app.faults.clear();
     }
+
+    /// The access keys locked now (D15), with when each lock ends.
+    pub fn lockouts(&self) -> Vec<(String, Timestamp)> {
+        self.app.auth.lockouts()
+    }
+
+    /// Lifts one access key's lock, leaving every other key, job and archive as it is.
+    pub fn lift_lockout(&self, access_key: &str) -> Result<(), ApiError> {
+        if self.app.auth.lift_lockout(access_key) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("access key {access_key} is not locked"),
+            ))
+        }
+    }
 }
 
 fn past_the_end() -> ApiError {

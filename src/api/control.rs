@@ -43,6 +43,8 @@ pub fn router(app: AppState) -> Router<AppState> {
         )
         .route("/_emulator/faults/{fault_id}", delete(remove_fault))
         .route("/_emulator/errors", get(errors))
+        .route("/_emulator/lockouts", get(lockouts))
+        .route("/_emulator/lockouts/{access_key}", delete(lift_lockout))
         .route(STATE, get(export_state).put(import_state))
         .route("/_emulator/state/save", post(save_state))
         .route_layer(from_fn_with_state(app, middleware::require_admin))
@@ -258,6 +260,26 @@ async fn remove_fault(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     control(&app).remove_fault(&id)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /_emulator/lockouts`: the access keys locked now (`[auth] ak_lockout`), with when each
+/// lock ends.
+async fn lockouts(State(app): State<AppState>) -> Json<serde_json::Value> {
+    let locked: Vec<serde_json::Value> = control(&app)
+        .lockouts()
+        .into_iter()
+        .map(|(access_key, until)| json!({"access_key": access_key, "locked_until": until.rfc3339_millis()}))
+        .collect();
+    Json(json!({ "lockouts": locked }))
+}
+
+/// `DELETE /_emulator/lockouts/{access_key}`: lifts one key's lock (204), 404 when it is not locked.
+async fn lift_lockout(
+    State(app): State<AppState>,
+    ApiPath(access_key): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    control(&app).lift_lockout(&access_key)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

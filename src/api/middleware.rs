@@ -256,21 +256,24 @@ async fn authenticated(app: &AppState, mut req: Request) -> Result<(Request, Cal
         let (parts, body) = req.into_parts();
         let headers = &parts.headers;
         let lookup = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-        let signed_headers = lookup("authorization")
-            .and_then(parse_authorization)
+        let authorization = lookup("authorization").unwrap_or_default();
+        // The access key, the lock, the date and the signed headers are checked before a byte
+        // of the body is read: a refused request costs no buffer.
+        let signer = app.auth.signer(authorization, &lookup)?;
+        let signed_headers = parse_authorization(authorization)
             .map(|a| a.signed_headers)
             .unwrap_or_default();
         let (payload_hash, body) =
             payload_hash(headers, signed_headers, body, app.config.server.max_body_bytes).await?;
         let signed = SignedRequest {
-            authorization: lookup("authorization").unwrap_or_default(),
+            authorization,
             method: parts.method.as_str(),
             path: parts.uri.path(),
             query: parts.uri.query().unwrap_or_default(),
             header: &lookup,
             payload_hash: &payload_hash,
         };
-        let caller = app.auth.signed(&signed)?;
+        let caller = app.auth.verify_signature(&signer, &signed)?;
         req = Request::from_parts(parts, body);
         caller
     } else {
@@ -306,11 +309,9 @@ async fn payload_hash(
     if unsigned_payload {
         return Ok((UNSIGNED_PAYLOAD.to_owned(), body));
     }
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(
-            ErrorCode::RequestTooLarge,
-            "the request body is larger than this operation accepts",
-        )
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let stalled = super::extract::is_stalled(&e);
+        super::extract::body_error(&e, !stalled, "this operation accepts")
     })?;
     let hash = if bytes.is_empty() {
         EMPTY_BODY_HASH.to_owned()

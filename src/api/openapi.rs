@@ -191,6 +191,10 @@ fn build() -> Value {
                 "delete": {"operationId": "EmulatorClearFaults", "tags": ["emulator"], "responses": ok("204", "Cleared.", None)}},
             "/_emulator/faults/{fault_id}": {"delete": {"operationId": "EmulatorRemoveFault", "tags": ["emulator"],
                 "parameters": path_params(&["fault_id"]), "responses": ok("204", "Removed.", None)}},
+            "/_emulator/lockouts": {"get": {"operationId": "EmulatorListLockouts", "tags": ["emulator"],
+                "responses": ok("200", "The access keys locked now ([auth] ak_lockout).", Some("Lockouts"))}},
+            "/_emulator/lockouts/{access_key}": {"delete": {"operationId": "EmulatorLiftLockout", "tags": ["emulator"],
+                "parameters": path_params(&["access_key"]), "responses": ok("204", "The key's lock is lifted (404 ROMA.00110006 when it is not locked).", None)}},
             "/_emulator/errors": {"get": {"operationId": "EmulatorListErrors", "tags": ["emulator"],
                 "responses": ok("200", "The catalog.", Some("Errors"))}},
             "/openapi.json": {"get": {"operationId": "EmulatorOpenApi", "tags": ["emulator"],
@@ -311,7 +315,10 @@ fn schemas() -> Value {
             "type": "object", "additionalProperties": false,
             "required": ["error_code", "status_documented", "status_catalog", "error_msg", "meaning"],
             "properties": {"error_code": {"type": "string"}, "status_documented": {"type": "integer"}, "status_catalog": {"type": "integer"},
-                "error_msg": {"type": "string"}, "meaning": {"type": "string"}}}}}}
+                "error_msg": {"type": "string"}, "meaning": {"type": "string"}}}}}},
+        "Lockouts": {"type": "object", "additionalProperties": false, "required": ["lockouts"], "properties": {"lockouts": {"type": "array", "items": {
+            "type": "object", "additionalProperties": false, "required": ["access_key", "locked_until"],
+            "properties": {"access_key": {"type": "string"}, "locked_until": {"type": "string", "format": "date-time"}}}}}}
     })
 }
 

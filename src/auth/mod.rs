@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -121,6 +122,14 @@ pub struct SignedRequest<'a, 'h> {
     pub payload_hash: &'a str,
 }
 
+/// A signed request whose access key, date and signed headers passed: its signature is checked
+/// once the body has been read ([`Authenticator::verify_signature`]).
+#[derive(Debug)]
+pub struct Signer<'a> {
+    user: usize,
+    auth: signature::Authorization<'a>,
+}
+
 /// The users the emulator knows, and how it treats credentials.
 #[derive(Debug)]
 pub struct Authenticator {
@@ -133,6 +142,8 @@ pub struct Authenticator {
     token_key: [u8; 32],
     clock: Clock,
     lockouts: lockout::Lockouts,
+    /// HMAC keyed with the token key, for open-mode user names.
+    open_names: Hmac<Sha256>,
 }
 
 fn digest(bytes: &[u8]) -> [u8; 32] {
@@ -176,6 +187,8 @@ impl Authenticator {
             token_key,
             clock,
             lockouts: lockout::Lockouts::new(config.ak_lockout),
+            open_names: <Hmac<Sha256> as KeyInit>::new_from_slice(&token_key)
+                .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),
         }
     }
 
@@ -206,7 +219,7 @@ impl Authenticator {
         match self.mode {
             AuthMode::Strict => Err(AuthError::Bad("the token is not known (auth.mode = strict)")),
             AuthMode::Open => Ok(Caller {
-                user: open_user(&token_digest),
+                user: open_user(&self.open_names, &token_digest),
                 projects: None,
             }),
         }
@@ -226,33 +239,87 @@ impl Authenticator {
         Ok(self.users[i].caller())
     }
 
-    /// Verifies an SDK-HMAC-SHA256 signature (spec section 4). Any failure is `AuthError::Signature`.
+    /// Verifies an SDK-HMAC-SHA256 signature (spec section 4): [`Self::signer`], then
+    /// [`Self::verify_signature`]. Any failure is `AuthError::Signature`.
     pub fn signed(&self, req: &SignedRequest<'_, '_>) -> Result<Caller, AuthError> {
+        let signer = self.signer(req.authorization, req.header)?;
+        self.verify_signature(&signer, req)
+    }
+
+    /// What can be checked before a byte of the body is read: the `Authorization` header, the
+    /// access key (unknown, or locked, D15), `X-Sdk-Date` (missing, malformed or more than 15
+    /// minutes off) and the signed headers (each present). A refusal here reads no body.
+    pub fn signer<'a, 'h>(
+        &self,
+        authorization: &'a str,
+        header: &dyn Fn(&str) -> Option<&'h str>,
+    ) -> Result<Signer<'a>, AuthError> {
         let fail = |m: String| AuthError::Signature(m);
-        let auth = signature::parse_authorization(req.authorization).ok_or_else(|| {
+        let auth = signature::parse_authorization(authorization).ok_or_else(|| {
             fail("Authorization: expected SDK-HMAC-SHA256 Access=, SignedHeaders=, Signature=".into())
         })?;
-        let &i = self.by_access_key.get(auth.access).ok_or_else(|| {
+        let &user = self.by_access_key.get(auth.access).ok_or_else(|| {
             fail(format!(
                 "Get secretKey failed,ak:{},err:ak not exist",
                 auth.access
             ))
         })?;
         // D15: a locked key is refused whatever it signs.
-        if self.lockouts.is_locked(i, self.clock.now()) {
+        if self.lockouts.is_locked(auth.access, self.clock.now()) {
             return Err(fail("AK access failed to reach the limit,forbidden".into()));
         }
-        let verified = self.verify(i, &auth, req);
-        match &verified {
-            Ok(_) => self.lockouts.succeeded(i),
-            Err(_) => self.lockouts.failed(i, self.clock.now()),
+        let checked = self.check_date_and_headers(&auth, header);
+        if checked.is_err() {
+            self.lockouts.failed(auth.access, self.clock.now());
         }
-        verified
+        checked.map(|()| Signer { user, auth })
+    }
+
+    fn check_date_and_headers<'h>(
+        &self,
+        auth: &signature::Authorization<'_>,
+        header: &dyn Fn(&str) -> Option<&'h str>,
+    ) -> Result<(), AuthError> {
+        let fail = |m: String| AuthError::Signature(m);
+        let date_text = header("x-sdk-date").ok_or_else(|| fail("X-Sdk-Date is missing".into()))?;
+        let date = signature::parse_sdk_date(date_text)
+            .ok_or_else(|| fail(format!("X-Sdk-Date {date_text:?} is not YYYYMMDDTHHMMSSZ")))?;
+        // The gateway compares with its own wall clock: the real one, even under a virtual clock.
+        let now = Timestamp::system_now();
+        if now.since(date).max(date.since(now)).as_millis() > u128::from(signature::MAX_SKEW_MS) {
+            return Err(fail(format!(
+                "X-Sdk-Date {date_text} is more than 15 minutes from the server time"
+            )));
+        }
+        if let Some(name) = auth.signed_headers.split(';').find(|name| header(name).is_none()) {
+            return Err(fail(format!("signed header {name} is missing from the request")));
+        }
+        Ok(())
     }
 
     /// Lifts every AK lockout.
     pub fn clear_lockouts(&self) {
         self.lockouts.clear();
+    }
+
+    /// The access keys locked now, with when each lock ends.
+    pub fn lockouts(&self) -> Vec<(String, Timestamp)> {
+        self.lockouts.locked(self.clock.now())
+    }
+
+    /// Lifts the lock of one access key; false when it was not locked.
+    pub fn lift_lockout(&self, access_key: &str) -> bool {
+        self.lockouts.lift(access_key, self.clock.now())
+    }
+
+    /// Step 2 of a signed request: the signature over the request with its payload hash.
+    pub fn verify_signature(&self, signer: &Signer<'_>, req: &SignedRequest<'_, '_>) -> Result<Caller, AuthError> {
+        let verified = self.verify(signer.user, &signer.auth, req);
+        match &verified {
+            Ok(_) => self.lockouts.succeeded(signer.auth.access),
+            Err(_) => self.lockouts.failed(signer.auth.access, self.clock.now()),
+        }
+        verified
     }
 
     fn verify(
@@ -268,15 +335,6 @@ impl Authenticator {
             .as_ref()
             .ok_or_else(|| fail("the user has no secret_key".into()))?;
         let date_text = (req.header)("x-sdk-date").ok_or_else(|| fail("X-Sdk-Date is missing".into()))?;
-        let date = signature::parse_sdk_date(date_text)
-            .ok_or_else(|| fail(format!("X-Sdk-Date {date_text:?} is not YYYYMMDDTHHMMSSZ")))?;
-        // The gateway compares with its own wall clock: the real one, even under a virtual clock.
-        let now = Timestamp::system_now();
-        if now.since(date).max(date.since(now)).as_millis() > u128::from(signature::MAX_SKEW_MS) {
-            return Err(fail(format!(
-                "X-Sdk-Date {date_text} is more than 15 minutes from the server time"
-            )));
-        }
         let canonical = signature::canonical_request(
             req.method,
             req.path,
@@ -358,12 +416,17 @@ fn redact(canonical: &str) -> String {
         .join("\\n")
 }
 
-/// The user an unknown token names in open mode: stable per token, and not the token itself.
-fn open_user(digest: &[u8; 32]) -> UserId {
+/// The user an unknown token names in open mode: stable per token (and per token key), and keyed,
+/// so that nobody who sees the name (in the journal, a job listing, a log line) can test guesses
+/// of the token against it: `token-` and 16 hex digits of HMAC-SHA256(token key, SHA-256(token)).
+fn open_user(names: &Hmac<Sha256>, digest: &[u8; 32]) -> UserId {
+    let mut mac = names.clone();
+    mac.update(digest);
+    let keyed = mac.finalize().into_bytes();
     // "token-" and 16 hex digits, written on the stack (this runs for every open-mode request).
     let mut name = *b"token-0000000000000000";
     // Cannot fail: 8 bytes are exactly the 16 digits left after the prefix.
-    let _ = hex::encode_to_slice(&digest[..8], &mut name[6..]);
+    let _ = hex::encode_to_slice(&keyed[..8], &mut name[6..]);
     std::str::from_utf8(&name).unwrap_or("token-").into()
 }
 
@@ -429,6 +492,11 @@ mod tests {
             !a.user.contains("some-token"),
             "the user name does not reveal the token"
         );
+        // Not the unkeyed digest: a dictionary of guessed tokens cannot be checked against it.
+        let unkeyed = format!("token-{}", hex::encode(&digest(b"some-token")[..8]));
+        assert_ne!(a.user.to_string(), unkeyed);
+        let other_key = Authenticator::new(&config(AuthMode::Open), [9u8; 32], Clock::new_virtual());
+        assert_ne!(other_key.token(Some(b"some-token")).expect("open").user, a.user);
     }
 
     #[test]

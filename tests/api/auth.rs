@@ -469,3 +469,63 @@ async fn with_a_signature_and_a_token_the_signature_is_what_counts() {
     // ...and a bad token does not spoil a good one.
     assert_job_created(send(SK, "not-a-token").await.expect("request")).await;
 }
+
+/// Sends a signed export head declaring a body of `length` bytes and no body; returns what the
+/// server answered within `wait` (empty if nothing).
+async fn signed_head_without_body(app: &TestApp, ak: &str, date: &str, length: usize) -> String {
+    let host = app.server.local_addr().to_string();
+    let path = "/v2/p1/instances/i1/assets/export";
+    let headers = [("host", host.as_str()), ("x-sdk-date", date)];
+    let authorization = sign(ak, SK, "POST", path, "", &headers, &sha256_hex(b"x"));
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nX-Sdk-Date: {date}\r\nAuthorization: {authorization}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    );
+    let (answer, _) =
+        crate::helpers::raw_exchange(app.server.local_addr(), head.as_bytes(), std::time::Duration::from_secs(3)).await;
+    answer
+}
+
+#[tokio::test]
+async fn an_unknown_or_locked_key_or_a_stale_date_is_refused_before_the_body_is_read() {
+    let app = spawn_app_with(|c| {
+        with_alice(c);
+        c.auth.mode = AuthMode::Strict;
+        c.auth.ak_lockout = true;
+    })
+    .await;
+    // The body never comes: only an answer given before reading it arrives in time.
+    let unknown = signed_head_without_body(&app, "NO-SUCH-AK", &sdk_date(0), 60_000).await;
+    assert!(unknown.starts_with("HTTP/1.1 "), "no answer before the body: {unknown:?}");
+    assert!(unknown.contains("ak not exist"), "{unknown}");
+    let stale = signed_head_without_body(&app, AK, &sdk_date(-3600), 60_000).await;
+    assert!(stale.contains("APIG.0301"), "{stale:?}");
+    for _ in 0..6 {
+        signed_export(&app, AK, "wrong", &sdk_date(0), None).await;
+    }
+    let locked = signed_head_without_body(&app, AK, &sdk_date(0), 60_000).await;
+    assert!(locked.contains("APIG.0301"), "{locked:?}");
+}
+
+#[tokio::test]
+async fn one_locked_access_key_is_listed_and_lifted_without_touching_other_tenants() {
+    let app = spawn_app_with(|c| {
+        with_alice(c);
+        c.auth.ak_lockout = true;
+        c.jobs.progression = roma_emulator::config::Progression::Manual;
+    })
+    .await;
+    // Another tenant's job, which lifting the lock must leave alone.
+    let other = assert_job_created(app.export_one(TOKEN).await).await;
+    for _ in 0..6 {
+        signed_export(&app, AK, "wrong", &sdk_date(0), None).await;
+    }
+    let listed = app.control_json("/_emulator/lockouts").await;
+    assert_eq!(listed["lockouts"][0]["access_key"], AK, "{listed}");
+    assert!(listed["lockouts"][0]["locked_until"].is_string(), "{listed}");
+    let lift = |ak: &str| app.control(reqwest::Method::DELETE, &format!("/_emulator/lockouts/{ak}")).send();
+    assert_eq!(lift(AK).await.expect("lift").status(), 204);
+    assert_eq!(app.control_json("/_emulator/lockouts").await["lockouts"], json!([]));
+    assert_job_created(signed_export(&app, AK, SK, &sdk_date(0), None).await).await;
+    assert_roma_error(lift(AK).await.expect("lift"), 404, "ROMA.00110006").await;
+    assert_eq!(app.job_json(TOKEN, "p1", "i1", &other).await["status"], "Running");
+}

@@ -27,6 +27,8 @@ README = Path(os.environ.get("ROMA_README", ROOT / "README.md"))
 
 HEX32 = r"[0-9a-f]{32}"
 TOKEN = r"MIIEMU[0-9a-f]+\.[0-9a-f]{64}"
+# An open-mode user name: keyed with the token key, so it differs from run to run.
+OPEN_USER = r"token-[0-9a-f]{16}"
 TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z"
 DIRECTIVE = re.compile(r"<!-- readme-test: (.*?) -->")
 
@@ -146,12 +148,14 @@ class Session:
 def line_pattern(line):
     """A regex for a shown output line: ids and tokens become groups to bind, times and progress wildcards."""
     parts, slots, pos = [], [], 0
-    token_re = re.compile(rf"({TOKEN})|({HEX32})|({TIME})|(\"progress_percent\":)(\d+(?:\.\d+)?)")
+    token_re = re.compile(
+        rf"({TOKEN})|({HEX32})|({TIME})|(\"progress_percent\":)(\d+(?:\.\d+)?)|({OPEN_USER})"
+    )
     for m in token_re.finditer(line):
         parts.append(re.escape(line[pos:m.start()]))
-        if m.group(1) or m.group(2):
-            text = m.group(1) or m.group(2)
-            parts.append(f"({TOKEN})" if m.group(1) else f"({HEX32})")
+        if m.group(1) or m.group(2) or m.group(6):
+            text = m.group(1) or m.group(2) or m.group(6)
+            parts.append(f"({TOKEN})" if m.group(1) else f"({HEX32})" if m.group(2) else f"({OPEN_USER})")
             slots.append(("bind", text))
         elif m.group(3):
             parts.append(f"({TIME})")
