@@ -13,6 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::{Mutex, PoisonError};
 
+use chacha20::ChaCha12Rng;
 use rand::rngs::{StdRng, SysRng};
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
@@ -112,11 +113,16 @@ pub fn token_key(configured: Option<&str>) -> [u8; 32] {
     }
 }
 
+/// The furthest position (in 32-bit words) a stream may be moved to: 2^60 words is more ids than
+/// any emulator will hand out, and far from the generator's 2^68-word period.
+pub const MAX_POSITION: u64 = 1 << 60;
+
 /// A sequence of ids (or random numbers): reproducible for a seed, unpredictable without one.
+/// The generator is ChaCha12 (what `rand`'s `StdRng` is), whose position can be set in constant
+/// time, so restoring a stream costs the same whatever its position.
 #[derive(Debug)]
 pub struct IdStream {
-    /// The generator, and how many 32-bit words it has given (its position, for snapshots).
-    rng: Mutex<(StdRng, u64)>,
+    rng: Mutex<ChaCha12Rng>,
 }
 
 impl IdStream {
@@ -136,20 +142,18 @@ impl IdStream {
 
     fn keyed(key: [u8; 32]) -> Self {
         Self {
-            rng: Mutex::new((StdRng::from_seed(key), 0)),
+            rng: Mutex::new(ChaCha12Rng::from_seed(key)),
         }
     }
 
-    /// Runs `f` on the generator, counting the `words` it draws.
-    fn with<T>(&self, words: u64, f: impl FnOnce(&mut StdRng) -> T) -> T {
-        let mut guard = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
-        guard.1 += words;
-        f(&mut guard.0)
+    /// Runs `f` on the generator.
+    fn with<T>(&self, f: impl FnOnce(&mut ChaCha12Rng) -> T) -> T {
+        f(&mut self.rng.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// The next id: a random UUID's 32 hex digits.
     pub fn next_id(&self) -> Hex32 {
-        let bytes: [u8; 16] = self.with(4, |rng| {
+        let bytes: [u8; 16] = self.with(|rng| {
             let mut b = [0u8; 16];
             rng.fill_bytes(&mut b);
             b
@@ -159,22 +163,23 @@ impl IdStream {
 
     /// The next number uniformly drawn from [0, 1).
     pub fn next_unit(&self) -> f64 {
-        (self.with(2, |rng| rng.next_u64()) >> 11) as f64 / (1u64 << 53) as f64
+        (self.with(|rng| rng.next_u64()) >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// How many 32-bit words the stream has given.
     pub fn position(&self) -> u64 {
-        self.rng.lock().unwrap_or_else(PoisonError::into_inner).1
+        u64::try_from(self.with(|rng| rng.get_word_pos())).unwrap_or(u64::MAX)
     }
 
-    /// Moves the stream forward to `position` (never back), so a restored seeded stream does not
-    /// hand out the ids it gave before the restart again.
+    /// Moves the stream forward to `position` (never back, never past [`MAX_POSITION`]), in
+    /// constant time, so a restored seeded stream does not hand out the ids it gave before again.
     pub fn advance_to(&self, position: u64) {
-        let mut guard = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
-        while guard.1 < position {
-            guard.0.next_u32();
-            guard.1 += 1;
-        }
+        let position = u128::from(position.min(MAX_POSITION));
+        self.with(|rng| {
+            if rng.get_word_pos() < position {
+                rng.set_word_pos(position);
+            }
+        });
     }
 }
 
@@ -277,6 +282,23 @@ mod tests {
         b.advance_to(a.positions());
         assert_eq!(b.jobs.next_id(), a.jobs.next_id());
         assert_eq!(b.draws.next_id(), a.draws.next_id());
+    }
+
+    #[test]
+    fn a_stream_moves_to_its_furthest_position_at_once_and_keeps_going() {
+        let a = IdStream::new(3, 1);
+        a.advance_to(u64::MAX);
+        assert_eq!(a.position(), MAX_POSITION);
+        let first = a.next_id();
+        assert_ne!(first, a.next_id());
+        assert_eq!(a.position(), MAX_POSITION + 8);
+    }
+
+    #[test]
+    fn the_stream_is_rands_std_rng() {
+        let mut std = StdRng::from_seed([7u8; 32]);
+        let ours = IdStream::keyed([7u8; 32]);
+        assert_eq!(ours.with(|r| r.next_u64()), std.next_u64());
     }
 
     #[test]

@@ -120,6 +120,12 @@ impl Snapshot {
         if let Some(t) = self.clock.filter(|t| *t > Timestamp::MAX) {
             return Err(format!("clock: {} is past 9999", t.0));
         }
+        if let Some(k) = self
+            .ids
+            .and_then(|ids| ids.iter().position(|p| *p > crate::ids::MAX_POSITION))
+        {
+            return Err(format!("ids[{k}]: a position is at most 2^60"));
+        }
         app.jobs.restore(self.registry)?;
         app.faults.replace(self.faults)?;
         app.journal.replace(self.journal);

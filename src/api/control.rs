@@ -300,8 +300,67 @@ async fn errors() -> Json<ErrorsView> {
 
 /// `GET /_emulator/state`: the whole state as the snapshot format, without any secret (no token
 /// key: with it anyone could mint tokens).
-async fn export_state(State(app): State<AppState>) -> Json<crate::persist::Snapshot> {
-    Json(crate::persist::Snapshot::capture(&app, false))
+///
+/// The snapshot is captured and written out on a blocking thread (it may be large), and the
+/// answer holds one of `[server] max_large_bodies` permits until its last byte is written (or a
+/// slow reader is cut off by `write_timeout_ms`), so slow readers cannot pile up copies.
+async fn export_state(State(app): State<AppState>) -> Result<Response, ApiError> {
+    let permit = app
+        .large_bodies
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| large_bodies_busy())?;
+    let bytes = tokio::task::spawn_blocking(move || {
+        serde_json::to_vec(&crate::persist::Snapshot::capture(&app, false))
+    })
+    .await
+    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
+    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+    let body = HeldBody {
+        rest: axum::body::Bytes::from(bytes),
+        _permit: permit,
+    };
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::new(body),
+    )
+        .into_response())
+}
+
+/// A large answer handed to hyper a slice at a time (hyper takes the next one only when it has
+/// written most of the last), holding its `max_large_bodies` permit until its end is taken.
+struct HeldBody {
+    rest: axum::body::Bytes,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl hyper::body::Body for HeldBody {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        const SLICE: usize = 64 * 1024;
+        let n = self.rest.len().min(SLICE);
+        std::task::Poll::Ready((n > 0).then(|| Ok(hyper::body::Frame::data(self.rest.split_to(n)))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.rest.len() as u64)
+    }
+}
+
+fn large_bodies_busy() -> ApiError {
+    ApiError::new(
+        ErrorCode::Unavailable,
+        "server.max_large_bodies large bodies are being read or written; try again shortly",
+    )
 }
 
 /// `PUT /_emulator/state`: replaces the running state by a snapshot (validated first: a bad one
@@ -310,12 +369,15 @@ async fn import_state(
     State(app): State<AppState>,
     RawBody(body): RawBody,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let snapshot =
-        crate::persist::Snapshot::from_json(&body).map_err(|e| ApiError::invalid(format!("body: {e}")))?;
-    let jobs = snapshot.registry.jobs.len();
-    snapshot
-        .apply(&app)
-        .map_err(|e| ApiError::invalid(format!("body: {e}")))?;
+    // Parsing and checking a large snapshot is heavy work: a blocking thread does it.
+    let jobs = tokio::task::spawn_blocking(move || {
+        let snapshot = crate::persist::Snapshot::from_json(&body)?;
+        let jobs = snapshot.registry.jobs.len();
+        snapshot.apply(&app).map(|()| jobs)
+    })
+    .await
+    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
+    .map_err(|e| ApiError::invalid(format!("body: {e}")))?;
     Ok(Json(json!({"restored": {"jobs": jobs}})))
 }
 

@@ -163,7 +163,8 @@ fn refused_before_reading(
     }
     // A large body holds one of a few permits while it is read, so memory stays bounded by
     // max_large_bodies × max_body_bytes whatever the tenants send.
-    let permit = if super::takes_large_body(route) && declared != Some(0) {
+    let sends_body = matches!(*req.method(), Method::POST | Method::PUT) && declared != Some(0);
+    let permit = if super::takes_large_body(route) && sends_body {
         match app.large_bodies.clone().try_acquire_owned() {
             Ok(permit) => Some(permit),
             Err(_) => {

@@ -211,7 +211,7 @@ impl Default for ServerConfig {
             shutdown_grace_s: 10,
             body_read_timeout_ms: 10_000,
             write_timeout_ms: 10_000,
-            max_large_bodies: 8,
+            max_large_bodies: 4,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod job;
 mod queue;
 pub mod selection;
 mod state;
+pub mod validate;
 
 use std::cmp::Reverse;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

@@ -311,10 +311,15 @@ impl State {
     pub fn snapshot(&self) -> RegistrySnapshot {
         let mut jobs: Vec<Job> = self.jobs.values().cloned().collect();
         jobs.sort_by_key(|j| j.seq);
+        // In job order, so the same state always gives the same snapshot.
+        let work = jobs
+            .iter()
+            .filter_map(|j| self.work.get(&j.id).map(|w| (j.id, w.clone())))
+            .collect();
         RegistrySnapshot {
             last_seq: self.last_seq,
             jobs,
-            work: self.work.iter().map(|(id, w)| (*id, w.clone())).collect(),
+            work,
             archives: self
                 .archive_order
                 .iter()
@@ -324,40 +329,35 @@ impl State {
         }
     }
 
-    /// A state from `snapshot`, checked for consistency, its catalog bounded as `base` is (the
-    /// configuration's). The indexes are rebuilt from the jobs.
+    /// A state from `snapshot`, checked by [`super::validate::check`] first, its catalog bounded
+    /// as `base` is (the configuration's). The indexes are rebuilt from the jobs, archive sizes are
+    /// counted again from the packages, and counts over the caps are trimmed by the live rules
+    /// (the oldest ended jobs and the oldest unclaimed archives go first).
     pub fn restore(
         snapshot: RegistrySnapshot,
         base: &Catalog,
         settings: &JobSettings,
     ) -> Result<Self, String> {
+        super::validate::check(&snapshot, base)?;
         let mut state = State::new(base.restored(snapshot.catalog)?);
         state.last_seq = snapshot.last_seq;
         for job in snapshot.jobs {
-            if job.seq > state.last_seq {
-                return Err(format!("job {}: seq {} is past last_seq", job.id, job.seq));
-            }
-            if state.jobs.insert(job.id, job).is_some() {
-                return Err("a job id appears twice".into());
-            }
+            state.jobs.insert(job.id, job);
         }
-        for (id, work) in snapshot.work {
-            if !state.jobs.get(&id).is_some_and(|j| j.state == JobState::Running) {
-                return Err(format!("work for {id}, which is not a Running job"));
-            }
-            state.work.insert(id, work);
-        }
-        for (id, archive) in snapshot.archives {
-            let owned = state
-                .jobs
-                .get(&archive.job)
-                .is_some_and(|j| j.archive == Some(id));
-            if !owned || state.archives.insert(id, archive).is_some() {
-                return Err(format!("archive {id} belongs to no job, or appears twice"));
-            }
-            state.archive_order.push_back(id);
-        }
+        state.work.extend(snapshot.work);
         state.repair(settings);
+        for (id, mut archive) in snapshot.archives {
+            archive.bytes = archive.package.assets.iter().map(|(_, a)| a.json_len()).sum();
+            state.add_archive(id, archive, settings.max_archive_bytes);
+        }
+        while state.jobs.len() > settings.max_jobs && state.evict_oldest_ended() {}
+        if state.jobs.len() > settings.max_jobs {
+            return Err(format!(
+                "registry.jobs: {} Running jobs, more than jobs.max_jobs ({}) allows",
+                state.jobs.len(),
+                settings.max_jobs
+            ));
+        }
         Ok(state)
     }
 

@@ -19,4 +19,5 @@ mod metrics;
 mod openapi;
 mod persistence;
 mod standalone;
+mod state_import;
 mod transport;
