@@ -14,10 +14,10 @@ use roma_emulator::{Config, Server, telemetry};
 struct Args {
     /// Address to listen on (HOST:PORT, an IP or a host name; port 0 takes a free port). Overrides
     /// the config and ROMA_EMULATOR_SERVER_LISTEN.
-    #[arg(long)]
+    #[arg(long, global = true)]
     listen: Option<String>,
     /// TOML configuration file (see config.example.toml).
-    #[arg(long, env = "ROMA_EMULATOR_CONFIG")]
+    #[arg(long, env = "ROMA_EMULATOR_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Log format: text or json (one object a line). Overrides [log] format.
     #[arg(long, value_enum)]
@@ -28,12 +28,14 @@ struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Exits 0 when a running emulator's /_emulator/health answers 200 within 3 s, else 1 (the
-    /// container image's HEALTHCHECK; the image has no curl).
+    /// Exits 0 when a running emulator's /_emulator/health answers 200 within 3 s in all, else 1
+    /// (the container image's HEALTHCHECK; the image has no curl). Without --url it asks the
+    /// address the server would listen on, read the same way: --listen, the environment, the
+    /// config file.
     Healthcheck {
-        /// The health URL.
-        #[arg(long, default_value = roma_emulator::probe::DEFAULT_URL)]
-        url: String,
+        /// The health URL (default: from the listen address).
+        #[arg(long)]
+        url: Option<String>,
     },
 }
 
@@ -41,13 +43,7 @@ enum Command {
 async fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(Command::Healthcheck { url }) = &args.command {
-        return match roma_emulator::probe::check(url, std::time::Duration::from_secs(3)) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("roma-emulator healthcheck: {e}");
-                ExitCode::from(1)
-            }
-        };
+        return healthcheck(&args, url.as_deref());
     }
     let mut config = match Config::load(args.config.as_deref(), std::env::vars()) {
         Ok(config) => config,
@@ -62,31 +58,28 @@ async fn main() -> ExitCode {
     if let Some(format) = args.log_format {
         config.log.format = format;
     }
-    // Dropped when main returns, after the shutdown's last line: every pending line is written. The
-    // error paths drop it before printing, so their line comes after the log lines before it.
-    let log = telemetry::init(&config.log.level, config.log.format);
+    // Dropped when main returns, after the shutdown's last line: pending lines are written (within
+    // the flush deadline). The error paths go through `fail`, whose line comes after the others.
+    let format = config.log.format;
+    let log = match telemetry::init(&config.log.level, format) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("roma-emulator: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // A panic is one log line (JSON in JSON mode), never raw text in the log stream.
+    std::panic::set_hook(Box::new(|info| tracing::error!(panic = %info, "panic")));
     // The handlers are installed before the port opens and the "listening" line is printed, so a
     // SIGTERM sent the moment a harness reads that line stops the server gracefully.
     let signal = match ShutdownSignal::install() {
         Ok(signal) => signal,
-        Err(e) => {
-            drop(log);
-            eprintln!("roma-emulator: cannot install signal handlers: {e}");
-            return ExitCode::from(1);
-        }
+        Err(e) => return fail(log, format, 1, &format!("cannot install signal handlers: {e}")),
     };
     let server = match Server::start(config).await {
         Ok(server) => server,
-        Err(e @ roma_emulator::StartError::State { .. }) => {
-            drop(log);
-            eprintln!("roma-emulator: {e}");
-            return ExitCode::from(2);
-        }
-        Err(e) => {
-            drop(log);
-            eprintln!("roma-emulator: {e}");
-            return ExitCode::from(1);
-        }
+        Err(e @ roma_emulator::StartError::State { .. }) => return fail(log, format, 2, &e.to_string()),
+        Err(e) => return fail(log, format, 1, &e.to_string()),
     };
     let config = &server.state().config;
     tracing::info!(
@@ -100,16 +93,57 @@ async fn main() -> ExitCode {
         state_file = config.state.file.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "(none: memory only)".into()),
         "roma-emulator started"
     );
+    if server.control_plane_exposed() {
+        tracing::warn!(
+            listen = %server.local_addr(),
+            "the control plane (/_emulator/*: reset, state, clock, faults) is open to anyone who can reach this address; set [emulator] admin_token (ROMA_EMULATOR_EMULATOR_ADMIN_TOKEN) on a shared stub"
+        );
+    }
     println!("roma-emulator listening on {}", server.base_url());
     let _ = std::io::stdout().flush();
     match server.shutdown_on(signal.received()).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(log, format, 1, &e.to_string()),
+    }
+}
+
+/// `roma-emulator healthcheck`: the health URL given, else the one of the listen address the
+/// server would use; exit 0 when it answers 200 within 3 s in all, else 1.
+fn healthcheck(args: &Args, url: Option<&str>) -> ExitCode {
+    let url = match url {
+        Some(url) => url.to_owned(),
+        None => {
+            let listen = match (&args.listen, Config::load(args.config.as_deref(), std::env::vars())) {
+                (Some(listen), _) => listen.clone(),
+                (None, Ok(config)) => config.server.listen,
+                (None, Err(e)) => {
+                    eprintln!("roma-emulator healthcheck: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            roma_emulator::probe::health_url(&listen)
+        }
+    };
+    match roma_emulator::probe::check(&url, std::time::Duration::from_secs(3)) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            drop(log);
-            eprintln!("roma-emulator: {e}");
+            eprintln!("roma-emulator healthcheck: {e}");
             ExitCode::from(1)
         }
     }
+}
+
+/// Ends the process with `code` after one line saying why: a log line in JSON mode (so the stream
+/// stays one object a line), else `roma-emulator: ...` on stderr after the log's last line.
+fn fail(log: telemetry::LogGuard, format: LogFormat, code: u8, message: &str) -> ExitCode {
+    if format == LogFormat::Json {
+        tracing::error!(error = message, exit_code = code, "roma-emulator cannot go on");
+        drop(log);
+    } else {
+        drop(log);
+        eprintln!("roma-emulator: {message}");
+    }
+    ExitCode::from(code)
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM (what `docker stop` sends to PID 1), registered at once.

@@ -18,6 +18,10 @@ use crate::clock::Timestamp;
 use crate::jobs::JobKind;
 use crate::state::AppState;
 
+/// Log lines dropped because stderr did not take them (the log buffer was full). Process-wide: the
+/// log writer counts here, every [`Metrics`] reports it as `roma_emulator_log_lines_dropped_total`.
+pub static LOG_LINES_DROPPED: std::sync::LazyLock<Counter> = std::sync::LazyLock::new(Counter::default);
+
 /// An operation id or route template: borrowed for the operations, so counting a request of the
 /// API allocates nothing.
 type Label = Cow<'static, str>;
@@ -100,6 +104,11 @@ impl Default for Metrics {
             "archive_bytes",
             "Bytes of the archives held",
             archive_bytes.clone(),
+        );
+        registry.register(
+            "log_lines_dropped",
+            "Log lines dropped because stderr did not take them in time (the log buffer was full)",
+            LOG_LINES_DROPPED.clone(),
         );
         let snapshot_age = Gauge::<f64, AtomicU64>::default();
         registry.register(

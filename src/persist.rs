@@ -149,23 +149,58 @@ pub fn read(path: &Path) -> Result<Option<Snapshot>, String> {
     }
 }
 
-/// Writes `bytes` to `path` atomically, readable by its owner only (it holds the token key).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
+/// Takes the state file `path` for this process: `<file>.lock` beside it is created (so the
+/// directory must exist and be writable) and locked for as long as the returned file is held. A
+/// second emulator on the same file (two containers on one volume) is refused here.
+pub fn claim(path: &Path) -> Result<std::fs::File, String> {
+    let dir = parent_dir(path);
+    if !dir.is_dir() {
+        return Err(format!("its directory {} does not exist", dir.display()));
+    }
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let lock_path = PathBuf::from(lock_path);
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let lock = options
+        .open(&lock_path)
+        .map_err(|e| format!("cannot create {} (is the directory writable?): {e}", lock_path.display()))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another process holds it (lock file {}); two emulators cannot share one state file",
+            lock_path.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", lock_path.display())),
+    }
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => PathBuf::from("."),
-    };
+    }
+}
+
+/// Writes `bytes` to `path` atomically, readable by its owner only (it holds the token key). The
+/// temporary file beside it has a name no other writer uses, and is created exclusively: a file
+/// or symbolic link already there is never followed or written.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = parent_dir(path);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let unique = hex::encode(&crate::ids::os_random_key()[..8]);
+    let temp = dir.join(format!(".{name}.tmp-{}-{unique}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&temp)?;
     let result = (|| {
-        let mut file = options.open(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&temp, path)?;
@@ -200,6 +235,18 @@ pub fn save(app: &AppState, force: bool) -> Result<Option<usize>, String> {
         .saved_at_ms
         .store(Timestamp::system_now().0, Ordering::Release);
     Ok(Some(bytes.len()))
+}
+
+/// What is on disk now, for a log line: when this process last wrote the file, else whether a
+/// file from before is there.
+pub fn on_disk(app: &AppState) -> String {
+    let saved_at = app.persisted.saved_at_ms.load(Ordering::Acquire);
+    match app.config.state.file.as_deref() {
+        None => "no state file is configured".into(),
+        Some(_) if saved_at > 0 => format!("the snapshot saved at {} is on disk", Timestamp(saved_at).rfc3339_millis()),
+        Some(path) if path.is_file() => format!("{} is the file found at startup, unchanged", path.display()),
+        Some(path) => format!("no snapshot is on disk at {}", path.display()),
+    }
 }
 
 /// What the persistence of a running emulator remembers: the digest of the last snapshot written

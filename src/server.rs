@@ -76,19 +76,27 @@ async fn save_periodically(app: AppState) {
 }
 
 /// Saves on a blocking thread (file I/O and fsync stay off the request workers); logs failures.
-async fn save_blocking(app: &AppState, force: bool) -> bool {
-    let app = app.clone();
+async fn save_blocking(state: &AppState, force: bool) -> bool {
+    let app = state.clone();
     match tokio::task::spawn_blocking(move || crate::persist::save(&app, force)).await {
         Ok(Ok(written)) => written.is_some(),
         Ok(Err(e)) => {
-            tracing::error!(error = %e, "saving the state failed; the previous snapshot is intact");
+            let on_disk = crate::persist::on_disk(state);
+            tracing::error!(error = %e, on_disk, "saving the state failed");
             false
         }
         Err(e) => {
-            tracing::error!(error = %e, "saving the state failed");
+            let on_disk = crate::persist::on_disk(state);
+            tracing::error!(error = %e, on_disk, "saving the state failed");
             false
         }
     }
+}
+
+/// Whether a control plane without an admin token listening on `ip` can be reached from other
+/// machines.
+pub fn control_plane_exposed(ip: IpAddr, has_admin_token: bool) -> bool {
+    !has_admin_token && !ip.is_loopback()
 }
 
 /// A running emulator. Dropping it stops the server.
@@ -99,6 +107,8 @@ pub struct Server {
     task: Option<JoinHandle<()>>,
     max_connections: usize,
     fd_limit: Option<u64>,
+    /// The lock of the state file, held while the server lives.
+    _state_lock: Option<std::fs::File>,
 }
 
 impl Server {
@@ -107,16 +117,17 @@ impl Server {
     pub async fn start(config: Config) -> Result<Self, StartError> {
         let addr = config.server.listen.clone();
         // The state is loaded before the port opens: nobody sees an empty emulator first.
-        let snapshot = match &config.state.file {
+        let (snapshot, state_lock) = match &config.state.file {
             Some(file) => {
                 let fail = |message| StartError::State {
                     file: file.clone(),
                     message,
                 };
+                let lock = crate::persist::claim(file).map_err(fail)?;
                 let snapshot = crate::persist::read(file).map_err(fail)?;
-                Some((file.clone(), snapshot))
+                (Some((file.clone(), snapshot)), Some(lock))
             }
-            None => None,
+            None => (None, None),
         };
         let bind_to = resolve(&addr).await.map_err(|source| StartError::Bind {
             addr: addr.clone(),
@@ -158,6 +169,7 @@ impl Server {
             task: Some(task),
             max_connections,
             fd_limit,
+            _state_lock: state_lock,
         })
     }
 
@@ -170,6 +182,12 @@ impl Server {
     /// The soft limit of open files, after raising it to the hard limit (`None`: unknown).
     pub fn fd_limit(&self) -> Option<u64> {
         self.fd_limit
+    }
+
+    /// Whether the control plane (`/_emulator/*`) is open to other machines: no
+    /// `[emulator] admin_token` and a listen address other than loopback.
+    pub fn control_plane_exposed(&self) -> bool {
+        control_plane_exposed(self.addr.ip(), self.state.config.emulator.admin_token.is_some())
     }
 
     /// The address it listens on (the real port when 0 was asked for).
@@ -231,11 +249,18 @@ impl Server {
         let footprint = self.state.jobs.footprint();
         tracing::info!(
             saved,
+            on_disk = crate::persist::on_disk(&self.state),
             jobs = footprint.jobs,
             archives = footprint.archives,
             drain_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "roma-emulator stopped"
         );
+        if self.state.config.state.file.is_some() && !saved {
+            return Err(io::Error::other(format!(
+                "the state was not saved at shutdown: {}",
+                crate::persist::on_disk(&self.state)
+            )));
+        }
         result
     }
 }
@@ -243,5 +268,21 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.state.shutdown.send_replace(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_control_plane_is_exposed_off_loopback_only() {
+        let any: IpAddr = "0.0.0.0".parse().expect("ip");
+        let local: IpAddr = "127.0.0.1".parse().expect("ip");
+        assert!(control_plane_exposed(any, false));
+        assert!(!control_plane_exposed(any, true));
+        assert!(!control_plane_exposed(local, false));
+        assert!(control_plane_exposed("10.1.2.3".parse().expect("ip"), false));
+        assert!(!control_plane_exposed("::1".parse().expect("ip"), false));
     }
 }

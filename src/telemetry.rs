@@ -1,33 +1,68 @@
-//! Logging: one subscriber, installed by `main` only; `RUST_LOG` wins over `[log] level`. Lines go
-//! to stderr (stdout carries only the `listening on` line), as text or one JSON object a line.
+//! Logging: one subscriber, installed by `main` only; `RUST_LOG` wins over `[log] level`, and an
+//! invalid filter in either stops startup. Lines go to stderr (stdout carries only the
+//! `listening on` line), as text or one JSON object a line.
 //!
-//! A request never waits on stderr: a line is appended to a buffer in memory and a writer thread
-//! writes whatever has gathered in one `write` (under load, many lines a syscall), at most
-//! [`GATHER`] after the line was logged. The buffer holds
-//! at most [`MAX_PENDING`] bytes; past that a request waits for the writer (no line is ever
-//! dropped). [`LogGuard`], held by `main`, writes out everything still pending when it is dropped
-//! at the end of a graceful shutdown, however long that takes. A crash (SIGKILL, an abort) loses
-//! what was pending, at most [`MAX_PENDING`] bytes and usually the last few milliseconds of lines.
-//! (`tracing-appender`'s non-blocking writer gives up after about a second at shutdown, and copies
-//! every line into its own allocation; this one does neither.)
+//! **A request never waits on stderr.** A line is appended to a buffer in memory and a writer
+//! thread writes whatever has gathered in one `write` (under load, many lines a syscall), at most
+//! [`GATHER`] after the line was logged. The buffer holds at most [`MAX_PENDING`] bytes; a line
+//! that does not fit is dropped and counted (`roma_emulator_log_lines_dropped_total`), and once
+//! writing resumes one line says how many were dropped. A stub's availability matters more than
+//! the completeness of its log: a stuck log shipper or a full container log pipe must not freeze
+//! the requests of every tenant.
+//!
+//! [`LogGuard`], held by `main`, writes out what is pending when it is dropped at the end of a
+//! graceful shutdown, waiting at most [`FLUSH_DEADLINE`]: a blocked stderr cannot hold the exit
+//! (the state file is saved before). A crash (SIGKILL, an abort) loses what was pending, at most
+//! [`MAX_PENDING`] bytes and usually the last few milliseconds of lines.
 
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
+use std::time::Duration;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::LogFormat;
 
-/// The most bytes of log lines held for the writer thread before a request waits for it.
+/// The most bytes of log lines held for the writer thread; past it lines are dropped and counted.
 pub const MAX_PENDING: usize = 1 << 20;
 
+/// How long the end of `main` waits for pending lines to be written.
+pub const FLUSH_DEADLINE: Duration = Duration::from_secs(2);
+
+/// The filter for `level` (`[log] level`), unless `RUST_LOG` is set, which wins. An invalid
+/// filter is an error naming where it came from.
+pub fn filter(level: &str, rust_log: Option<&str>) -> Result<EnvFilter, String> {
+    let (text, source) = match rust_log {
+        Some(value) => (value, "RUST_LOG"),
+        None => (level, "key `log.level` (or ROMA_EMULATOR_LOG)"),
+    };
+    check_levels(text)
+        .and_then(|()| EnvFilter::try_new(text).map_err(|e| e.to_string()))
+        .map_err(|e| format!("{source}: {text:?} is not a valid log filter: {e}"))
+}
+
+/// Each directive of a filter names a level: `info`, or `target=debug` (a bare word that is no
+/// level, such as `inf` or `verbose`, would silently filter by a target of that name).
+fn check_levels(text: &str) -> Result<(), String> {
+    for directive in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        if directive.contains('[') {
+            continue;
+        }
+        let level = directive.rsplit_once('=').map_or(directive, |(_, level)| level);
+        if level.parse::<tracing_subscriber::filter::LevelFilter>().is_err() {
+            return Err(format!(
+                "{level:?} is not a level (trace, debug, info, warn, error, off)"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Installs the log subscriber; keep the guard until the process ends.
-pub fn init(level: &str, format: LogFormat) -> LogGuard {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+pub fn init(level: &str, format: LogFormat) -> Result<LogGuard, String> {
+    let rust_log = std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty());
+    let filter = filter(level, rust_log.as_deref())?;
     let (writer, guard) = LineBuffer::spawn(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -41,7 +76,7 @@ pub fn init(level: &str, format: LogFormat) -> LogGuard {
             .with_current_span(false)
             .try_init(),
     };
-    guard
+    Ok(guard)
 }
 
 #[derive(Debug, Default)]
@@ -49,9 +84,11 @@ struct Pending {
     bytes: Vec<u8>,
     /// The writer thread is waiting for lines (only then is it woken).
     idle: bool,
-    /// Requests wait for room (only then are they woken).
-    full: bool,
     closed: bool,
+    /// Lines dropped since the writer last caught up.
+    dropped: u64,
+    /// The writer thread has finished.
+    done: bool,
 }
 
 #[derive(Debug, Default)]
@@ -59,8 +96,8 @@ struct Shared {
     pending: Mutex<Pending>,
     /// Lines arrived, or the buffer closed.
     lines: Condvar,
-    /// The buffer was written out.
-    room: Condvar,
+    /// The writer thread finished.
+    finished: Condvar,
 }
 
 impl Shared {
@@ -69,7 +106,7 @@ impl Shared {
     }
 }
 
-/// The subscriber's writer: appends each formatted line to the pending buffer.
+/// The subscriber's writer: appends each formatted line to the pending buffer, or drops it.
 #[derive(Debug, Clone)]
 pub struct LineBuffer(Arc<Shared>);
 
@@ -77,32 +114,39 @@ impl LineBuffer {
     /// A buffer written to `out` by a new thread, and the guard that drains it.
     pub fn spawn<W: Write + Send + 'static>(out: W) -> (Self, LogGuard) {
         let shared = Arc::new(Shared::default());
-        let thread = {
+        let spawned = {
             let shared = shared.clone();
             std::thread::Builder::new()
                 .name("roma-emulator-log".into())
-                .spawn(move || write_out(&shared, out))
-                .ok()
+                .spawn(move || {
+                    write_out(&shared, out);
+                    shared.lock().done = true;
+                    shared.finished.notify_all();
+                })
         };
+        if spawned.is_err() {
+            shared.lock().done = true;
+        }
         let guard = LogGuard {
             shared: shared.clone(),
-            thread,
         };
         (Self(shared), guard)
+    }
+
+    /// How many lines were dropped and not yet reported.
+    pub fn dropped(&self) -> u64 {
+        self.0.lock().dropped
     }
 }
 
 impl Write for LineBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let mut pending = self.0.lock();
-        while pending.bytes.len() >= MAX_PENDING && !pending.closed {
-            pending.full = true;
-            pending = self.0.room.wait(pending).unwrap_or_else(PoisonError::into_inner);
-        }
-        if pending.closed {
-            // After the guard drained the buffer (a line logged during exit): straight out.
+        if pending.closed || pending.bytes.len() + buf.len() > MAX_PENDING {
+            pending.dropped += 1;
             drop(pending);
-            return std::io::stderr().write(buf);
+            crate::metrics::LOG_LINES_DROPPED.inc();
+            return Ok(buf.len());
         }
         pending.bytes.extend_from_slice(buf);
         if pending.idle {
@@ -127,32 +171,36 @@ impl<'a> MakeWriter<'a> for LineBuffer {
 
 /// How long the writer thread lets lines gather after the first one wakes it: waking it for every
 /// line would cost a context switch a request (measured: more CPU than writing synchronously).
-pub const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
+pub const GATHER: Duration = Duration::from_millis(2);
 
 /// The writer thread: woken by the first line after it went idle, it lets lines gather for
-/// [`GATHER`], then takes everything pending at once and writes it, until closed and empty.
+/// [`GATHER`], then takes everything pending at once and writes it, until closed and empty. After
+/// lines were dropped, the next write says how many.
 fn write_out(shared: &Shared, mut out: impl Write) {
     let mut batch = Vec::new();
     loop {
-        {
+        let dropped = {
             let mut pending = shared.lock();
-            while pending.bytes.is_empty() && !pending.closed {
+            while pending.bytes.is_empty() && pending.dropped == 0 && !pending.closed {
                 pending.idle = true;
                 pending = shared.lines.wait(pending).unwrap_or_else(PoisonError::into_inner);
             }
-            if pending.bytes.is_empty() {
+            if pending.bytes.is_empty() && pending.dropped == 0 {
                 return;
             }
-            if !pending.closed && !pending.full {
+            if !pending.closed {
                 drop(pending);
                 std::thread::sleep(GATHER);
                 pending = shared.lock();
             }
             std::mem::swap(&mut pending.bytes, &mut batch);
-            if pending.full {
-                pending.full = false;
-                shared.room.notify_all();
-            }
+            std::mem::take(&mut pending.dropped)
+        };
+        if dropped > 0 {
+            let _ = writeln!(
+                out,
+                "roma-emulator: {dropped} log lines were dropped: stderr did not take them in time (roma_emulator_log_lines_dropped_total)"
+            );
         }
         // A failing stderr (closed pipe) must not stop the server: the lines are dropped.
         let _ = out.write_all(&batch).and_then(|()| out.flush());
@@ -163,22 +211,39 @@ fn write_out(shared: &Shared, mut out: impl Write) {
     }
 }
 
-/// Writes out every pending line when dropped (the end of `main`), then lets lines go straight to
-/// stderr.
+/// Writes out the pending lines when dropped (the end of `main`), waiting at most
+/// [`FLUSH_DEADLINE`]; lines logged after it are dropped.
 #[derive(Debug)]
 pub struct LogGuard {
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
+}
+
+impl LogGuard {
+    /// Closes the buffer and waits at most `deadline` for the writer to finish; true if it did.
+    pub fn close(&self, deadline: Duration) -> bool {
+        let mut pending = self.shared.lock();
+        pending.closed = true;
+        self.shared.lines.notify_one();
+        let until = std::time::Instant::now() + deadline;
+        while !pending.done {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            pending = self
+                .shared
+                .finished
+                .wait_timeout(pending, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
 }
 
 impl Drop for LogGuard {
     fn drop(&mut self) {
-        self.shared.lock().closed = true;
-        self.shared.lines.notify_one();
-        self.shared.room.notify_all();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        self.close(FLUSH_DEADLINE);
     }
 }
 
@@ -244,17 +309,68 @@ mod tests {
         );
     }
 
+    /// A sink that never takes a byte: a stuck log pipe.
+    struct Stuck(Arc<(Mutex<bool>, Condvar)>);
+
+    impl Write for Stuck {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let (released, cv) = &*self.0;
+            let mut released = released.lock().unwrap_or_else(PoisonError::into_inner);
+            while !*released {
+                released = cv.wait(released).unwrap_or_else(PoisonError::into_inner);
+            }
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
     #[test]
-    fn a_full_buffer_makes_the_logger_wait_instead_of_dropping_lines() {
+    fn a_stuck_sink_costs_dropped_lines_never_a_wait_and_the_guard_gives_up_in_time() {
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let (mut writer, guard) = LineBuffer::spawn(Stuck(gate.clone()));
+        let line = vec![b'x'; 1024];
+        let started = std::time::Instant::now();
+        // 64 MiB into a 1 MiB buffer that is never written out: no call may wait.
+        for _ in 0..64 * 1024 {
+            let _ = writer.write_all(&line);
+        }
+        // At most two buffers' worth were taken (one stuck in the sink, one pending); the rest
+        // was dropped (the writer resets its count when it takes a batch, so this is a floor).
+        assert!(writer.dropped() > 10_000, "lines past the buffer are dropped: {}", writer.dropped());
+        assert!(started.elapsed() < Duration::from_secs(20), "logging never waits for the sink");
+        let closed_at = std::time::Instant::now();
+        assert!(!guard.close(Duration::from_millis(200)), "the sink never took the lines");
+        assert!(closed_at.elapsed() < Duration::from_secs(5));
+        // Release the sink so the thread ends.
+        *gate.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        gate.1.notify_all();
+    }
+
+    #[test]
+    fn after_dropping_lines_the_writer_says_how_many() {
         let sink = Slow::default();
         let (mut writer, guard) = LineBuffer::spawn(sink.clone());
-        let line = vec![b'x'; 64 * 1024];
-        // 64 MiB through a 1 MiB buffer: the writer must have waited many times.
-        for _ in 0..1024 {
+        let line = vec![b'y'; MAX_PENDING / 2 + 1];
+        for _ in 0..4 {
             let _ = writer.write_all(&line);
         }
         drop(guard);
-        let written = sink.0.lock().unwrap_or_else(PoisonError::into_inner).len();
-        assert_eq!(written, 1024 * line.len());
+        let text = String::from_utf8_lossy(&sink.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned();
+        assert!(text.contains("log lines were dropped"), "{}", &text[..text.len().min(200)]);
+    }
+
+    #[test]
+    fn invalid_filters_are_refused_naming_their_source() {
+        assert!(filter("info", None).is_ok());
+        assert!(filter("roma_emulator=debug,warn", None).is_ok());
+        let bad = filter("verbose", None).expect_err("invalid level");
+        assert!(bad.contains("log.level"), "{bad}");
+        let bad = filter("roma_emulator=loud", None).expect_err("invalid level");
+        assert!(bad.contains("log.level"), "{bad}");
+        let bad = filter("info", Some("=[")).expect_err("invalid RUST_LOG");
+        assert!(bad.contains("RUST_LOG"), "{bad}");
     }
 }

@@ -80,6 +80,17 @@ pub const ENV_KEYS: &[EnvKey] = &[
     key("state.save_interval_s", Kind::Integer),
 ];
 
+/// `ROMA_EMULATOR_*` variables that set no config key but are read by the project's own tools:
+/// the binary's `--config` flag, the test harnesses and the Python plugin. Any other
+/// `ROMA_EMULATOR_*` variable is a mistake (`ROMA_EMULATOR_ADMINTOKEN` for `..._ADMIN_TOKEN`) and
+/// stops startup, so that a misspelled setting is never silently ignored.
+pub const TOOL_VARS: &[&str] = &[
+    "ROMA_EMULATOR_CONFIG",
+    "ROMA_EMULATOR_BIN",
+    "ROMA_EMULATOR_BLESS",
+    "ROMA_EMULATOR_URL",
+];
+
 impl EnvKey {
     /// `ROMA_EMULATOR_` and the key, upper case, `.` as `_`.
     pub fn var(&self) -> String {
@@ -97,6 +108,30 @@ pub fn apply(
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<HashMap<&'static str, String>, ConfigError> {
     let env: HashMap<String, String> = env.into_iter().collect();
+    let mut unknown: Vec<&String> = env
+        .keys()
+        .filter(|name| name.starts_with("ROMA_EMULATOR_"))
+        .filter(|name| {
+            !TOOL_VARS.contains(&name.as_str())
+                && !ENV_KEYS
+                    .iter()
+                    .any(|k| k.var() == **name || k.alias == Some(name.as_str()))
+        })
+        .collect();
+    unknown.sort();
+    if let Some(name) = unknown.first() {
+        let hint = ENV_KEYS
+            .iter()
+            .flat_map(|k| [Some(k.var()), k.alias.map(str::to_owned)])
+            .flatten()
+            .find(|known| known.replace('_', "") == name.replace('_', ""))
+            .map(|known| format!(" (did you mean {known}?)"))
+            .unwrap_or_default();
+        return Err(ConfigError::new(
+            name.as_str(),
+            format!("no config key has this variable{hint}; see config.example.toml for the variables"),
+        ));
+    }
     let mut origins = HashMap::new();
     for entry in ENV_KEYS {
         // The canonical name wins over the alias when both are set.

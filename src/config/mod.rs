@@ -452,7 +452,13 @@ impl Config {
             let key = origins.get(path.as_str()).cloned().unwrap_or(path);
             ConfigError::new(key, e.inner().message().trim().to_owned())
         })?;
-        config.validate()?;
+        // A value that came from a variable is named by the variable.
+        config.validate().map_err(|mut e| {
+            if let Some(var) = origins.get(e.key.as_str()) {
+                e.key = var.clone();
+            }
+            e
+        })?;
         Ok(config)
     }
 

@@ -18,6 +18,8 @@ mod import_asset;
 mod metrics;
 mod openapi;
 mod persistence;
+mod process;
 mod standalone;
+mod state_file;
 mod state_import;
 mod transport;

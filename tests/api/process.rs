@@ -1,0 +1,142 @@
+//! The process as a tenant of a shared machine sees it: a blocked stderr freezes nothing,
+//! configuration from the environment is as strict as from the file, and `healthcheck` asks the
+//! address the server listens on, within one deadline.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use roma_emulator::Config;
+
+use crate::binary::{emulator, listening_url};
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// Runs the binary with `env` until it exits (at most 15 s); returns its exit code and stderr.
+fn exit_of(env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut cmd = emulator(&["--listen", "127.0.0.1:0"]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn");
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(15) {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let mut stderr = String::new();
+            let _ = child.stderr.take().expect("stderr").read_to_string(&mut stderr);
+            return (status.code(), stderr);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("still running after 15 s: the setting was accepted");
+}
+
+#[test]
+fn a_misspelled_variable_stops_startup_naming_it() {
+    let (code, stderr) = exit_of(&[("ROMA_EMULATOR_ADMINTOKEN", "secret")]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("ROMA_EMULATOR_ADMINTOKEN"), "{stderr}");
+    assert!(stderr.contains("ROMA_EMULATOR_EMULATOR_ADMIN_TOKEN") || stderr.contains("ROMA_EMULATOR_ADMIN_TOKEN"), "a hint: {stderr}");
+}
+
+#[test]
+fn an_invalid_log_level_stops_startup() {
+    let (code, stderr) = exit_of(&[("ROMA_EMULATOR_LOG_LEVEL", "verbose")]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("verbose"), "{stderr}");
+}
+
+#[test]
+fn a_range_error_names_the_variable_the_value_came_from() {
+    let env = vec![("ROMA_EMULATOR_SERVER_MAX_CONNECTIONS".to_owned(), "0".to_owned())];
+    let err = Config::from_toml_and_env("", env).expect_err("0 connections");
+    assert_eq!(err.key, "ROMA_EMULATOR_SERVER_MAX_CONNECTIONS", "{err}");
+    let err = Config::from_toml("[server]\nmax_connections = 0\n").expect_err("0 connections");
+    assert_eq!(err.key, "server.max_connections", "{err}");
+}
+
+#[test]
+fn healthcheck_asks_the_address_the_server_listens_on() {
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut server = emulator(&[]).env("ROMA_EMULATOR_SERVER_LISTEN", &listen).spawn().expect("spawn");
+    listening_url(&mut server);
+    let check = emulator(&["healthcheck"])
+        .env("ROMA_EMULATOR_SERVER_LISTEN", &listen)
+        .output()
+        .expect("healthcheck");
+    let by_flag = emulator(&["healthcheck", "--listen", &listen]).output().expect("healthcheck");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    assert!(by_flag.status.success(), "{}", String::from_utf8_lossy(&by_flag.stderr));
+}
+
+#[test]
+fn healthcheck_has_one_deadline_for_the_whole_exchange() {
+    // A server that answers one byte every 1.5 s: each read is quick enough, the whole is not.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = listener.accept() {
+            for b in b"HTTP/1.1 200 OK\r\n\r\n" {
+                std::thread::sleep(Duration::from_millis(1500));
+                if stream.write_all(&[*b]).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let started = Instant::now();
+    let out = emulator(&["healthcheck", "--url", &format!("http://{addr}/_emulator/health")])
+        .output()
+        .expect("healthcheck");
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(started.elapsed() < Duration::from_secs(8), "took {:?}", started.elapsed());
+}
+
+#[test]
+fn a_blocked_stderr_freezes_neither_requests_nor_shutdown() {
+    let dir = std::env::temp_dir().join(format!("roma-emulator-{}-stderr", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let state = dir.join("state.json");
+    let config = dir.join("config.toml");
+    std::fs::write(&config, format!("[state]\nfile = \"{}\"\n", state.display())).expect("config");
+    // stderr is a pipe nobody reads: a stuck log shipper.
+    let mut child = emulator(&["--listen", "127.0.0.1:0", "--config", config.to_str().expect("utf-8")])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let url = listening_url(&mut child);
+    let addr = url.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+    // Each request logs a line (about 250 bytes): far more than the pipe and the log buffer hold.
+    let mut buf = [0u8; 4096];
+    for i in 0..8000 {
+        stream
+            .write_all(b"GET /_emulator/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            .expect("write");
+        let n = stream.read(&mut buf).unwrap_or_else(|e| panic!("request {i} got no answer: {e}"));
+        assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "request {i}");
+    }
+    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "SIGTERM did not stop it");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(state.is_file(), "the state was saved at shutdown");
+    let _ = std::fs::remove_dir_all(&dir);
+}
