@@ -13,7 +13,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 cd fuzz
 cargo fuzz build -s none --release
-for target in request_bodies package signature config; do
+for target in request_bodies package signature config state; do
   echo "== fuzz $target for ${seconds}s"
   # The committed corpus is read only; new inputs go to a scratch directory.
   scratch=$(mktemp -d)
@@ -30,4 +30,4 @@ for target in request_bodies package signature config; do
   rm -rf "$scratch" "$log"
 done
 echo "fuzz: every target ran ${seconds}s with no crash"
-echo "fuzz: 4 passed, 0 failed"
+echo "fuzz: 5 passed, 0 failed"

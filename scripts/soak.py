@@ -1,10 +1,18 @@
 #!/usr/bin/env python3
 """Soak and attack run against the release binary, on loopback only, bounded in count and time.
 
-Replays the classes of issue 8 (connection floods, slow headers, oversized and amplifying bodies,
-hostile zips, malformed HTTP, catalog and queue growth, HEAD of archives) while a prober asks
-/_emulator/health every 100 ms. Fails (exit 1) if health ever goes unanswered or slow, any attack
-gets a 5xx or a bare answer, the process dies, or its peak RSS passes the ceiling.
+A prober asks /_emulator/health every 100 ms throughout, and each phase reports its own health
+latencies and peak RSS beside an idle baseline:
+  - mixed: connection floods, slow headers, oversized and amplifying bodies, hostile zips,
+    malformed HTTP, catalog and queue growth (the earlier hardening's classes);
+  - stalled uploads: every connection slot holds an upload head whose body never comes;
+  - slow readers: clients that ask for a large state export and stop reading;
+  - download flood: a flood of silent connections while a large archive is read slowly (the
+    download must arrive whole);
+  - crafted states: PUT /_emulator/state with states the registry cannot hold;
+  - blocked stderr: a second emulator whose stderr is a pipe nobody reads, under requests.
+Fails (exit 1) if health ever goes unanswered or slow, any attack gets a 5xx or a bare answer, a
+download is cut, the process dies, or its peak RSS passes the ceiling.
 
 Usage: scripts/soak.py [--seconds N] [--binary PATH] [--rss-ceiling-mib M]
 Standard library only. Prints a table of figures: idle baseline beside the figures under attack.
@@ -28,9 +36,13 @@ CONFIG = """
 [server]
 listen = "127.0.0.1:0"
 header_read_timeout_ms = 2000
+body_read_timeout_ms = 3000
+write_timeout_ms = 3000
 max_connections = 512
 [jobs]
 progression = "immediate"
+[catalog]
+max_bytes_per_instance = 67108864
 [log]
 level = "warn"
 """
@@ -199,6 +211,160 @@ async def attack_round(port, results, i):
         results.check("malformed http", b'"error_code"' in data, repr(data[:80]))
 
 
+def noise_zip(hex_bytes):
+    """A package of one app whose content is `hex_bytes` of random hex (it compresses to about half)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        manifest = {"format": "roma-emulator-asset-package", "version": 1,
+                    "source": {"project_id": "p", "instance_id": "i"}, "exported_at": "t", "job_id": "j",
+                    "assets": [{"type": "application", "id": "big", "name": "n", "path": "apps/1.json"}]}
+        z.writestr("manifest.json", json.dumps(manifest))
+        z.writestr("apps/1.json", json.dumps({"id": "big", "name": "n", "content": os.urandom(hex_bytes // 2).hex()}))
+    return buf.getvalue()
+
+
+async def stalled_uploads(port, n, seconds, results):
+    """n connections, each an export head declaring 60000 bytes and sending one; reopened when cut."""
+    head = (b"POST /v2/p/instances/i/assets/export HTTP/1.1\r\nHost: x\r\nX-Auth-Token: stall\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n{")
+    end = time.monotonic() + seconds
+
+    async def one():
+        while time.monotonic() < end:
+            try:
+                r, w = await asyncio.open_connection("127.0.0.1", port)
+                w.write(head)
+                await w.drain()
+                data = await asyncio.wait_for(r.read(), max(0.1, end - time.monotonic()))
+                w.close()
+                if data:
+                    status = int(data[9:12]) if data.startswith(b"HTTP/1.1 ") else 0
+                    results.check("stalled upload answered 408 or 503", status in (408, 503), repr(data[:60]))
+            except (asyncio.TimeoutError, OSError):
+                await asyncio.sleep(0.05)
+    await asyncio.gather(*(one() for _ in range(n)))
+
+
+async def slow_readers(port, n, seconds, results):
+    """n clients ask for the state export and read 1 KiB a second."""
+    async def one():
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(b"GET /_emulator/state HTTP/1.1\r\nHost: x\r\n\r\n")
+        await w.drain()
+        first = await asyncio.wait_for(r.read(64), 10)
+        results.check("slow reader answered 200 or 503", first[9:12] in (b"200", b"503"), repr(first[:40]))
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                if not await asyncio.wait_for(r.read(1024), 2):
+                    break
+            except (asyncio.TimeoutError, OSError):
+                break
+            await asyncio.sleep(1)
+        w.close()
+    await asyncio.gather(*(one() for _ in range(n)))
+
+
+async def download_under_flood(port, results, connections):
+    """Exports the big app, then reads its archive slowly while `connections` silent ones arrive."""
+    tok = {"X-Auth-Token": "soak-big", "Content-Type": "application/json"}
+    status, _, rest = await http(port, "POST", "/v2/p/instances/big/assets/export", b'{"apps": [{"id": "big"}]}', tok)
+    results.check("big export", status == 200, f"status {status}")
+    if status != 200:
+        return
+    job = json.loads(rest)["job_id"]
+    _, _, rest = await http(port, "GET", f"/v2/p/instances/big/assets/jobs/{job}", b"", tok)
+    archive = json.loads(rest).get("archive_id")
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    w.write(f"GET /v2/p/instances/big/assets/archives/{archive} HTTP/1.1\r\nHost: x\r\nX-Auth-Token: soak-big\r\n\r\n".encode())
+    await w.drain()
+    head = await asyncio.wait_for(r.readuntil(b"\r\n\r\n"), 10)
+    length = int(re.search(rb"content-length: (\d+)", head.lower()).group(1))
+    got = 0
+    flooder = asyncio.create_task(flood(port, connections, 4))
+    while got < length:
+        chunk = await asyncio.wait_for(r.read(256 * 1024), 10)
+        if not chunk:
+            break
+        got += len(chunk)
+        await asyncio.sleep(0.05)
+    w.close()
+    await flooder
+    results.check("download under a flood arrives whole", got == length, f"{got} of {length} bytes")
+
+
+async def crafted_states(port, results):
+    """States the registry cannot hold: each must be refused (400) quickly, none may hang it."""
+    _, _, rest = await http(port, "GET", "/_emulator/state")
+    base = json.loads(rest)
+    cases = []
+    s = json.loads(json.dumps(base)); s["ids"] = [2**64 - 1] * 4; cases.append(("ids at the top", s))
+    s = json.loads(json.dumps(base)); s["registry"]["last_seq"] = 2**64 - 1; cases.append(("last_seq at the top", s))
+    job = {"id": "0" * 31 + "1", "seq": 1, "kind": "exportAsset", "owner": "u",
+           "scope": {"project": "p", "instance": "i"}, "begin": 1, "duration": {"secs": 2**64 - 1, "nanos": 0},
+           "end": None, "state": "Running", "reasons": [], "archive": None, "downloaded": False,
+           "fail_at": None, "end_progress": None}
+    s = json.loads(json.dumps(base)); s["registry"]["jobs"] = [job]; s["registry"]["last_seq"] = max(1, s["registry"]["last_seq"])
+    cases.append(("endless job", s))
+    twin = dict(job, id="0" * 31 + "2", seq=2, duration={"secs": 1, "nanos": 0})
+    s = json.loads(json.dumps(base)); s["registry"]["jobs"] = [dict(job, duration={"secs": 1, "nanos": 0}), twin]
+    s["registry"]["last_seq"] = max(2, s["registry"]["last_seq"]); cases.append(("two Running exports", s))
+    for what, state in cases:
+        status, _, body = await http(port, "PUT", "/_emulator/state", json.dumps(state).encode(),
+                                     {"Content-Type": "application/json"}, timeout=10)
+        results.check("crafted state refused", status == 400, f"{what}: status {status} {body[:100]!r}")
+
+
+async def blocked_stderr(binary, config, results, requests):
+    """A second emulator whose stderr nobody reads: requests and health keep answering, SIGTERM ends it."""
+    proc = subprocess.Popen([binary, "--config", config, "--log-format", "json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "ROMA_EMULATOR_LOG_LEVEL": "info"}, text=True)
+    line = proc.stdout.readline()
+    port = int(re.search(r":(\d+)\s*$", line).group(1))
+    latencies = []
+    stop = asyncio.Event()
+    prober = asyncio.create_task(probe_health(port, stop, latencies, results))
+    r, w = await asyncio.open_connection("127.0.0.1", port)
+    for _ in range(requests):
+        w.write(b"GET /_emulator/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        await w.drain()
+        head = await asyncio.wait_for(r.readuntil(b"\r\n\r\n"), 5)
+        n = int(re.search(rb"content-length: (\d+)", head.lower()).group(1))
+        await r.readexactly(n)
+    w.close()
+    stop.set()
+    await prober
+    rss = rss_kib(proc.pid)
+    proc.terminate()
+    try:
+        proc.wait(15)
+        results.check("blocked stderr: SIGTERM ends it", proc.returncode == 0, f"exit {proc.returncode}")
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        results.check("blocked stderr: SIGTERM ends it", False, "still running 15 s after SIGTERM")
+    return latencies, rss
+
+
+class Phase:
+    """Health latencies and peak RSS while one class of attack runs."""
+
+    def __init__(self, name):
+        self.name, self.latencies, self.peak = name, [], 0
+
+
+async def run_phase(phase, port, pid, results, work):
+    stop = asyncio.Event()
+    prober = asyncio.create_task(probe_health(port, stop, phase.latencies, results))
+    task = asyncio.create_task(work)
+    while not task.done():
+        phase.peak = max(phase.peak, rss_kib(pid))
+        await asyncio.sleep(0.1)
+    await task
+    stop.set()
+    await prober
+    phase.peak = max(phase.peak, rss_kib(pid))
+
+
 async def main_async(args):
     with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
         f.write(CONFIG)
@@ -208,32 +374,46 @@ async def main_async(args):
     line = proc.stdout.readline()
     port = int(re.search(r":(\d+)\s*$", line).group(1))
     results = Results()
+    phases = []
+    rounds = held = 0
     try:
-        idle = []
-        stop = asyncio.Event()
-        prober = asyncio.create_task(probe_health(port, stop, idle, results))
-        await asyncio.sleep(3)
-        stop.set()
-        await prober
-        idle_rss = rss_kib(proc.pid)
+        idle = Phase("idle")
+        await run_phase(idle, port, proc.pid, results, asyncio.sleep(3))
+        phases.append(idle)
 
-        under = []
-        stop = asyncio.Event()
-        prober = asyncio.create_task(probe_health(port, stop, under, results))
-        peak = idle_rss
+        mixed = Phase("mixed attacks")
         end = time.monotonic() + args.seconds
-        rounds = 0
-        background = [asyncio.create_task(flood(port, 2000, args.seconds)),
-                      asyncio.create_task(slowloris(port, 300, args.seconds))]
-        while time.monotonic() < end:
-            await attack_round(port, results, rounds)
-            rounds += 1
-            peak = max(peak, rss_kib(proc.pid))
-        held = await background[0]
-        await background[1]
-        stop.set()
-        await prober
-        peak = max(peak, rss_kib(proc.pid))
+
+        async def mixed_work():
+            nonlocal rounds, held
+            background = [asyncio.create_task(flood(port, 2000, args.seconds)),
+                          asyncio.create_task(slowloris(port, 300, args.seconds))]
+            while time.monotonic() < end:
+                await attack_round(port, results, rounds)
+                rounds += 1
+            held = await background[0]
+            await background[1]
+        await run_phase(mixed, port, proc.pid, results, mixed_work())
+        phases.append(mixed)
+
+        # A large asset for the state export and the download (about 16 MB of content).
+        body, headers = multipart(noise_zip(16_000_000))
+        status, _, _ = await http(port, "POST", "/v2/p/instances/big/assets/import", body,
+                                  {**headers, "X-Auth-Token": "soak-big"}, timeout=30)
+        results.check("big import", status == 200, f"status {status}")
+        await asyncio.sleep(0.5)
+        for name, work in [
+            ("stalled uploads at the cap", stalled_uploads(port, 512, 8, results)),
+            ("slow readers of the state", slow_readers(port, 8, 8, results)),
+            ("flood during a download", download_under_flood(port, results, 1500)),
+            ("crafted state imports", crafted_states(port, results)),
+        ]:
+            phase = Phase(name)
+            await run_phase(phase, port, proc.pid, results, work)
+            phases.append(phase)
+        blocked = Phase("blocked stderr (2nd process)")
+        blocked.latencies, blocked.peak = await blocked_stderr(args.binary, config, results, 8000)
+        phases.append(blocked)
         alive = proc.poll() is None
         results.check("process alive", alive, "the emulator exited")
     finally:
@@ -248,18 +428,20 @@ async def main_async(args):
         xs = sorted(xs)
         return xs[min(len(xs) - 1, int(len(xs) * p))] if xs else float("nan")
 
-    print(f"soak: {args.seconds} s, {rounds} attack rounds, {held} flood connections opened, 300 slowloris")
-    print(f"{'':28}{'idle':>12}{'under attack':>16}")
-    print(f"{'RSS (MiB)':28}{idle_rss / 1024:>12.1f}{peak / 1024:>16.1f}   (peak; ceiling {args.rss_ceiling_mib})")
-    print(f"{'health probes':28}{len(idle):>12}{len(under):>16}")
-    print(f"{'health p50 (ms)':28}{statistics.median(idle):>12.2f}{statistics.median(under):>16.2f}")
-    print(f"{'health p99 (ms)':28}{pct(idle, 0.99):>12.2f}{pct(under, 0.99):>16.2f}")
-    print(f"{'health max (ms)':28}{max(idle):>12.2f}{max(under):>16.2f}")
+    print(f"soak: {args.seconds} s of mixed attacks ({rounds} rounds, {held} flood connections, 300 slowloris), "
+          "then one phase per class")
+    print(f"{'phase':32}{'probes':>8}{'p50 ms':>10}{'p99 ms':>10}{'max ms':>10}{'peak RSS MiB':>14}")
+    for phase in phases:
+        lat = phase.latencies or [float("nan")]
+        print(f"{phase.name:32}{len(phase.latencies):>8}{statistics.median(lat):>10.2f}{pct(lat, 0.99):>10.2f}"
+              f"{max(lat):>10.2f}{phase.peak / 1024:>14.1f}")
     print("checks: " + ", ".join(f"{k} {v}" for k, v in sorted(results.counts.items())))
+    peak = max(p.peak for p in phases)
     if peak / 1024 > args.rss_ceiling_mib:
         results.failures.append(f"peak RSS {peak / 1024:.1f} MiB over the ceiling {args.rss_ceiling_mib} MiB")
-    if max(under) > args.health_max_ms:
-        results.failures.append(f"a health probe took {max(under):.0f} ms (limit {args.health_max_ms})")
+    worst = max(max(p.latencies or [0]) for p in phases)
+    if worst > args.health_max_ms:
+        results.failures.append(f"a health probe took {worst:.0f} ms (limit {args.health_max_ms})")
     for failure in results.failures:
         print("FAIL " + failure)
     passed = sum(results.counts.values()) - len(results.failures)
@@ -272,7 +454,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--binary", default="target/release/roma-emulator")
-    parser.add_argument("--rss-ceiling-mib", type=float, default=128)
+    parser.add_argument("--rss-ceiling-mib", type=float, default=256)
     parser.add_argument("--health-max-ms", type=float, default=1000)
     args = parser.parse_args()
     sys.exit(asyncio.run(main_async(args)))

@@ -143,14 +143,24 @@ fn damaged_truncated_or_newer_state_files_stop_startup_untouched() {
 
 #[tokio::test]
 async fn the_state_exports_without_secrets_and_imports_elsewhere() {
-    let a = spawn_app_with(|c| c.jobs.duration_ms = 0).await;
+    // Open-mode user names are keyed with the token key: stubs that share states share the key.
+    let key = || Some(roma_emulator::config::Secret::new("shared-token-key-of-two-staging-stubs"));
+    let a = spawn_app_with(|c| {
+        c.jobs.duration_ms = 0;
+        c.auth.token_key = key();
+    })
+    .await;
     let job = assert_job_created(a.export_one(TOKEN).await).await;
     let state = a.control_json("/_emulator/state").await;
     assert_eq!(state["format"], "roma-emulator-state");
     assert!(state.get("token_key").is_none(), "no secret in the export");
     assert_eq!(state["registry"]["jobs"].as_array().map(Vec::len), Some(1));
 
-    let b = spawn_app_with(|c| c.jobs.duration_ms = 0).await;
+    let b = spawn_app_with(|c| {
+        c.jobs.duration_ms = 0;
+        c.auth.token_key = key();
+    })
+    .await;
     let put = |body: String| {
         b.control(Method::PUT, "/_emulator/state")
             .header("Content-Type", "application/json")

@@ -1,0 +1,27 @@
+//! The state import (`PUT /_emulator/state` and the state file at startup): any bytes are either
+//! refused or loaded, never a panic or a hang; a state that loads exports and loads again.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use roma_emulator::persist::Snapshot;
+use roma_emulator::{AppState, Config};
+
+fn app() -> AppState {
+    let mut config = Config::default();
+    config.jobs.max_jobs = 50;
+    config.emulator.seed = Some(1);
+    AppState::new(config)
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(snapshot) = Snapshot::from_json(data) else {
+        return;
+    };
+    let first = app();
+    if snapshot.apply(&first).is_err() {
+        return;
+    }
+    let exported = serde_json::to_vec(&Snapshot::capture(&first, false)).expect("a state exports");
+    let again = Snapshot::from_json(&exported).expect("an exported state parses");
+    again.apply(&app()).expect("an exported state loads again");
+});
