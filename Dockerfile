@@ -18,8 +18,11 @@ COPY container/config.toml /etc/roma-emulator/config.toml
 COPY --from=build --chown=65532:65532 /out/state /var/lib/roma-emulator
 USER 65532:65532
 EXPOSE 8080
+# Read by the server and by `roma-emulator healthcheck` alike, so the check asks the port the
+# server listens on (a mounted config or a ROMA_EMULATOR_SERVER_LISTEN included).
+ENV ROMA_EMULATOR_CONFIG=/etc/roma-emulator/config.toml
 VOLUME ["/var/lib/roma-emulator"]
 HEALTHCHECK --interval=10s --timeout=5s --start-period=3s --retries=3 \
   CMD ["/usr/local/bin/roma-emulator", "healthcheck"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/usr/local/bin/roma-emulator", "--config", "/etc/roma-emulator/config.toml"]
+ENTRYPOINT ["/usr/local/bin/roma-emulator"]

@@ -43,6 +43,7 @@ max_connections = 512
 progression = "immediate"
 [catalog]
 max_bytes_per_instance = 67108864
+max_instances = 4
 [log]
 level = "warn"
 """
@@ -65,7 +66,7 @@ async def http(port, method, path, body=b"", headers=None, timeout=10.0):
         for k, v in headers.items():
             head += f"{k}: {v}\r\n"
         writer.write(head.encode() + b"\r\n" + body)
-        await writer.drain()
+        await asyncio.wait_for(writer.drain(), timeout)
         data = await asyncio.wait_for(reader.read(), timeout)
     finally:
         writer.close()
@@ -86,14 +87,14 @@ class Results:
             self.failures.append(f"{what}: {detail}")
 
 
-async def probe_health(port, stop, latencies, results):
+async def probe_health(port, stop, latencies, results, phase=""):
     while not stop.is_set():
         started = time.monotonic()
         try:
-            status, _, _ = await http(port, "GET", "/_emulator/health", timeout=5)
-            results.check("health", status == 200, f"status {status}")
+            status, head, body = await http(port, "GET", "/_emulator/health", timeout=5)
+            results.check("health", status == 200, f"{phase}: status {status} {head[:60]!r} {body[:100]!r}")
         except Exception as e:  # noqa: BLE001 - any failure to answer is a finding
-            results.check("health", False, repr(e))
+            results.check("health", False, f"{phase}: {e!r}")
         latencies.append((time.monotonic() - started) * 1000)
         await asyncio.sleep(0.1)
 
@@ -116,15 +117,20 @@ def padded_json(n):
     return ('{"apps": [{"id": "a"}], "pad": [' + "{}," * (n // 3) + "{}]}").encode()
 
 
-def hostile_zip(content_bytes):
+def package_zip(kind, folder, content):
+    """A package of one asset `a` of `kind` whose content is the JSON text `content`."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         manifest = {"format": "roma-emulator-asset-package", "version": 1,
                     "source": {"project_id": "p", "instance_id": "i"}, "exported_at": "t", "job_id": "j",
-                    "assets": [{"type": "task", "id": "a", "name": "n", "path": "tasks/1.json"}]}
+                    "assets": [{"type": kind, "id": "a", "name": "n", "path": f"{folder}/1.json"}]}
         z.writestr("manifest.json", json.dumps(manifest))
-        z.writestr("tasks/1.json", '{"id": "a", "name": "n", "content": [' + "{}," * (content_bytes // 3) + "{}]}")
+        z.writestr(f"{folder}/1.json", '{"id": "a", "name": "n", "content": ' + content + "}")
     return buf.getvalue()
+
+
+def hostile_zip(content_bytes):
+    return package_zip("task", "tasks", "[" + "{}," * (content_bytes // 3) + "{}]")
 
 
 def multipart(file_bytes):
@@ -212,15 +218,8 @@ async def attack_round(port, results, i):
 
 
 def noise_zip(hex_bytes):
-    """A package of one app whose content is `hex_bytes` of random hex (it compresses to about half)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        manifest = {"format": "roma-emulator-asset-package", "version": 1,
-                    "source": {"project_id": "p", "instance_id": "i"}, "exported_at": "t", "job_id": "j",
-                    "assets": [{"type": "application", "id": "big", "name": "n", "path": "apps/1.json"}]}
-        z.writestr("manifest.json", json.dumps(manifest))
-        z.writestr("apps/1.json", json.dumps({"id": "big", "name": "n", "content": os.urandom(hex_bytes // 2).hex()}))
-    return buf.getvalue()
+    """A package of one app `a` whose content is `hex_bytes` of random hex (it compresses to about half)."""
+    return package_zip("application", "apps", json.dumps(os.urandom(hex_bytes // 2).hex()))
 
 
 async def stalled_uploads(port, n, seconds, results):
@@ -268,7 +267,7 @@ async def slow_readers(port, n, seconds, results):
 async def download_under_flood(port, results, connections):
     """Exports the big app, then reads its archive slowly while `connections` silent ones arrive."""
     tok = {"X-Auth-Token": "soak-big", "Content-Type": "application/json"}
-    status, _, rest = await http(port, "POST", "/v2/p/instances/big/assets/export", b'{"apps": [{"id": "big"}]}', tok)
+    status, _, rest = await http(port, "POST", "/v2/p/instances/big/assets/export", b'{"apps": [{"id": "a"}]}', tok)
     results.check("big export", status == 200, f"status {status}")
     if status != 200:
         return
@@ -293,10 +292,12 @@ async def download_under_flood(port, results, connections):
     results.check("download under a flood arrives whole", got == length, f"{got} of {length} bytes")
 
 
-async def crafted_states(port, results):
-    """States the registry cannot hold: each must be refused (400) quickly, none may hang it."""
-    _, _, rest = await http(port, "GET", "/_emulator/state")
-    base = json.loads(rest)
+async def crafted_states(port, results, seconds):
+    """States the registry cannot hold, sent for `seconds`: each must be refused (400) quickly,
+    none may hang it."""
+    # Built from scratch: the running state holds a 16 MB asset, more than a PUT may carry.
+    base = {"format": "roma-emulator-state", "version": 1,
+            "registry": {"last_seq": 0, "jobs": [], "work": [], "archives": [], "catalog": {}}}
     cases = []
     s = json.loads(json.dumps(base)); s["ids"] = [2**64 - 1] * 4; cases.append(("ids at the top", s))
     s = json.loads(json.dumps(base)); s["registry"]["last_seq"] = 2**64 - 1; cases.append(("last_seq at the top", s))
@@ -309,14 +310,17 @@ async def crafted_states(port, results):
     twin = dict(job, id="0" * 31 + "2", seq=2, duration={"secs": 1, "nanos": 0})
     s = json.loads(json.dumps(base)); s["registry"]["jobs"] = [dict(job, duration={"secs": 1, "nanos": 0}), twin]
     s["registry"]["last_seq"] = max(2, s["registry"]["last_seq"]); cases.append(("two Running exports", s))
-    for what, state in cases:
-        status, _, body = await http(port, "PUT", "/_emulator/state", json.dumps(state).encode(),
-                                     {"Content-Type": "application/json"}, timeout=10)
-        results.check("crafted state refused", status == 400, f"{what}: status {status} {body[:100]!r}")
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for what, state in cases:
+            status, _, body = await http(port, "PUT", "/_emulator/state", json.dumps(state).encode(),
+                                         {"Content-Type": "application/json"}, timeout=10)
+            results.check("crafted state refused", status == 400, f"{what}: status {status} {body[:100]!r}")
 
 
-async def blocked_stderr(binary, config, results, requests):
-    """A second emulator whose stderr nobody reads: requests and health keep answering, SIGTERM ends it."""
+async def blocked_stderr(binary, config, results, seconds):
+    """A second emulator whose stderr nobody reads, under requests for `seconds`: requests and
+    health keep answering, SIGTERM ends it."""
     proc = subprocess.Popen([binary, "--config", config, "--log-format", "json"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env={**os.environ, "ROMA_EMULATOR_LOG_LEVEL": "info"}, text=True)
     line = proc.stdout.readline()
@@ -325,13 +329,17 @@ async def blocked_stderr(binary, config, results, requests):
     stop = asyncio.Event()
     prober = asyncio.create_task(probe_health(port, stop, latencies, results))
     r, w = await asyncio.open_connection("127.0.0.1", port)
-    for _ in range(requests):
+    end = time.monotonic() + seconds
+    sent = 0
+    while time.monotonic() < end:
+        sent += 1
         w.write(b"GET /_emulator/health HTTP/1.1\r\nHost: x\r\n\r\n")
         await w.drain()
         head = await asyncio.wait_for(r.readuntil(b"\r\n\r\n"), 5)
         n = int(re.search(rb"content-length: (\d+)", head.lower()).group(1))
         await r.readexactly(n)
     w.close()
+    results.check("blocked stderr: requests answered", sent > 5000, f"only {sent} requests in {seconds} s")
     stop.set()
     await prober
     rss = rss_kib(proc.pid)
@@ -353,13 +361,17 @@ class Phase:
 
 
 async def run_phase(phase, port, pid, results, work):
+    print(f"-- phase: {phase.name}", file=sys.stderr, flush=True)
     stop = asyncio.Event()
-    prober = asyncio.create_task(probe_health(port, stop, phase.latencies, results))
+    prober = asyncio.create_task(probe_health(port, stop, phase.latencies, results, phase.name))
     task = asyncio.create_task(work)
     while not task.done():
         phase.peak = max(phase.peak, rss_kib(pid))
         await asyncio.sleep(0.1)
-    await task
+    try:
+        await task
+    except Exception as e:  # noqa: BLE001 - a phase that breaks is a finding, the others still run
+        results.check(f"{phase.name} ran", False, repr(e))
     stop.set()
     await prober
     phase.peak = max(phase.peak, rss_kib(pid))
@@ -406,13 +418,13 @@ async def main_async(args):
             ("stalled uploads at the cap", stalled_uploads(port, 512, 8, results)),
             ("slow readers of the state", slow_readers(port, 8, 8, results)),
             ("flood during a download", download_under_flood(port, results, 1500)),
-            ("crafted state imports", crafted_states(port, results)),
+            ("crafted state imports", crafted_states(port, results, 5)),
         ]:
             phase = Phase(name)
             await run_phase(phase, port, proc.pid, results, work)
             phases.append(phase)
         blocked = Phase("blocked stderr (2nd process)")
-        blocked.latencies, blocked.peak = await blocked_stderr(args.binary, config, results, 8000)
+        blocked.latencies, blocked.peak = await blocked_stderr(args.binary, config, results, 5)
         phases.append(blocked)
         alive = proc.poll() is None
         results.check("process alive", alive, "the emulator exited")
@@ -454,7 +466,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--binary", default="target/release/roma-emulator")
-    parser.add_argument("--rss-ceiling-mib", type=float, default=256)
+    parser.add_argument("--rss-ceiling-mib", type=float, default=320)
     parser.add_argument("--health-max-ms", type=float, default=1000)
     args = parser.parse_args()
     sys.exit(asyncio.run(main_async(args)))

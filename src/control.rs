@@ -94,7 +94,7 @@ impl Control {
             tokio::select! {
                 () = &mut changed => {}
                 () = tokio::time::sleep(nap) => {}
-                () = crate::transport::stopped(&mut shutdown) => {
+                () = crate::state::stopped(&mut shutdown) => {
                     return Err(ApiError::new(
                         ErrorCode::Unavailable,
                         format!("the emulator is shutting down; job {id} is {}", job.status.seed()),

@@ -12,7 +12,6 @@ pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod config;
-pub mod transport;
 pub mod control;
 pub mod error;
 pub mod faults;
@@ -26,6 +25,7 @@ pub mod probe;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod transport;
 
 pub use config::Config;
 

@@ -113,7 +113,10 @@ fn healthcheck(args: &Args, url: Option<&str>) -> ExitCode {
     let url = match url {
         Some(url) => url.to_owned(),
         None => {
-            let listen = match (&args.listen, Config::load(args.config.as_deref(), std::env::vars())) {
+            let listen = match (
+                &args.listen,
+                Config::load(args.config.as_deref(), std::env::vars()),
+            ) {
                 (Some(listen), _) => listen.clone(),
                 (None, Ok(config)) => config.server.listen,
                 (None, Err(e)) => {

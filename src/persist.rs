@@ -164,9 +164,12 @@ pub fn claim(path: &Path) -> Result<std::fs::File, String> {
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let lock = options
-        .open(&lock_path)
-        .map_err(|e| format!("cannot create {} (is the directory writable?): {e}", lock_path.display()))?;
+    let lock = options.open(&lock_path).map_err(|e| {
+        format!(
+            "cannot create {} (is the directory writable?): {e}",
+            lock_path.display()
+        )
+    })?;
     match lock.try_lock() {
         Ok(()) => Ok(lock),
         Err(std::fs::TryLockError::WouldBlock) => Err(format!(
@@ -243,7 +246,10 @@ pub fn on_disk(app: &AppState) -> String {
     let saved_at = app.persisted.saved_at_ms.load(Ordering::Acquire);
     match app.config.state.file.as_deref() {
         None => "no state file is configured".into(),
-        Some(_) if saved_at > 0 => format!("the snapshot saved at {} is on disk", Timestamp(saved_at).rfc3339_millis()),
+        Some(_) if saved_at > 0 => format!(
+            "the snapshot saved at {} is on disk",
+            Timestamp(saved_at).rfc3339_millis()
+        ),
         Some(path) if path.is_file() => format!("{} is the file found at startup, unchanged", path.display()),
         Some(path) => format!("no snapshot is on disk at {}", path.display()),
     }

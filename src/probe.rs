@@ -76,9 +76,15 @@ mod tests {
 
     #[test]
     fn the_health_url_of_a_listen_address_is_callable() {
-        assert_eq!(health_url("0.0.0.0:9000"), "http://127.0.0.1:9000/_emulator/health");
+        assert_eq!(
+            health_url("0.0.0.0:9000"),
+            "http://127.0.0.1:9000/_emulator/health"
+        );
         assert_eq!(health_url("[::]:9000"), "http://[::1]:9000/_emulator/health");
         assert_eq!(health_url("localhost:81"), "http://localhost:81/_emulator/health");
-        assert_eq!(health_url("127.0.0.1:8080"), "http://127.0.0.1:8080/_emulator/health");
+        assert_eq!(
+            health_url("127.0.0.1:8080"),
+            "http://127.0.0.1:8080/_emulator/health"
+        );
     }
 }

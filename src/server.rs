@@ -147,7 +147,8 @@ impl Server {
             None => AppState::new(config),
         };
         let fd_limit = crate::transport::fd::raise_limit();
-        let max_connections = crate::transport::fd::connection_cap(state.config.server.max_connections, fd_limit);
+        let max_connections =
+            crate::transport::fd::connection_cap(state.config.server.max_connections, fd_limit);
         if max_connections < state.config.server.max_connections {
             tracing::warn!(
                 configured = state.config.server.max_connections,
@@ -159,7 +160,13 @@ impl Server {
         let limits = crate::transport::Limits::new(&state, max_connections);
         let app = crate::api::router(state.clone());
         let shutdown = state.shutdown.subscribe();
-        let task = tokio::spawn(crate::transport::serve(listener, app, state.clone(), limits, shutdown));
+        let task = tokio::spawn(crate::transport::serve(
+            listener,
+            app,
+            state.clone(),
+            limits,
+            shutdown,
+        ));
         if state.config.state.file.is_some() {
             tokio::spawn(save_periodically(state.clone()));
         }

@@ -110,3 +110,8 @@ impl AppState {
         }))
     }
 }
+
+/// Resolves once shutdown has begun (`AppState::shutdown` turned true).
+pub async fn stopped(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}

@@ -339,10 +339,20 @@ mod tests {
         }
         // At most two buffers' worth were taken (one stuck in the sink, one pending); the rest
         // was dropped (the writer resets its count when it takes a batch, so this is a floor).
-        assert!(writer.dropped() > 10_000, "lines past the buffer are dropped: {}", writer.dropped());
-        assert!(started.elapsed() < Duration::from_secs(20), "logging never waits for the sink");
+        assert!(
+            writer.dropped() > 10_000,
+            "lines past the buffer are dropped: {}",
+            writer.dropped()
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "logging never waits for the sink"
+        );
         let closed_at = std::time::Instant::now();
-        assert!(!guard.close(Duration::from_millis(200)), "the sink never took the lines");
+        assert!(
+            !guard.close(Duration::from_millis(200)),
+            "the sink never took the lines"
+        );
         assert!(closed_at.elapsed() < Duration::from_secs(5));
         // Release the sink so the thread ends.
         *gate.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
@@ -358,8 +368,13 @@ mod tests {
             let _ = writer.write_all(&line);
         }
         drop(guard);
-        let text = String::from_utf8_lossy(&sink.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned();
-        assert!(text.contains("log lines were dropped"), "{}", &text[..text.len().min(200)]);
+        let text =
+            String::from_utf8_lossy(&sink.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned();
+        assert!(
+            text.contains("log lines were dropped"),
+            "{}",
+            &text[..text.len().min(200)]
+        );
     }
 
     #[test]

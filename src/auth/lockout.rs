@@ -63,7 +63,11 @@ impl Lockouts {
         let mut locked: Vec<(String, Timestamp)> = self
             .keys()
             .iter()
-            .filter_map(|(k, e)| e.locked_until.filter(|until| now < *until).map(|u| (k.clone(), u)))
+            .filter_map(|(k, e)| {
+                e.locked_until
+                    .filter(|until| now < *until)
+                    .map(|u| (k.clone(), u))
+            })
             .collect();
         locked.sort();
         locked

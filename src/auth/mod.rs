@@ -313,7 +313,11 @@ impl Authenticator {
     }
 
     /// Step 2 of a signed request: the signature over the request with its payload hash.
-    pub fn verify_signature(&self, signer: &Signer<'_>, req: &SignedRequest<'_, '_>) -> Result<Caller, AuthError> {
+    pub fn verify_signature(
+        &self,
+        signer: &Signer<'_>,
+        req: &SignedRequest<'_, '_>,
+    ) -> Result<Caller, AuthError> {
         let verified = self.verify(signer.user, &signer.auth, req);
         match &verified {
             Ok(_) => self.lockouts.succeeded(signer.auth.access),

@@ -57,18 +57,30 @@ pub fn check(snapshot: &RegistrySnapshot, catalog: &Catalog) -> Result<(), Strin
             return Err(format!("{}: at most 366 days", field("duration")));
         }
         let fraction = |p: f64| p.is_finite() && (0.0..=1.0).contains(&p);
-        if job.fail_at.as_ref().is_some_and(|(p, _)| !fraction(*p)) || job.end_progress.is_some_and(|p| !fraction(p)) {
-            return Err(format!("{}: progress must lie in 0..=1", field("fail_at/end_progress")));
+        if job.fail_at.as_ref().is_some_and(|(p, _)| !fraction(*p))
+            || job.end_progress.is_some_and(|p| !fraction(p))
+        {
+            return Err(format!(
+                "{}: progress must lie in 0..=1",
+                field("fail_at/end_progress")
+            ));
         }
-        if job.reasons.len() > MAX_REASONS || job.fail_at.as_ref().is_some_and(|(_, r)| r.len() > MAX_REASONS) {
+        if job.reasons.len() > MAX_REASONS || job.fail_at.as_ref().is_some_and(|(_, r)| r.len() > MAX_REASONS)
+        {
             return Err(format!("{}: at most {MAX_REASONS} reasons", field("reasons")));
         }
         let running_now = job.state == JobState::Running;
         if running_now && (job.end.is_some() || job.archive.is_some() || job.downloaded) {
-            return Err(format!("{}: a Running job has no end and no archive", field("state")));
+            return Err(format!(
+                "{}: a Running job has no end and no archive",
+                field("state")
+            ));
         }
         if job.archive.is_some() && !(job.kind == JobKind::Export && job.state == JobState::Succeeded) {
-            return Err(format!("{}: only a successful export has an archive", field("archive")));
+            return Err(format!(
+                "{}: only a successful export has an archive",
+                field("archive")
+            ));
         }
         // D9: one Running job per user and kind.
         if running_now && !running.insert((job.owner.clone(), job.kind)) {
@@ -91,10 +103,14 @@ pub fn check(snapshot: &RegistrySnapshot, catalog: &Catalog) -> Result<(), Strin
         }
         let matches = matches!(
             (kind, work),
-            (JobKind::Export, Work::Export(_)) | (JobKind::Import, Work::Import(..)) | (JobKind::Delete, Work::Delete(_))
+            (JobKind::Export, Work::Export(_))
+                | (JobKind::Import, Work::Import(..))
+                | (JobKind::Delete, Work::Delete(_))
         );
         if !matches {
-            return Err(format!("{field}: the work of job {id} is not that of a {kind:?} job"));
+            return Err(format!(
+                "{field}: the work of job {id} is not that of a {kind:?} job"
+            ));
         }
     }
     let jobs: HashMap<_, _> = snapshot.jobs.iter().map(|j| (j.id, j)).collect();
@@ -105,7 +121,9 @@ pub fn check(snapshot: &RegistrySnapshot, catalog: &Catalog) -> Result<(), Strin
             .get(&archive.job)
             .filter(|j| j.archive == Some(*id) && !j.downloaded);
         let Some(job) = job else {
-            return Err(format!("{field}: archive {id} belongs to no job that awaits its download"));
+            return Err(format!(
+                "{field}: archive {id} belongs to no job that awaits its download"
+            ));
         };
         if !archives.insert(*id) {
             return Err(format!("{field}: archive {id} appears twice"));

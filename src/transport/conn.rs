@@ -16,6 +16,7 @@
 //!   while no request is being served (Idle or Head): that is how its refusals are recognised.
 
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -40,12 +41,18 @@ pub enum Phase {
     Evicted,
 }
 
+/// How long a new connection is safe from eviction: time for its first request's head to arrive
+/// and be read, however many connections arrive meanwhile (a flood's newest connection would
+/// otherwise evict the one before it, a probe included, before it was ever read).
+pub const GRACE: Duration = Duration::from_millis(50);
+
 /// The shared state of one connection.
 #[derive(Debug)]
 pub struct ConnState {
     phase: AtomicU8,
     /// Admitted into a slot kept for health probes: it serves one probe, nothing else.
     probe_only: bool,
+    admitted: Instant,
     evicted: Notify,
 }
 
@@ -55,6 +62,7 @@ impl ConnState {
         Self {
             phase: AtomicU8::new(IDLE),
             probe_only,
+            admitted: Instant::now(),
             evicted: Notify::new(),
         }
     }
@@ -106,8 +114,11 @@ impl ConnState {
         matches!(self.phase(), Phase::Idle | Phase::Head)
     }
 
-    /// Evicts it if it is Idle (atomically); true when it was.
+    /// Evicts it if it is Idle (atomically) and past its [`GRACE`]; true when it was.
     pub fn evict_if_idle(&self) -> bool {
+        if self.admitted.elapsed() < GRACE {
+            return false;
+        }
         let evicted = self.step(IDLE, EVICTED);
         if evicted {
             self.evicted.notify_one();
@@ -115,8 +126,12 @@ impl ConnState {
         evicted
     }
 
-    /// Evicts it unless a request is being served (probe slots: a slow head is no probe).
+    /// Evicts it unless a request is being served or it is within its [`GRACE`] (probe slots: a
+    /// head slower than that is no probe).
     pub fn evict_unless_serving(&self) -> bool {
+        if self.admitted.elapsed() < GRACE {
+            return false;
+        }
         self.evict_if_idle() || {
             let evicted = self.step(HEAD, EVICTED);
             if evicted {
@@ -143,7 +158,9 @@ mod tests {
 
     #[test]
     fn a_connection_is_busy_from_its_first_byte_until_its_response_is_flushed() {
-        let c = ConnState::new(false);
+        let mut c = ConnState::new(false);
+        assert!(!c.evict_if_idle(), "a new connection gets its grace");
+        c.admitted -= GRACE;
         assert_eq!(c.phase(), Phase::Idle);
         c.bytes_read();
         assert_eq!(c.phase(), Phase::Head);
@@ -152,22 +169,33 @@ mod tests {
         c.bytes_read();
         assert_eq!(c.phase(), Phase::Serving, "body bytes change nothing");
         c.flushed();
-        assert_eq!(c.phase(), Phase::Serving, "a flush before the body ended changes nothing");
+        assert_eq!(
+            c.phase(),
+            Phase::Serving,
+            "a flush before the body ended changes nothing"
+        );
         c.body_done();
         assert!(!c.evict_if_idle(), "bytes may still be in hyper's buffer");
         c.flushed();
         assert_eq!(c.phase(), Phase::Idle);
         assert!(c.evict_if_idle());
         c.bytes_read();
-        assert_eq!(c.phase(), Phase::Evicted, "nothing begins on an evicted connection");
+        assert_eq!(
+            c.phase(),
+            Phase::Evicted,
+            "nothing begins on an evicted connection"
+        );
     }
 
     #[test]
-    fn probe_slots_give_up_a_slow_head_but_not_a_probe_being_served() {
-        let c = ConnState::new(true);
+    fn probe_slots_give_up_a_slow_head_but_not_a_probe_being_served_or_a_new_one() {
+        let mut c = ConnState::new(true);
         c.bytes_read();
+        assert!(!c.evict_unless_serving(), "a head gets its grace");
+        c.admitted -= GRACE;
         assert!(c.evict_unless_serving());
-        let d = ConnState::new(true);
+        let mut d = ConnState::new(true);
+        d.admitted -= GRACE;
         d.serving();
         assert!(!d.evict_unless_serving());
     }

@@ -19,12 +19,26 @@ pub fn raise_limit() -> Option<u64> {
     }
 }
 
-/// The connection cap that fits under `limit` open files with the probe slots and the headroom.
+/// Newcomers that found no slot, waiting briefly for one or being answered `503 EMULATOR.0503`;
+/// past them, newcomers wait in the kernel's backlog until one of these ends.
+pub const REFUSALS: usize = 64;
+
+/// Sockets the accept loop may hold at once for a cap of `max_connections`: every slot, and the
+/// refusals. It accepts no more until one closes (the rest wait in the kernel's backlog), so
+/// `accept` never fails for want of a descriptor.
+pub fn socket_budget(max_connections: usize) -> usize {
+    max_connections + PROBE_SLOTS + REFUSALS
+}
+
+/// The connection cap that fits under `limit` open files with the probe slots, the refusals and
+/// the headroom.
 pub fn connection_cap(max_connections: usize, limit: Option<u64>) -> usize {
     let Some(limit) = limit else {
         return max_connections;
     };
-    let room = limit.saturating_sub(HEADROOM + PROBE_SLOTS as u64).max(1);
+    let room = limit
+        .saturating_sub(HEADROOM + (PROBE_SLOTS + REFUSALS) as u64)
+        .max(1);
     max_connections.min(usize::try_from(room).unwrap_or(usize::MAX))
 }
 
@@ -34,7 +48,11 @@ mod tests {
 
     #[test]
     fn the_cap_stays_below_the_descriptor_limit() {
-        assert_eq!(connection_cap(1024, Some(1024)), 1024 - 64 - PROBE_SLOTS);
+        assert_eq!(
+            connection_cap(1024, Some(1024)),
+            1024 - HEADROOM as usize - PROBE_SLOTS - REFUSALS
+        );
+        assert!(socket_budget(connection_cap(1024, Some(1024))) as u64 + HEADROOM <= 1024);
         assert_eq!(connection_cap(1024, Some(1 << 20)), 1024);
         assert_eq!(connection_cap(1024, None), 1024);
         assert_eq!(connection_cap(1024, Some(10)), 1);

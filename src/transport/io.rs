@@ -106,7 +106,11 @@ fn refusal_status(buf: &[u8]) -> u16 {
 }
 
 impl AsyncRead for ConnIo {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         if self.conn.is_evicted() {
             // The end of the stream: hyper closes the connection.
             return Poll::Ready(Ok(()));

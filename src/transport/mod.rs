@@ -2,8 +2,10 @@
 //! and shutting down. No rule of the API lives here; what it guards is the process itself, so that
 //! no tenant of a shared stub can freeze it or lock the others out.
 //!
-//! - [`table`]: at most `[server] max_connections` regular connections (kept below the open-file
-//!   limit, [`fd`]); at the cap a newcomer evicts the oldest *Idle* one, else takes one of the
+//! - [`fd`]: the open-file limit is raised to the hard limit, the cap kept below it, and the
+//!   accept loop holds one permit a socket, so `accept` never fails for want of a descriptor.
+//! - [`table`]: at most `[server] max_connections` regular connections; at the cap a newcomer
+//!   evicts the oldest *Idle* one, else takes one of the
 //!   [`table::PROBE_SLOTS`] slots kept for `/_emulator/health` and `/ready`, else is answered
 //!   `503 EMULATOR.0503` and closed.
 //! - [`conn`]: what each connection is doing, as a state machine its stream, its service and its
@@ -34,7 +36,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tower::Service;
 
@@ -44,6 +46,9 @@ use self::io::{ConnIo, Refusal};
 use self::table::Connections;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
+
+/// How long a newcomer that found every slot busy waits for one before it is refused.
+pub const WAIT_FOR_SLOT: Duration = Duration::from_millis(500);
 
 /// How long a connection in a probe slot may take to send its head.
 pub const PROBE_HEAD_TIMEOUT: Duration = Duration::from_secs(1);
@@ -90,8 +95,18 @@ pub async fn serve(
         let app = app.clone();
         Arc::new(move |status| hyper_refusal(&app, status))
     };
+    // One permit a socket held, from accept to close: the descriptors in use stay within the
+    // budget the cap was computed for, evicted and refused connections included.
+    let sockets = Arc::new(Semaphore::new(fd::socket_budget(limits.max_connections)));
     let mut tasks = JoinSet::new();
     loop {
+        let socket = tokio::select! {
+            permit = sockets.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = stopped(&mut shutdown) => break,
+        };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
@@ -105,24 +120,35 @@ pub async fn serve(
         };
         while tasks.try_join_next().is_some() {}
         let _ = stream.set_nodelay(true);
-        let Some(slot) = table.admit() else {
-            let answer = raw_error(
-                &app,
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::Unavailable,
-                "every connection and every probe slot is busy (server.max_connections)",
-            );
-            tasks.spawn(refuse(stream, answer));
-            continue;
-        };
         let (router, refusal, shutdown) = (router.clone(), refusal.clone(), shutdown.clone());
+        // No slot now: the newcomer waits briefly for one (probe slots free within microseconds
+        // of their probe, idle connections become evictable after their grace). The socket
+        // budget bounds how many wait; past it, newcomers wait in the kernel's backlog.
+        let slot = table.admit();
+        let (table, app) = (table.clone(), app.clone());
         tasks.spawn(async move {
-            serve_connection(stream, router, &slot.conn, limits, refusal, shutdown).await;
-            drop(slot);
+            let slot = match slot {
+                Some(slot) => Some(slot),
+                None => table.admit_within(WAIT_FOR_SLOT).await,
+            };
+            match slot {
+                Some(slot) => serve_connection(stream, router, &slot.conn, limits, refusal, shutdown).await,
+                None => {
+                    let answer = raw_error(
+                        &app,
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        ErrorCode::Unavailable,
+                        "every connection and every probe slot is busy (server.max_connections)",
+                    );
+                    refuse(stream, answer).await;
+                }
+            }
+            drop(socket);
         });
     }
     drop(listener);
-    let drained = tokio::time::timeout(limits.grace, async { while tasks.join_next().await.is_some() {} }).await;
+    let drained =
+        tokio::time::timeout(limits.grace, async { while tasks.join_next().await.is_some() {} }).await;
     if drained.is_err() {
         tracing::warn!(
             left = tasks.len(),
@@ -132,10 +158,7 @@ pub async fn serve(
     }
 }
 
-/// Resolves once shutdown has begun.
-pub async fn stopped(shutdown: &mut watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|stop| *stop).await;
-}
+pub use crate::state::stopped;
 
 async fn serve_connection(
     stream: TcpStream,

@@ -7,15 +7,25 @@
 //!   flight, a response being written and a head being read are never cut by a newcomer;
 //! - when every regular connection is busy, a newcomer takes a probe slot: it is served only
 //!   `/_emulator/health` and `/_emulator/ready`, once. A probe slot gives way to the next newcomer
-//!   unless it is serving its probe, which takes microseconds, so probes answer under any flood.
+//!   unless it is serving its probe (microseconds);
+//! - no connection is evicted within [`super::conn::GRACE`] of its admission (time for its head
+//!   to arrive), so a flood of newcomers cannot push a probe out before it is read;
+//! - a newcomer that finds no slot waits (a few at a time, briefly) for one to free: probe slots
+//!   free within microseconds of their probe.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::Notify;
 
 use super::conn::ConnState;
 
 /// Connections admitted beyond the cap for health and readiness probes.
 pub const PROBE_SLOTS: usize = 16;
+
+/// How often a newcomer waiting for a slot looks again when none was freed.
+const RETRY: Duration = Duration::from_millis(20);
 
 #[derive(Debug, Default)]
 struct Slots {
@@ -29,6 +39,8 @@ struct Slots {
 pub struct Connections {
     max: usize,
     slots: Mutex<Slots>,
+    /// A slot was freed.
+    freed: Notify,
 }
 
 /// A connection's place in the table; dropping it frees the place.
@@ -49,6 +61,8 @@ impl Drop for Slot {
             &mut slots.regular
         };
         map.remove(&self.id);
+        drop(slots);
+        self.table.freed.notify_waiters();
     }
 }
 
@@ -58,6 +72,7 @@ impl Connections {
         Arc::new(Self {
             max,
             slots: Mutex::default(),
+            freed: Notify::new(),
         })
     }
 
@@ -95,6 +110,22 @@ impl Connections {
         })
     }
 
+    /// [`Self::admit`], waiting at most `wait` for a slot to free when none is to be had now.
+    pub async fn admit_within(self: &Arc<Self>, wait: Duration) -> Option<Slot> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let freed = self.freed.notified();
+            if let Some(slot) = self.admit() {
+                return Some(slot);
+            }
+            // A slot frees, or a connection passes its grace (not signalled: checked again soon).
+            let retry = (tokio::time::Instant::now() + RETRY).min(deadline);
+            if tokio::time::timeout_at(retry, freed).await.is_err() && retry >= deadline {
+                return self.admit();
+            }
+        }
+    }
+
     /// How many regular and probe connections are open.
     pub fn open(&self) -> (usize, usize) {
         let slots = self.lock();
@@ -121,12 +152,16 @@ mod tests {
         let b = table.admit().expect("b");
         a.conn.bytes_read();
         a.conn.serving();
-        let c = table.admit().expect("c evicts the idle b");
+        std::thread::sleep(super::super::conn::GRACE);
+        let c = table.admit().expect("c evicts the idle b, past its grace");
         assert!(b.conn.is_evicted() && !a.conn.is_evicted());
         drop(b);
         assert_eq!(table.open(), (2, 0));
         c.conn.bytes_read();
-        let probes: Vec<Slot> = (0..PROBE_SLOTS).map(|_| table.admit().expect("probe slot")).collect();
+        let probes: Vec<Slot> = (0..PROBE_SLOTS)
+            .map(|_| table.admit().expect("probe slot"))
+            .collect();
+        assert!(table.admit().is_none(), "young probe slots keep their grace");
         assert!(probes.iter().all(|p| p.conn.probe_only()));
         for p in &probes {
             p.conn.serving();
@@ -134,6 +169,7 @@ mod tests {
         assert!(table.admit().is_none(), "every slot is busy");
         probes[0].conn.body_done();
         probes[0].conn.flushed();
+        std::thread::sleep(super::super::conn::GRACE);
         assert!(table.admit().is_some(), "a probe slot that finished gives way");
     }
 }

@@ -480,8 +480,12 @@ async fn signed_head_without_body(app: &TestApp, ak: &str, date: &str, length: u
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: {host}\r\nX-Sdk-Date: {date}\r\nAuthorization: {authorization}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
     );
-    let (answer, _) =
-        crate::helpers::raw_exchange(app.server.local_addr(), head.as_bytes(), std::time::Duration::from_secs(3)).await;
+    let (answer, _) = crate::helpers::raw_exchange(
+        app.server.local_addr(),
+        head.as_bytes(),
+        std::time::Duration::from_secs(3),
+    )
+    .await;
     answer
 }
 
@@ -495,7 +499,10 @@ async fn an_unknown_or_locked_key_or_a_stale_date_is_refused_before_the_body_is_
     .await;
     // The body never comes: only an answer given before reading it arrives in time.
     let unknown = signed_head_without_body(&app, "NO-SUCH-AK", &sdk_date(0), 60_000).await;
-    assert!(unknown.starts_with("HTTP/1.1 "), "no answer before the body: {unknown:?}");
+    assert!(
+        unknown.starts_with("HTTP/1.1 "),
+        "no answer before the body: {unknown:?}"
+    );
     assert!(unknown.contains("ak not exist"), "{unknown}");
     let stale = signed_head_without_body(&app, AK, &sdk_date(-3600), 60_000).await;
     assert!(stale.contains("APIG.0301"), "{stale:?}");
@@ -522,9 +529,15 @@ async fn one_locked_access_key_is_listed_and_lifted_without_touching_other_tenan
     let listed = app.control_json("/_emulator/lockouts").await;
     assert_eq!(listed["lockouts"][0]["access_key"], AK, "{listed}");
     assert!(listed["lockouts"][0]["locked_until"].is_string(), "{listed}");
-    let lift = |ak: &str| app.control(reqwest::Method::DELETE, &format!("/_emulator/lockouts/{ak}")).send();
+    let lift = |ak: &str| {
+        app.control(reqwest::Method::DELETE, &format!("/_emulator/lockouts/{ak}"))
+            .send()
+    };
     assert_eq!(lift(AK).await.expect("lift").status(), 204);
-    assert_eq!(app.control_json("/_emulator/lockouts").await["lockouts"], json!([]));
+    assert_eq!(
+        app.control_json("/_emulator/lockouts").await["lockouts"],
+        json!([])
+    );
     assert_job_created(signed_export(&app, AK, SK, &sdk_date(0), None).await).await;
     assert_roma_error(lift(AK).await.expect("lift"), 404, "ROMA.00110006").await;
     assert_eq!(app.job_json(TOKEN, "p1", "i1", &other).await["status"], "Running");

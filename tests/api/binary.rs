@@ -46,6 +46,23 @@ pub fn listening_url(child: &mut Child) -> String {
     line.trim().rsplit(' ').next().expect("url").to_owned()
 }
 
+/// Spawns `cmd` and waits for it to exit (at most 15 s, else the test fails: whatever it was
+/// meant to refuse was accepted); returns its exit code and stderr.
+pub fn exit_of(mut cmd: Command) -> (Option<i32>, String) {
+    let mut child = cmd.spawn().expect("spawn");
+    for _ in 0..300 {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let mut stderr = String::new();
+            let _ = child.stderr.take().expect("stderr").read_to_string(&mut stderr);
+            return (status.code(), stderr);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("still running after 15 s");
+}
+
 /// Starts the binary with `config` on a free port; returns it and its URL.
 pub fn start_binary(config: &std::path::Path) -> (Child, String) {
     let mut child = emulator(&[

@@ -72,9 +72,12 @@ async fn a_flood_of_silent_connections_cannot_lock_out_health() {
             closed += 1;
         }
     }
+    // At most max_connections stay open, and the probe slots (held by silent connections
+    // until their one-second head timeout).
+    let may_stay = 20 + roma_emulator::transport::table::PROBE_SLOTS;
     assert!(
-        closed >= 40,
-        "at most 20 connections stay open, {closed} of 60 closed"
+        closed >= 60 - may_stay,
+        "at most {may_stay} connections stay open, {closed} of 60 closed"
     );
 }
 
@@ -86,6 +89,8 @@ async fn at_the_cap_with_every_connection_busy_a_new_one_gets_503_unless_it_is_a
     })
     .await;
     let job = assert_job_created(app.export_one(TOKEN).await).await;
+    // The export's keep-alive connection stays idle: past its grace, a wait may evict it.
+    tokio::time::sleep(roma_emulator::transport::conn::GRACE).await;
     let wait_url = app.url(&format!("/_emulator/jobs/{job}/wait?timeout_ms=3000"));
     let waits: Vec<_> = (0..2)
         .map(|_| {

@@ -144,7 +144,11 @@ fn damaged_truncated_or_newer_state_files_stop_startup_untouched() {
 #[tokio::test]
 async fn the_state_exports_without_secrets_and_imports_elsewhere() {
     // Open-mode user names are keyed with the token key: stubs that share states share the key.
-    let key = || Some(roma_emulator::config::Secret::new("shared-token-key-of-two-staging-stubs"));
+    let key = || {
+        Some(roma_emulator::config::Secret::new(
+            "shared-token-key-of-two-staging-stubs",
+        ))
+    };
     let a = spawn_app_with(|c| {
         c.jobs.duration_ms = 0;
         c.auth.token_key = key();

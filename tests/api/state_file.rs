@@ -25,22 +25,16 @@ fn config_for(dir: &Path, state: &Path, extra: &str) -> PathBuf {
     config
 }
 
-/// Runs the binary with `config` until it exits (at most 15 s); returns its exit code and stderr.
+/// Runs the binary with `config` until it exits; returns its exit code and stderr.
 fn run_to_exit(config: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let mut all = vec!["--listen", "127.0.0.1:0", "--config", config.to_str().expect("utf-8")];
+    let mut all = vec![
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ];
     all.extend_from_slice(args);
-    let mut child = emulator(&all).spawn().expect("spawn");
-    for _ in 0..300 {
-        if let Some(status) = child.try_wait().expect("wait") {
-            let mut stderr = String::new();
-            let _ = child.stderr.take().expect("stderr").read_to_string(&mut stderr);
-            return (status.code(), stderr);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the emulator did not exit within 15 s");
+    crate::binary::exit_of(emulator(&all))
 }
 
 #[test]
@@ -48,9 +42,14 @@ fn a_second_process_on_the_same_state_file_exits_2_naming_it() {
     let dir = temp_dir("two");
     let state = dir.join("state.json");
     let config = config_for(&dir, &state, "");
-    let mut first = emulator(&["--listen", "127.0.0.1:0", "--config", config.to_str().expect("utf-8")])
-        .spawn()
-        .expect("spawn");
+    let mut first = emulator(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ])
+    .spawn()
+    .expect("spawn");
     listening_url(&mut first);
     let (code, stderr) = run_to_exit(&config, &[]);
     let _ = first.kill();
@@ -90,7 +89,10 @@ fn a_state_file_the_registry_cannot_hold_stops_startup_with_exit_2_and_one_json_
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("registry.jobs[0].duration"), "{stderr}");
     for line in stderr.lines() {
-        assert!(serde_json::from_str::<serde_json::Value>(line).is_ok(), "not JSON: {line}");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "not JSON: {line}"
+        );
     }
     // A huge id-stream position is refused at once too, not stepped through.
     let snapshot = serde_json::json!({
@@ -118,7 +120,13 @@ fn saves_use_their_own_exclusive_temp_files_and_never_follow_a_planted_link() {
             let path = path.clone();
             std::thread::spawn(move || {
                 (0..20)
-                    .filter(|i| roma_emulator::persist::write_atomically(&path, format!("{{\"w\":{w},\"i\":{i}}}").as_bytes()).is_err())
+                    .filter(|i| {
+                        roma_emulator::persist::write_atomically(
+                            &path,
+                            format!("{{\"w\":{w},\"i\":{i}}}").as_bytes(),
+                        )
+                        .is_err()
+                    })
                     .count()
             })
         })
@@ -145,9 +153,14 @@ fn shutdown_says_what_is_really_on_disk_and_fails_when_nothing_was_saved() {
     std::fs::create_dir_all(&state_dir).expect("dir");
     let state = state_dir.join("state.json");
     let config = config_for(&dir, &state, "");
-    let mut child = emulator(&["--listen", "127.0.0.1:0", "--config", config.to_str().expect("utf-8")])
-        .spawn()
-        .expect("spawn");
+    let mut child = emulator(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ])
+    .spawn()
+    .expect("spawn");
     listening_url(&mut child);
     std::fs::remove_dir_all(&state_dir).expect("remove the state directory");
     let _ = std::process::Command::new("kill")

@@ -56,7 +56,12 @@ async fn an_id_stream_position_at_the_top_is_refused_at_once() {
     s["ids"] = json!([1u64 << 59, 0, 0, 0]);
     assert_eq!(put_state(&app, &s).await.status(), 200);
     assert_job_created(app.export_one(TOKEN).await).await;
-    let health = app.client.get(app.url("/_emulator/health")).send().await.expect("health");
+    let health = app
+        .client
+        .get(app.url("/_emulator/health"))
+        .send()
+        .await
+        .expect("health");
     assert_eq!(health.status(), 200);
 }
 
@@ -80,7 +85,10 @@ async fn states_the_registry_cannot_hold_are_refused_with_their_field() {
     twin["id"] = json!("0".repeat(31) + "1");
     twin["seq"] = json!(2);
     two_running["registry"]["last_seq"] = json!(2);
-    two_running["registry"]["jobs"].as_array_mut().expect("jobs").push(twin);
+    two_running["registry"]["jobs"]
+        .as_array_mut()
+        .expect("jobs")
+        .push(twin);
     refused(&app, &two_running, "registry.jobs[1].state").await;
 
     let mut wrong_work = base.clone();
@@ -180,11 +188,22 @@ async fn slow_readers_of_the_state_hold_at_most_max_large_bodies_copies() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     // The two answers above are held (never read) by their clients; a third waits its turn.
-    let res = app.control(Method::GET, "/_emulator/state").send().await.expect("state");
+    let res = app
+        .control(Method::GET, "/_emulator/state")
+        .send()
+        .await
+        .expect("state");
     assert_roma_error(res, 503, "EMULATOR.0503").await;
     drop(readers);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(app.control(Method::GET, "/_emulator/state").send().await.expect("state").status(), 200);
+    assert_eq!(
+        app.control(Method::GET, "/_emulator/state")
+            .send()
+            .await
+            .expect("state")
+            .status(),
+        200
+    );
 }
 
 /// A tiny deterministic generator for the property tests.
@@ -207,11 +226,17 @@ async fn random_history(app: &TestApp, draws: &mut Draws, steps: usize) {
         let instance = ["i1", "i2"][draws.below(2) as usize];
         match draws.below(6) {
             0 => {
-                app.export(token, "p1", instance, r#"{"apps": [{"id": "a1"}], "tasks": [{"id": "t1"}]}"#)
-                    .await;
+                app.export(
+                    token,
+                    "p1",
+                    instance,
+                    r#"{"apps": [{"id": "a1"}], "tasks": [{"id": "t1"}]}"#,
+                )
+                .await;
             }
             1 => {
-                app.delete(token, "p1", instance, r#"{"apps": [{"id": "a1"}]}"#).await;
+                app.delete(token, "p1", instance, r#"{"apps": [{"id": "a1"}]}"#)
+                    .await;
             }
             2 => {
                 let jobs = app.control_json("/_emulator/jobs").await;
@@ -224,7 +249,8 @@ async fn random_history(app: &TestApp, draws: &mut Draws, steps: usize) {
                     .collect();
                 if let Some(id) = running.first() {
                     let action = if draws.below(2) == 0 { "complete" } else { "fail" };
-                    app.control_post(&format!("/_emulator/jobs/{id}/{action}"), json!({})).await;
+                    app.control_post(&format!("/_emulator/jobs/{id}/{action}"), json!({}))
+                        .await;
                 }
             }
             3 => {
@@ -236,11 +262,23 @@ async fn random_history(app: &TestApp, draws: &mut Draws, steps: usize) {
                 for job in jobs["jobs"].as_array().into_iter().flatten() {
                     if let (Some(archive), Some(user)) = (job["archive_id"].as_str(), job["user"].as_str())
                         && job["status"] == "Success"
-                        && tokens.iter().any(|t| app.server.state().auth.token(Some(t.as_bytes())).is_ok_and(|c| *c.user == *user))
+                        && tokens.iter().any(|t| {
+                            app.server
+                                .state()
+                                .auth
+                                .token(Some(t.as_bytes()))
+                                .is_ok_and(|c| *c.user == *user)
+                        })
                     {
                         let token = tokens
                             .iter()
-                            .find(|t| app.server.state().auth.token(Some(t.as_bytes())).is_ok_and(|c| *c.user == *user))
+                            .find(|t| {
+                                app.server
+                                    .state()
+                                    .auth
+                                    .token(Some(t.as_bytes()))
+                                    .is_ok_and(|c| *c.user == *user)
+                            })
                             .expect("token");
                         let instance = job["instance_id"].as_str().unwrap_or("i1");
                         app.download(token, "p1", instance, archive).await;
@@ -289,10 +327,20 @@ fn same_state(got: &Value, want: &Value, what: &str) {
     for key in ["registry", "journal", "faults", "clock"] {
         assert!(got[key] == want[key], "{what}: {key} differs");
     }
-    let positions = |s: &Value| -> Vec<u64> { s["ids"].as_array().into_iter().flatten().filter_map(Value::as_u64).collect() };
+    let positions = |s: &Value| -> Vec<u64> {
+        s["ids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_u64)
+            .collect()
+    };
     let (g, w) = (positions(got), positions(want));
     assert_eq!(g.len(), w.len(), "{what}: ids");
-    assert!(g.iter().zip(&w).all(|(g, w)| g >= w), "{what}: ids {g:?} behind {w:?}");
+    assert!(
+        g.iter().zip(&w).all(|(g, w)| g >= w),
+        "{what}: ids {g:?} behind {w:?}"
+    );
 }
 
 #[tokio::test]
@@ -304,7 +352,12 @@ async fn every_exported_state_imports_again_and_loads_after_a_restart() {
         let exported = state(&app).await;
         let fresh = spawn_app_with(state_config).await;
         let res = put_state(&fresh, &exported).await;
-        assert_eq!(res.status(), 200, "seed {seed}: {}", res.text().await.unwrap_or_default());
+        assert_eq!(
+            res.status(),
+            200,
+            "seed {seed}: {}",
+            res.text().await.unwrap_or_default()
+        );
         same_state(&state(&fresh).await, &exported, &format!("seed {seed}: PUT"));
         let loaded = loaded_from_file(&exported, &format!("prop-{seed}")).await;
         same_state(&loaded, &exported, &format!("seed {seed}: load"));
@@ -326,7 +379,15 @@ async fn every_state_a_put_accepts_exports_and_loads_again() {
             break;
         }
         let job = &mut s["registry"]["jobs"][draws.below(jobs) as usize];
-        let values = [json!(0), json!(1), json!(u64::MAX), json!(1u64 << 53), json!("x"), json!(null), json!(-1)];
+        let values = [
+            json!(0),
+            json!(1),
+            json!(u64::MAX),
+            json!(1u64 << 53),
+            json!("x"),
+            json!(null),
+            json!(-1),
+        ];
         let value = values[draws.below(values.len() as u64) as usize].clone();
         match draws.below(6) {
             0 => job["seq"] = value,

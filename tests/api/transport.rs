@@ -47,7 +47,11 @@ async fn app_with_big_asset(bytes: usize, edit: impl FnOnce(&mut roma_emulator::
 
 /// Exports the big app and returns the archive id.
 async fn big_archive(app: &TestApp) -> String {
-    let job = assert_job_created(app.export(TOKEN, "p1", "i1", r#"{"apps": [{"id": "big"}]}"#).await).await;
+    let job = assert_job_created(
+        app.export(TOKEN, "p1", "i1", r#"{"apps": [{"id": "big"}]}"#)
+            .await,
+    )
+    .await;
     let status = app.job_json(TOKEN, "p1", "i1", &job).await;
     status["archive_id"].as_str().expect("archive_id").to_owned()
 }
@@ -120,11 +124,20 @@ async fn a_connection_flood_does_not_cut_a_download_in_progress() {
     // The victim stops reading; silent connections arrive, each evicting an idle one.
     let mut flood = Vec::new();
     for _ in 0..12 {
-        flood.push(TcpStream::connect(app.server.local_addr()).await.expect("connect"));
+        flood.push(
+            TcpStream::connect(app.server.local_addr())
+                .await
+                .expect("connect"),
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let got = read_rest(&mut victim, got, Duration::from_secs(5)).await;
-    assert_eq!(got.len(), length, "the download was cut at {} of {length} bytes", got.len());
+    assert_eq!(
+        got.len(),
+        length,
+        "the download was cut at {} of {length} bytes",
+        got.len()
+    );
 }
 
 #[tokio::test]
@@ -164,11 +177,17 @@ async fn stalled_uploads_at_the_cap_lock_out_neither_probes_nor_for_long() {
     assert!(closed);
     // The stalled bodies are ended by body_read_timeout_ms with a ROMA-style answer.
     for s in &mut stalled {
-        let answer = String::from_utf8_lossy(&read_rest(s, Vec::new(), Duration::from_secs(5)).await).into_owned();
+        let answer =
+            String::from_utf8_lossy(&read_rest(s, Vec::new(), Duration::from_secs(5)).await).into_owned();
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
         assert!(answer.contains("EMULATOR.0408"), "{answer}");
     }
-    let health = app.client.get(app.url("/_emulator/health")).send().await.expect("health");
+    let health = app
+        .client
+        .get(app.url("/_emulator/health"))
+        .send()
+        .await
+        .expect("health");
     assert_eq!(health.status(), 200);
 }
 
@@ -216,7 +235,9 @@ async fn content_that_looks_like_a_status_line_is_never_rewritten() {
             )],
         };
         let zip = archive::build(&package).expect("zip");
-        let res = app.import(TOKEN, "i1", "", "ImportAssetRequestBody", "assets.zip", zip).await;
+        let res = app
+            .import(TOKEN, "i1", "", "ImportAssetRequestBody", "assets.zip", zip)
+            .await;
         assert_job_created(res).await;
         let request = "GET /_emulator/state HTTP/1.1\r\nHost: x\r\n\r\n";
         let (mut stream, length, mut got) = start_exchange_buffered(&app, request, Some(4096)).await;
@@ -230,9 +251,15 @@ async fn content_that_looks_like_a_status_line_is_never_rewritten() {
             got.extend_from_slice(&buf[..n]);
         }
         assert_eq!(got.len(), length);
-        assert!(!String::from_utf8_lossy(&got).contains("EMULATOR.0400"), "shift {shift}: a response was spliced in");
+        assert!(
+            !String::from_utf8_lossy(&got).contains("EMULATOR.0400"),
+            "shift {shift}: a response was spliced in"
+        );
         let state: serde_json::Value = serde_json::from_slice(&got).expect("the state is whole JSON");
         let catalog = state["registry"]["catalog"].to_string();
-        assert!(catalog.contains("lookalike"), "the imported asset is in the state");
+        assert!(
+            catalog.contains("lookalike"),
+            "the imported asset is in the state"
+        );
     }
 }
