@@ -6,7 +6,7 @@
 #      the official Node.js SDK core's AK/SK signer (tests/node, npm ci from its lock file),
 #      and every console and Python example of the README, run in order (tests/readme);
 #   3. the contract test: schemathesis against /openapi.json (scripts/contract.sh, its own venv);
-#   4. a short soak/attack run against the release binary (scripts/soak.py --seconds 20);
+#   4. a soak/attack run against the release binary, one phase per attack class (scripts/soak.py);
 #   5. every fuzz target for a bounded time with the committed corpus (scripts/fuzz.sh 20).
 # Nothing is skipped: a missing Python or a failed install fails the run.
 # Usage: scripts/test.sh
@@ -40,7 +40,7 @@ ROMA_EMULATOR_BIN="$PWD/target/debug/roma-emulator" PYTHON_FOR_README="$PWD/.ven
 echo "== contract: schemathesis against /openapi.json"
 scripts/contract.sh 25
 
-echo "== soak: attack classes of issue 8 against the release binary, health probed throughout"
+echo "== soak: every attack class against the release binary, health probed throughout (scripts/soak.py)"
 cargo build --release --locked --quiet
 "$python" scripts/soak.py --seconds 20
 

@@ -252,7 +252,7 @@ async fn authenticated(app: &AppState, mut req: Request) -> Result<(Request, Cal
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().starts_with(ALGORITHM));
+        .is_some_and(|v| crate::auth::signature::strip_scheme(v.trim_start(), ALGORITHM).is_some());
     let caller = if signed {
         let (parts, body) = req.into_parts();
         let headers = &parts.headers;
@@ -398,7 +398,8 @@ pub async fn require_admin(State(app): State<AppState>, req: Request, next: Next
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| crate::auth::signature::strip_scheme(v.trim(), "Bearer"))
+            .map(str::trim)
             .unwrap_or_default();
         let same = crate::auth::same_secret(given.as_bytes(), token.expose());
         if !same {

@@ -37,7 +37,7 @@ pub struct Authorization<'a> {
 
 /// Parses an `Authorization` header value; `None` if it is not an SDK-HMAC-SHA256 one.
 pub fn parse_authorization(value: &str) -> Option<Authorization<'_>> {
-    let rest = value.trim().strip_prefix(ALGORITHM)?.trim_start();
+    let rest = strip_scheme(value.trim(), ALGORITHM)?.trim_start();
     let (mut access, mut signed_headers, mut signature) = (None, None, None);
     for part in rest.split(',') {
         match part.trim().split_once('=') {
@@ -52,6 +52,14 @@ pub fn parse_authorization(value: &str) -> Option<Authorization<'_>> {
         signed_headers: signed_headers?,
         signature: signature?,
     })
+}
+
+/// `value` without its leading auth-scheme `scheme`, compared without case (RFC 9110, 11.1: an
+/// auth-scheme is case-insensitive); `None` when it has another scheme.
+pub fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
+    let head = value.get(..scheme.len())?;
+    let rest = &value[scheme.len()..];
+    (head.eq_ignore_ascii_case(scheme) && (rest.is_empty() || rest.starts_with([' ', '\t']))).then_some(rest)
 }
 
 /// Percent-encodes raw bytes (a decoded segment need not be UTF-8).
@@ -160,6 +168,18 @@ pub fn parse_sdk_date(s: &str) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auth_schemes_are_read_without_regard_to_case() {
+        assert_eq!(strip_scheme("Bearer abc", "Bearer"), Some(" abc"));
+        assert_eq!(strip_scheme("bearer abc", "Bearer"), Some(" abc"));
+        assert_eq!(strip_scheme("BEARER\tabc", "Bearer"), Some("\tabc"));
+        assert_eq!(strip_scheme("Bearerabc", "Bearer"), None);
+        assert_eq!(strip_scheme("Basic abc", "Bearer"), None);
+        assert_eq!(strip_scheme("é", "Bearer"), None);
+        let lower = "sdk-hmac-sha256 Access=AK, SignedHeaders=host, Signature=ab";
+        assert_eq!(parse_authorization(lower).map(|a| a.access), Some("AK"));
+    }
 
     const SK: &str = "ExampleSecretKey0123456789abcdefghijklmnop";
     const DATE: &str = "20240101T120000Z";

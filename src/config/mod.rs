@@ -241,7 +241,8 @@ pub enum Dialect {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ErrorStatuses {
-    /// 403 for every refusal of an asset operation, as the operation pages document (not-found stays 404).
+    /// 403 for every refusal ROMA makes on an asset operation (`ROMA.*`), as the operation pages
+    /// document (not-found stays 404); gateway errors (`APIG.*`) keep the gateway's status.
     #[default]
     Documented,
     /// The statuses of the error-code appendix and the gateway: 400, 401, 404, ...

@@ -204,7 +204,7 @@ async fn an_expired_token_gets_apig_0307() {
         .to_str()
         .expect("ascii")
         .to_owned();
-    let err = assert_roma_error(app.export_one(&token).await, 403, "APIG.0307").await;
+    let err = assert_roma_error(app.export_one(&token).await, 401, "APIG.0307").await;
     assert_eq!(err["error_msg"], "The token must be updated.");
     // Change the seal's last hex digit (to one it is not), so the token no longer verifies.
     let flipped = if token.ends_with('0') { '1' } else { '0' };
@@ -255,7 +255,7 @@ async fn a_good_signature_is_the_user_and_every_bad_one_is_apig_0301() {
     ];
     // The gateway's body (D13): error_msg says it; which check failed goes to the log line.
     for (what, res, detail) in cases {
-        let err = assert_roma_error(res, 403, "APIG.0301").await;
+        let err = assert_roma_error(res, 401, "APIG.0301").await;
         let msg = err["error_msg"].as_str().unwrap_or_default();
         let expected = if detail == "ak not exist" {
             "Incorrect IAM authentication information: Get secretKey failed,ak:AKUNKNOWN,err:ak not exist"
@@ -295,7 +295,7 @@ async fn open_mode_still_verifies_signatures() {
     assert_job_created(app.export_one(TOKEN).await).await;
     assert_roma_error(
         signed_export(&app, "ANY-AK", "ANY-SK", &sdk_date(0), None).await,
-        403,
+        401,
         "APIG.0301",
     )
     .await;
@@ -383,7 +383,7 @@ async fn with_ak_lockout_six_bad_signatures_lock_the_key_for_five_minutes() {
     for _ in 0..5 {
         let err = assert_roma_error(
             signed_export(&app, AK, "wrong", &sdk_date(0), None).await,
-            403,
+            401,
             "APIG.0301",
         )
         .await;
@@ -391,13 +391,13 @@ async fn with_ak_lockout_six_bad_signatures_lock_the_key_for_five_minutes() {
     }
     assert_roma_error(
         signed_export(&app, AK, "wrong", &sdk_date(0), None).await,
-        403,
+        401,
         "APIG.0301",
     )
     .await;
     let err = assert_roma_error(
         signed_export(&app, AK, SK, &sdk_date(0), None).await,
-        403,
+        401,
         "APIG.0301",
     )
     .await;
@@ -411,7 +411,7 @@ async fn with_ak_lockout_six_bad_signatures_lock_the_key_for_five_minutes() {
     assert_eq!(status, 200);
     let err = assert_roma_error(
         signed_export(&app, AK, SK, &sdk_date(0), None).await,
-        403,
+        401,
         "APIG.0301",
     )
     .await;
@@ -465,7 +465,7 @@ async fn with_a_signature_and_a_token_the_signature_is_what_counts() {
     };
     // A good token does not rescue a bad signature...
     let res = send("wrong-secret", "alice-static-token").await.expect("request");
-    assert_roma_error(res, 403, "APIG.0301").await;
+    assert_roma_error(res, 401, "APIG.0301").await;
     // ...and a bad token does not spoil a good one.
     assert_job_created(send(SK, "not-a-token").await.expect("request")).await;
 }

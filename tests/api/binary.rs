@@ -300,7 +300,7 @@ secret_key = "secret-key-value-3"
         .send()
         .await
         .expect("signed");
-    assert_roma_error(bad, 403, "APIG.0301").await;
+    assert_roma_error(bad, 401, "APIG.0301").await;
 
     let logs = stop_and_read_logs(&mut child);
     let mismatch = logs

@@ -97,7 +97,7 @@ async fn issued_tokens_expire_on_the_virtual_clock() {
     assert_eq!(app.job(&token, "p1", "i1", "x").await.status(), 404, "valid");
     app.control_post("/_emulator/clock", json!({"advance_ms": 60_000}))
         .await;
-    assert_roma_error(app.job(&token, "p1", "i1", "x").await, 403, "APIG.0307").await;
+    assert_roma_error(app.job(&token, "p1", "i1", "x").await, 401, "APIG.0307").await;
 }
 
 #[tokio::test]
@@ -787,4 +787,27 @@ async fn the_in_process_handle_offers_the_control_plane_as_typed_methods() {
     control.reset();
     assert!(control.jobs(&JobFilter::default()).is_empty() && control.requests(10).is_empty());
     assert!(control.job(&job).is_err());
+}
+
+#[tokio::test]
+async fn the_admin_tokens_scheme_is_read_without_regard_to_case() {
+    let app = spawn_app_with(|c| c.emulator.admin_token = Some(Secret::new("admin-secret"))).await;
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let res = app
+            .client
+            .get(app.url("/_emulator/jobs"))
+            .header("Authorization", format!("{scheme} admin-secret"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), 200, "{scheme}");
+    }
+    let res = app
+        .client
+        .get(app.url("/_emulator/jobs"))
+        .header("Authorization", "Basic admin-secret")
+        .send()
+        .await
+        .expect("request");
+    assert_roma_error(res, 401, "EMULATOR.0401").await;
 }

@@ -109,11 +109,11 @@ async fn an_unsigned_content_hash_header_cannot_swap_the_body() {
     let hash = sha256_hex(BODY.as_bytes());
     // The captured request replays with another body and the original hash in a header.
     let replay = signed_export(&app, &hash, &[("x-sdk-content-sha256", &hash, false)], OTHER_BODY).await;
-    assert_roma_error(replay, 403, "APIG.0301").await;
+    assert_roma_error(replay, 401, "APIG.0301").await;
     // Even signed, a hash header is not trusted: only UNSIGNED-PAYLOAD is a documented value.
     let signed_hash_header =
         signed_export(&app, &hash, &[("x-sdk-content-sha256", &hash, true)], OTHER_BODY).await;
-    assert_roma_error(signed_hash_header, 403, "APIG.0301").await;
+    assert_roma_error(signed_hash_header, 401, "APIG.0301").await;
     // UNSIGNED-PAYLOAD counts only when the header itself is signed.
     let unsigned = signed_export(
         &app,
@@ -122,7 +122,7 @@ async fn an_unsigned_content_hash_header_cannot_swap_the_body() {
         OTHER_BODY,
     )
     .await;
-    assert_roma_error(unsigned, 403, "APIG.0301").await;
+    assert_roma_error(unsigned, 401, "APIG.0301").await;
     // The honest request still passes.
     assert_job_created(signed_export(&app, &hash, &[], BODY).await).await;
 }

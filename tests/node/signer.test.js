@@ -69,7 +69,7 @@ for (const [what, tamper] of [
 ]) {
   test(`${what} is refused with APIG.0301`, async () => {
     const res = await send("POST", exportPath, selection, tamper);
-    assert.strictEqual(res.status, 403, JSON.stringify(res.body));
+    assert.strictEqual(res.status, 401, JSON.stringify(res.body));
     assert.strictEqual(res.body.error_code, "APIG.0301");
   });
 }
