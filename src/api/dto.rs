@@ -166,8 +166,8 @@ pub struct TokenUser {
     pub id: String,
     /// User name.
     pub name: String,
-    /// Not tracked: empty.
-    pub password_expires_at: String,
+    /// When the password expires: `null`, as IAM answers for a password that does not (D17).
+    pub password_expires_at: Option<String>,
 }
 
 /// `token.project`.

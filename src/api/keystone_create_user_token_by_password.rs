@@ -50,7 +50,7 @@ pub async fn keystone_create_user_token_by_password(
                 domain: domain(),
                 id: stable_id("user", &issued.user),
                 name: issued.user.clone(),
-                password_expires_at: String::new(),
+                password_expires_at: None,
             },
             project,
             domain: scoped_domain,

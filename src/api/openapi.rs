@@ -270,7 +270,7 @@ fn schemas() -> Value {
                 "identity": {"type": "object", "required": ["methods", "password"], "properties": {
                     "methods": {"type": "array", "maxItems": 8, "contains": {"const": "password"}},
                     "password": {"type": "object", "required": ["user"], "properties": {"user": {
-                        "type": "object", "required": ["name", "password"], "properties": {
+                        "type": "object", "required": ["name", "password", "domain"], "properties": {
                             "name": {"type": "string", "minLength": 1}, "password": {"type": "string", "minLength": 1},
                             "domain": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}}}}}}}},
                 "scope": {"type": "object", "properties": {
@@ -285,7 +285,7 @@ fn schemas() -> Value {
                 "expires_at": {"type": "string", "format": "date-time"},
                 "issued_at": {"type": "string", "format": "date-time"},
                 "user": {"type": "object", "additionalProperties": false, "required": ["domain", "id", "name"],
-                    "properties": {"domain": id_name, "id": {"type": "string"}, "name": {"type": "string"}, "password_expires_at": {"type": "string"}}},
+                    "properties": {"domain": id_name, "id": {"type": "string"}, "name": {"type": "string"}, "password_expires_at": {"type": ["string", "null"]}}},
                 "project": {"type": "object", "additionalProperties": false, "required": ["domain", "id", "name"],
                     "properties": {"domain": id_name, "id": {"type": "string"}, "name": {"type": "string"}}},
                 "domain": id_name,

@@ -131,10 +131,14 @@ impl PasswordAuth {
             user.as_ref().and_then(|u| u.password.as_ref()),
             "auth.identity.password.user.password",
         )?;
-        let domain = user.and_then(|u| u.domain).and_then(|d| {
-            let (id, name) = d.id_name();
-            name.or(id)
-        });
+        // IAM requires the user's account (D17): without one it answers IAM.0007 naming the field.
+        let domain = user
+            .and_then(|u| u.domain)
+            .and_then(|d| {
+                let (id, name) = d.id_name();
+                name.or(id)
+            })
+            .ok_or("auth.identity.password.user.domain: required, with an id or a name")?;
         let scope = match auth.scope {
             Some(ScopePart {
                 project: Some(project),
@@ -157,7 +161,7 @@ impl PasswordAuth {
         Ok(Self {
             user: name,
             password,
-            domain,
+            domain: Some(domain),
             scope,
         })
     }
@@ -264,7 +268,9 @@ mod tests {
             (br#"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"a","password":"p","name":"b"}}}}}"#, "body"),
             (br#"[1]"#, "body"),
             (br#"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"a"}}}}}"#, "auth.identity.password.user.password"),
-            (br#"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"a","password":"p"}}},"scope":{"project":{}}}}"#, "auth.scope.project"),
+            (br#"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"a","password":"p","domain":{"name":"d"}}}},"scope":{"project":{}}}}"#, "auth.scope.project"),
+            (br#"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"a","password":"p"}}}}}"#, "auth.identity.password.user.domain"),
+            (br#"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"a","password":"p","domain":{}}}}}}"#, "auth.identity.password.user.domain"),
         ];
         for (body, field) in cases {
             let err = PasswordAuth::from_json(body).expect_err(field);

@@ -542,3 +542,23 @@ async fn one_locked_access_key_is_listed_and_lifted_without_touching_other_tenan
     assert_roma_error(lift(AK).await.expect("lift"), 404, "ROMA.00110006").await;
     assert_eq!(app.job_json(TOKEN, "p1", "i1", &other).await["status"], "Running");
 }
+
+#[tokio::test]
+async fn the_token_body_is_iams_a_domain_is_required_and_password_expiry_is_null() {
+    let app = spawn_app_with(with_alice).await;
+    let res = get_token(&app, &password_body("alice", "alice-password")).await;
+    assert_eq!(res.status(), 201);
+    let body: Value = res.json().await.expect("JSON");
+    assert!(body["token"]["user"]["password_expires_at"].is_null(), "{body}");
+    let mut no_domain = password_body("alice", "alice-password");
+    let user = &mut no_domain["auth"]["identity"]["password"]["user"];
+    user.as_object_mut().expect("user").remove("domain");
+    let res = get_token(&app, &no_domain).await;
+    assert_eq!(res.status(), 400);
+    let err: Value = res.json().await.expect("JSON");
+    assert_eq!(err["error_code"], "IAM.0007");
+    assert_eq!(
+        err["error_msg"],
+        "Request parameter auth.identity.password.user.domain is invalid."
+    );
+}

@@ -292,7 +292,7 @@ pub async fn raw_exchange(
 /// and returns the `X-Subject-Token`.
 pub async fn issue_token(client: &reqwest::Client, base: &str, user: &str, password: &str) -> String {
     let body = serde_json::json!({"auth": {"identity": {"methods": ["password"],
-        "password": {"user": {"name": user, "password": password}}}}});
+        "password": {"user": {"name": user, "password": password, "domain": {"name": user}}}}}});
     let res = client
         .post(format!("{base}/v3/auth/tokens"))
         .json(&body)

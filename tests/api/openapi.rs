@@ -130,7 +130,7 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
     assert_matches(&doc, &format!("{asset}/archives/{{archive_id}}"), "get", s, &v);
 
     // IAM.
-    let token_req = json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "alice", "password": "pw"}}}, "scope": {"project": {"name": "cn-north-4"}}}});
+    let token_req = json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "alice", "password": "pw", "domain": {"name": "acme"}}}}, "scope": {"project": {"name": "cn-north-4"}}}});
     let (s, v) = call(app.client.post(app.url("/v3/auth/tokens")).json(&token_req)).await;
     assert_eq!(s, 201);
     assert_matches(&doc, "/v3/auth/tokens", "post", s, &v);
