@@ -133,9 +133,16 @@ catalog! {
         "Every one of the server.max_connections connections is busy and this one was admitted into a slot kept for health probes (only /_emulator/health and /ready are served there; the connection is closed), the probe slots are busy too, server.max_large_bodies large bodies are being read, or a long-poll wait was cut short because the emulator is shutting down."),
     /// A request hyper could not parse.
     MalformedRequest => ("EMULATOR.0400", 400, 400, "The request is not valid HTTP/1.1",
-        "The request line or headers cannot be parsed: 400 for garbage, 414 for a request target over 64 KiB, 431 for more than 100 headers or a header block over 400 KiB, 505 for another HTTP version. The connection is closed."),
+        "The request line or headers cannot be parsed (garbage, another HTTP version). The connection is closed."),
+    /// The request URI is over the gateway's limit.
+    UriTooLarge => ("APIG.0201", 414, 414, "Request URI too large.",
+        "The request URI (path and query) is over 32 KB, the gateway's limit."),
+    /// The request headers are over the gateway's limits.
+    HeadersTooLarge => ("APIG.0201", 494, 494, "Request headers too large.",
+        "One request header is over 32 KB, or all of them together over 128 KB (the gateway's limits), or there are more than 1000."),
     /// A bug in the emulator; details are logged, never sent.
-    Internal => ("APIG.0201", 500, 500, "Backend unavailable.",
+    // error_msg: the API Gateway table's 500 row of APIG.0201 (no final period there).
+    Internal => ("APIG.0201", 500, 500, "An unexpected error occurred",
         "An unexpected failure inside the emulator (a bug: please report it with the log line of this request_id)."),
 }
 
@@ -364,6 +371,14 @@ mod tests {
                 "{wire}: only ROMA.10013's official text is longer than 128"
             );
         }
+    }
+
+    #[test]
+    fn gateway_texts_are_the_tables_rows() {
+        // The API Gateway error-code table's rows of APIG.0201, verbatim.
+        assert_eq!(ErrorCode::Internal.message(), "An unexpected error occurred");
+        assert_eq!(ErrorCode::UriTooLarge.message(), "Request URI too large.");
+        assert_eq!(ErrorCode::HeadersTooLarge.documented_status().as_u16(), 494);
     }
 
     #[test]

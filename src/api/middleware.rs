@@ -142,10 +142,15 @@ fn refused_before_reading(
             "every connection is busy (server.max_connections); this one is kept for health probes",
         ));
     }
+    if let Some(err) = over_gateway_limits(req) {
+        return Some(err);
+    }
+    // A HEAD of the asset API is a wrong method like any other (the gateway keys an API by method
+    // and path), and must not consume an archive.
     if req.method() == Method::HEAD && req.uri().path().starts_with("/v2/") {
         return Some(ApiError::new(
-            ErrorCode::RouteNotFound,
-            "no API has this method and path (HEAD is not an API of ROMA Connect)",
+            ErrorCode::MethodNotAllowed,
+            "this path does not take this method",
         ));
     }
     let route = route.map(MatchedPath::as_str);
@@ -189,6 +194,39 @@ fn refused_before_reading(
             None => Body::new(http_body_util::Limited::new(body, limit)),
             Some(_) => Body::new(body),
         };
+    }
+    None
+}
+
+/// The gateway's limits on a request head: a URI of at most 32 KB, each header at most 32 KB and
+/// all of them at most 128 KB. hyper's own limits are set above these (see `transport`), so
+/// these answers are the gateway's.
+pub const MAX_URI: usize = 32 * 1024;
+/// See [`MAX_URI`].
+pub const MAX_HEADER: usize = 32 * 1024;
+/// See [`MAX_URI`].
+pub const MAX_HEADERS_TOTAL: usize = 128 * 1024;
+
+fn over_gateway_limits(req: &Request) -> Option<ApiError> {
+    let uri = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if uri > MAX_URI {
+        return Some(ApiError::new(
+            ErrorCode::UriTooLarge,
+            format!("the request URI is {uri} bytes; the gateway takes at most {MAX_URI}"),
+        ));
+    }
+    let mut total = 0;
+    for (name, value) in req.headers() {
+        let size = name.as_str().len() + value.len();
+        total += size;
+        if size > MAX_HEADER || total > MAX_HEADERS_TOTAL {
+            return Some(ApiError::new(
+                ErrorCode::HeadersTooLarge,
+                format!(
+                    "a header of {size} bytes, or {total} bytes of headers so far; the gateway takes {MAX_HEADER} a header, {MAX_HEADERS_TOTAL} in all"
+                ),
+            ));
+        }
     }
     None
 }

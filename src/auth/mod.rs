@@ -266,7 +266,7 @@ impl Authenticator {
         })?;
         // D15: a locked key is refused whatever it signs.
         if self.lockouts.is_locked(auth.access, self.clock.now()) {
-            return Err(fail("AK access failed to reach the limit,forbidden".into()));
+            return Err(fail("AK access failed to reach the limit,forbidden.".into()));
         }
         let checked = self.check_date_and_headers(&auth, header);
         if checked.is_err() {

@@ -47,6 +47,10 @@ use self::table::Connections;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
+/// The most headers a request may have (hyper refuses more; the gateway counts bytes, not
+/// headers, and 1000 headers of the smallest size fit in its 128 KB).
+pub const MAX_HEADERS: usize = 1000;
+
 /// How long a newcomer that found every slot busy waits for one before it is refused.
 pub const WAIT_FOR_SLOT: Duration = Duration::from_millis(500);
 
@@ -200,6 +204,9 @@ async fn serve_connection(
     let io = TokioIo::new(ConnIo::new(stream, conn.clone(), limits.write, refusal));
     let served = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
+        // Above the gateway's limits, which the API layer answers (URI 32 KB, headers 128 KB):
+        // hyper refuses only what is past these (a URI over 64 KiB, a head over 400 KiB).
+        .max_headers(MAX_HEADERS)
         .header_read_timeout(header_read)
         .serve_connection(io, service);
     tokio::pin!(served);
@@ -229,23 +236,41 @@ async fn refuse(mut stream: TcpStream, answer: Vec<u8>) {
     let _ = stream.shutdown().await;
 }
 
-/// The answer that replaces hyper's own refusal with `status`.
+/// The answer that replaces hyper's own refusal with `status`: the gateway's for a URI or a head
+/// too large (hyper's limits are above the gateway's, so only far larger ones reach hyper), else
+/// `EMULATOR.0400` with hyper's status.
 fn hyper_refusal(app: &AppState, status: u16) -> Vec<u8> {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    let details = match status {
-        StatusCode::URI_TOO_LONG => "the request target is too long",
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "too many headers, or a header block too large",
-        _ => "the request is not valid HTTP/1.1 (request line or headers)",
+    let (code, details) = match status {
+        StatusCode::URI_TOO_LONG => (ErrorCode::UriTooLarge, "the request URI is over 64 KiB"),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => (
+            ErrorCode::HeadersTooLarge,
+            "the request head is over 400 KiB, or has more than 1000 headers",
+        ),
+        _ => (
+            ErrorCode::MalformedRequest,
+            "the request is not valid HTTP/1.1 (request line or headers)",
+        ),
     };
-    raw_error(app, status, ErrorCode::MalformedRequest, details)
+    let status = if code == ErrorCode::MalformedRequest {
+        status
+    } else {
+        code.catalog_status()
+    };
+    raw_error(app, status, code, details)
 }
 
 /// A complete HTTP/1.1 error response with the ROMA body, closing the connection.
 fn raw_error(app: &AppState, status: StatusCode, code: ErrorCode, details: &str) -> Vec<u8> {
     let request_id = app.ids.requests.next_id();
     let body = ApiError::new(code, details.to_owned()).body_bytes(request_id.as_str());
+    // 494 (the gateway's "headers too large") has no standard reason phrase: nginx's is used.
+    let reason = status
+        .canonical_reason()
+        .unwrap_or("Request Header Or Cookie Too Large");
     let mut out = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-request-id: {request_id}\r\nconnection: close\r\n\r\n",
+        "HTTP/1.1 {} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-request-id: {request_id}\r\nconnection: close\r\n\r\n",
+        status.as_u16(),
         body.len()
     )
     .into_bytes();

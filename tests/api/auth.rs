@@ -379,7 +379,7 @@ async fn with_ak_lockout_six_bad_signatures_lock_the_key_for_five_minutes() {
         c.clock.mode = roma_emulator::config::ClockMode::Virtual;
     })
     .await;
-    let locked = "Incorrect IAM authentication information: AK access failed to reach the limit,forbidden";
+    let locked = "Incorrect IAM authentication information: AK access failed to reach the limit,forbidden.";
     for _ in 0..5 {
         let err = assert_roma_error(
             signed_export(&app, AK, "wrong", &sdk_date(0), None).await,

@@ -99,8 +99,19 @@ async fn a_head_of_an_archive_is_no_api_and_leaves_the_archive() {
         .await
         .expect("HEAD");
     assert_eq!(head.status(), 404);
-    let journal = app.control_json("/_emulator/requests?limit=1").await;
-    assert_eq!(journal["requests"][0]["error_code"], "APIG.0101", "{journal}");
+    // Like any other wrong method: the same length as a PUT's answer (HEAD has no body to show).
+    let put = app
+        .client
+        .put(&url)
+        .header("X-Auth-Token", TOKEN)
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(head.headers()["content-length"], put.headers()["content-length"]);
+    let put = assert_roma_error(put, 404, "APIG.0101").await;
+    assert_eq!(put["error_msg"], "The API does not exist.");
+    let journal = app.control_json("/_emulator/requests?limit=2").await;
+    assert_eq!(journal["requests"][1]["error_code"], "APIG.0101", "{journal}");
     let res = app.download(TOKEN, "p1", "i1", &archive).await;
     assert_eq!(res.status(), 200, "the archive is still there after a HEAD");
 }
