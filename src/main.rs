@@ -89,6 +89,10 @@ async fn main() -> ExitCode {
         fd_limit = server.fd_limit().map_or_else(|| "unknown".to_owned(), |l| l.to_string()),
         config_file = args.config.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "(embedded defaults)".into()),
         auth_mode = ?config.auth.mode,
+        dialect = match config.api.dialect {
+            roma_emulator::config::Dialect::Seed => "seed (Running, Success, Failed, Finished)",
+            roma_emulator::config::Dialect::Current => "current (RUNNING, SUCCEEDED, FAILED)",
+        },
         clock_mode = if config.clock.mode == ClockMode::Virtual { "virtual" } else { "real" },
         state_file = config.state.file.as_deref().map(|p| p.display().to_string()).unwrap_or_else(|| "(none: memory only)".into()),
         "roma-emulator started"

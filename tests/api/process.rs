@@ -215,3 +215,23 @@ fn the_connection_cap_is_kept_under_the_open_file_limit_and_health_answers_a_flo
     assert!(stderr.contains("fd_limit=256"), "{stderr}");
     assert!(!stderr.contains("accepting a connection failed"), "{stderr}");
 }
+
+#[tokio::test]
+async fn the_startup_line_names_the_dialect_in_force() {
+    for (dialect, shown) in [("seed", "Running, Success"), ("current", "RUNNING, SUCCEEDED")] {
+        let mut child = emulator(&["--listen", "127.0.0.1:0"])
+            .env("ROMA_EMULATOR_API_DIALECT", dialect)
+            .spawn()
+            .expect("spawn");
+        listening_url(&mut child);
+        let logs = crate::binary::stop_and_read_logs(&mut child);
+        let started = logs
+            .lines()
+            .find(|l| l.contains("roma-emulator started"))
+            .unwrap_or_default();
+        assert!(
+            started.contains(&format!("dialect=\"{dialect} ({shown}")),
+            "{started}"
+        );
+    }
+}

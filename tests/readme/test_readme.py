@@ -5,7 +5,8 @@ for the id the run produced, everywhere after). The Rust blocks are compiled and
 `cargo test` (src/lib.rs includes the README under cfg(doctest)).
 
 Directives are HTML comments right before a block (invisible when the README is rendered):
-  <!-- readme-test: config NAME -->             the next ```toml block is the config NAME
+  <!-- readme-test: config NAME [file=PATH] -->  the next ```toml block is the config NAME (with file=,
+                                                 it must equal that file of the repository)
   <!-- readme-test: run [with=NAME] [fresh] [env K=V ...] -->
                                                  run the next block against a binary with config NAME
                                                  (default: the embedded defaults); `fresh` restarts it
@@ -187,6 +188,11 @@ def run_readme(readme_text):
                 verb, args = parse_directive(directive)
                 if verb == "config":
                     configs[args[0]] = "\n".join(body) + "\n"
+                    # `file=PATH`: the block is that file of the repository, as shipped.
+                    for arg in args[1:]:
+                        if arg.startswith("file="):
+                            shipped = (ROOT / arg[len("file="):]).read_text()
+                            assert shipped == configs[args[0]], f"{where}: the block differs from {arg[5:]}"
                     continue
                 if verb == "skip":
                     assert args, f"{where}: skip needs a reason"
