@@ -64,7 +64,7 @@ catalog! {
         "An AK/SK-signed request whose access key is unknown, whose signature does not match, which lacks a signed header, or whose X-Sdk-Date is more than 15 minutes off."),
     /// The user may not use this project.
     ProjectForbidden => ("ROMA.1006", 400, 403, "You do not have the permissions required to perform this operation.",
-        "The user's `projects` list does not include the project in the path."),
+        "The user's `projects` list does not include the project in the path, or an issued IAM token's scope does not cover it (D16: another project, or a domain-scoped token)."),
     /// A parameter is invalid; `error_details` names it.
     InvalidParameter => ("ROMA.13000", 400, 403, "Invalid parameters.",
         "A path segment, header, query parameter or body field is invalid (wrong type, too long, too many items, bad JSON, wrong Content-Type); error_details names it."),

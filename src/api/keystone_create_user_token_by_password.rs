@@ -3,12 +3,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
+use serde_json::json;
 
 use crate::api::dto::{IdName, TokenBody, TokenProject, TokenQuery, TokenResponse, TokenUser};
 use crate::api::extract::{ApiQuery, RawBody};
+use crate::auth::iam::{REGION, stable_id};
 use crate::auth::{AuthError, PasswordAuth, TokenScope};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -16,6 +17,7 @@ use crate::state::AppState;
 /// Issues a token for a configured user's password: 201, the token in `X-Subject-Token`.
 pub async fn keystone_create_user_token_by_password(
     State(app): State<AppState>,
+    headers: HeaderMap,
     ApiQuery(query): ApiQuery<TokenQuery>,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
@@ -25,22 +27,17 @@ pub async fn keystone_create_user_token_by_password(
         id: stable_id("domain", &issued.domain),
         name: issued.domain.clone(),
     };
-    let (project, scoped_domain) = match &auth.scope {
-        TokenScope::Project { id, name } => {
-            let name = name.clone().or_else(|| id.clone()).unwrap_or_default();
-            let id = id.clone().unwrap_or_else(|| stable_id("project", &name));
-            (
-                Some(TokenProject {
-                    domain: domain(),
-                    id,
-                    name,
-                }),
-                None,
-            )
-        }
-        // Without a scope IAM issues a domain-scoped token (D14), as with one.
-        TokenScope::Domain { .. } | TokenScope::Unscoped => (None, Some(domain())),
+    let project = issued.project.as_ref().map(|(id, name)| TokenProject {
+        domain: domain(),
+        id: id.clone(),
+        name: name.clone(),
+    });
+    // Without a scope IAM issues a domain-scoped token (D14), as with one.
+    let scoped_domain = match auth.scope {
+        TokenScope::Project { .. } => None,
+        TokenScope::Domain { .. } | TokenScope::Unscoped => Some(domain()),
     };
+    let wants_catalog = query.nocatalog.filter(|v| !v.is_empty()).is_none();
     let body = TokenResponse {
         token: TokenBody {
             methods: ["password"],
@@ -54,7 +51,7 @@ pub async fn keystone_create_user_token_by_password(
             },
             project,
             domain: scoped_domain,
-            catalog: query.nocatalog.filter(|v| !v.is_empty()).is_none().then(Vec::new),
+            catalog: wants_catalog.then(|| catalog(&base_url(&app, &headers))),
             roles: vec![IdName {
                 id: stable_id("role", "te_admin"),
                 name: "te_admin".to_owned(),
@@ -68,7 +65,39 @@ pub async fn keystone_create_user_token_by_password(
     Ok(res)
 }
 
-/// A 32-hex id that is the same for the same name on every run.
-fn stable_id(kind: &str, name: &str) -> String {
-    crate::ids::to_hex(&Sha256::digest(format!("{kind}:{name}").as_bytes())[..16])
+/// The URL the client reached the emulator at: `[server] public_url`, else `http://` and the
+/// request's `Host` (else the address it listens on).
+fn base_url(app: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &app.config.server.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+        .unwrap_or(app.config.server.listen.as_str());
+    format!("http://{host}")
+}
+
+/// The service catalog (D17): ROMA Connect and IAM, both at the emulator, so an SDK or script that
+/// finds its endpoints in the catalog talks to the emulator.
+fn catalog(base: &str) -> Vec<serde_json::Value> {
+    let service = |name: &str, kind: &str, region: &str, url: String| {
+        json!({
+            "endpoints": [{
+                "id": stable_id("endpoint", name),
+                "interface": "public",
+                "region": region,
+                "region_id": region,
+                "url": url,
+            }],
+            "id": stable_id("service", name),
+            "name": name,
+            "type": kind,
+        })
+    };
+    vec![
+        service("roma", "roma", REGION, base.to_owned()),
+        service("iam", "identity", "*", format!("{base}/v3")),
+    ]
 }

@@ -319,11 +319,16 @@ async fn authenticated(app: &AppState, mut req: Request) -> Result<(Request, Cal
         app.auth
             .token(req.headers().get("x-auth-token").map(HeaderValue::as_bytes))?
     };
-    if caller.projects.is_some()
+    if (caller.projects.is_some() || caller.scope.is_some())
         && let (Some(project), _) = namespace(&req)
-        && !caller.may_use(&project)
     {
-        return Err(AuthError::ProjectForbidden(project).into());
+        // D16: a token serves its scope only, checked before any rule of the operation.
+        if let Some(why) = caller.out_of_scope(&project) {
+            return Err(AuthError::OutOfScope(why).into());
+        }
+        if !caller.may_use(&project) {
+            return Err(AuthError::ProjectForbidden(project).into());
+        }
     }
     req.extensions_mut().insert(caller.clone());
     Ok((req, caller))
@@ -368,7 +373,7 @@ impl From<AuthError> for ApiError {
             AuthError::Bad(_) => ErrorCode::BadToken,
             AuthError::Expired(_) => ErrorCode::TokenExpired,
             AuthError::Signature(_) => ErrorCode::SignatureInvalid,
-            AuthError::ProjectForbidden(_) => ErrorCode::ProjectForbidden,
+            AuthError::ProjectForbidden(_) | AuthError::OutOfScope(_) => ErrorCode::ProjectForbidden,
             AuthError::IamInvalid(ref m) if m.starts_with("body:") => ErrorCode::IamBodyInvalid,
             AuthError::IamInvalid(_) => ErrorCode::IamInvalidParameter,
             AuthError::WrongPassword => ErrorCode::IamAuthFailed,

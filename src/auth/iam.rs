@@ -16,6 +16,17 @@ use crate::json::{Bounded, Shallow};
 /// What every issued token starts with (real IAM tokens start with `MII`).
 pub const TOKEN_PREFIX: &str = "MIIEMU";
 
+/// The seed's region: the name of a project that `[[auth.projects]]` does not name, and the region
+/// of the endpoints in a token's catalog.
+pub const REGION: &str = "ae-ad-1";
+
+/// A 32-hex id that is the same for the same name on every run (users, domains, roles, projects
+/// named but not configured, catalog entries).
+pub fn stable_id(kind: &str, name: &str) -> String {
+    use sha2::Digest;
+    to_hex(&Sha256::digest(format!("{kind}:{name}").as_bytes())[..16])
+}
+
 /// What a token is scoped to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenScope {
@@ -175,6 +186,9 @@ struct Claims {
     i: u64,
     /// Expires at, ms.
     e: u64,
+    /// The project id of a project-scoped token (absent: domain-scoped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    p: Option<String>,
 }
 
 /// What an issued token says, once its seal is checked.
@@ -186,6 +200,8 @@ pub struct TokenClaims {
     pub issued_at: Timestamp,
     /// When it expires.
     pub expires_at: Timestamp,
+    /// The project it is scoped to (`None`: domain-scoped).
+    pub project: Option<String>,
 }
 
 fn mac(key: &[u8; 32], payload: &[u8]) -> [u8; 32] {
@@ -199,11 +215,18 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 }
 
 /// Seals a token for `user`.
-pub fn issue(key: &[u8; 32], user: &str, issued_at: Timestamp, expires_at: Timestamp) -> String {
+pub fn issue(
+    key: &[u8; 32],
+    user: &str,
+    issued_at: Timestamp,
+    expires_at: Timestamp,
+    project: Option<&str>,
+) -> String {
     let claims = Claims {
         u: user.to_owned(),
         i: issued_at.0,
         e: expires_at.0,
+        p: project.map(str::to_owned),
     };
     let payload = serde_json::to_vec(&claims).unwrap_or_default();
     format!(
@@ -226,6 +249,7 @@ pub fn open(key: &[u8; 32], token: &str) -> Option<TokenClaims> {
         user: c.u,
         issued_at: Timestamp(c.i),
         expires_at: Timestamp(c.e),
+        project: c.p,
     })
 }
 
@@ -236,12 +260,12 @@ mod tests {
     #[test]
     fn tokens_open_only_with_their_key_and_untouched() {
         let key = [7u8; 32];
-        let token = issue(&key, "alice", Timestamp(1), Timestamp(2));
+        let token = issue(&key, "alice", Timestamp(1), Timestamp(2), Some("p1"));
         assert!(token.starts_with("MIIEMU"));
         let claims = open(&key, &token).expect("opens");
         assert_eq!((claims.user.as_str(), claims.expires_at), ("alice", Timestamp(2)));
         assert_eq!(open(&[8u8; 32], &token), None, "another key");
-        let forged = issue(&key, "mallory", Timestamp(1), Timestamp(2));
+        let forged = issue(&key, "mallory", Timestamp(1), Timestamp(2), None);
         let (_, seal) = forged.split_once('.').expect("dot");
         let (payload, _) = token.split_once('.').expect("dot");
         assert_eq!(open(&key, &format!("{payload}.{seal}")), None, "a swapped seal");

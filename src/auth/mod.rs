@@ -32,9 +32,33 @@ pub struct Caller {
     pub user: UserId,
     /// The only projects this user may use, if limited.
     pub projects: Option<Arc<[String]>>,
+    /// The scope of an issued IAM token (D16); `None` for static and open-mode tokens and AK/SK.
+    pub scope: Option<IssuedScope>,
+}
+
+/// What an issued IAM token serves (D16).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssuedScope {
+    /// Only this project.
+    Project(Arc<str>),
+    /// Only global services: none of the asset operations.
+    Domain,
 }
 
 impl Caller {
+    /// Why this caller's token may not be used on `project`, if it may not (D16).
+    pub fn out_of_scope(&self, project: &str) -> Option<String> {
+        match self.scope.as_ref()? {
+            IssuedScope::Project(p) if **p == *project => None,
+            IssuedScope::Project(p) => Some(format!(
+                "the token is scoped to project {p}, not to project {project} of the path"
+            )),
+            IssuedScope::Domain => Some(format!(
+                "the token is domain-scoped (global services only); project {project} needs a project-scoped token (auth.scope.project)"
+            )),
+        }
+    }
+
     /// Whether this caller may use `project`.
     pub fn may_use(&self, project: &str) -> bool {
         self.projects
@@ -64,6 +88,9 @@ pub enum AuthError {
     /// The user may not use this project.
     #[error("the user may not use project {0}")]
     ProjectForbidden(String),
+    /// The token's scope does not cover the project of the path (D16); the text says why.
+    #[error("{0}")]
+    OutOfScope(String),
     /// A token request with a malformed body; the text names the field.
     #[error("{0}")]
     IamInvalid(String),
@@ -87,6 +114,7 @@ impl User {
         Caller {
             user: self.name.clone(),
             projects: self.projects.clone(),
+            scope: None,
         }
     }
 }
@@ -104,6 +132,8 @@ pub struct IssuedToken {
     pub issued_at: Timestamp,
     /// When it expires.
     pub expires_at: Timestamp,
+    /// The project it is scoped to, `(id, name)` (`None`: domain-scoped).
+    pub project: Option<(String, String)>,
 }
 
 /// A request signed with SDK-HMAC-SHA256, as the API layer hands it over.
@@ -144,6 +174,8 @@ pub struct Authenticator {
     lockouts: lockout::Lockouts,
     /// HMAC keyed with the token key, for open-mode user names.
     open_names: Hmac<Sha256>,
+    /// Project names by id (`[[auth.projects]]`).
+    project_names: HashMap<String, String>,
 }
 
 fn digest(bytes: &[u8]) -> [u8; 32] {
@@ -189,6 +221,11 @@ impl Authenticator {
             lockouts: lockout::Lockouts::new(config.ak_lockout),
             open_names: <Hmac<Sha256> as KeyInit>::new_from_slice(&token_key)
                 .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),
+            project_names: config
+                .projects
+                .iter()
+                .map(|p| (p.id.clone(), p.name.clone()))
+                .collect(),
         }
     }
 
@@ -221,6 +258,7 @@ impl Authenticator {
             AuthMode::Open => Ok(Caller {
                 user: open_user(&self.open_names, &token_digest),
                 projects: None,
+                scope: None,
             }),
         }
     }
@@ -236,7 +274,14 @@ impl Authenticator {
             .by_name
             .get(&claims.user)
             .ok_or(AuthError::Bad("the token's user is no longer configured"))?;
-        Ok(self.users[i].caller())
+        let scope = match claims.project {
+            Some(project) => IssuedScope::Project(project.into()),
+            None => IssuedScope::Domain,
+        };
+        Ok(Caller {
+            scope: Some(scope),
+            ..self.users[i].caller()
+        })
     }
 
     /// Verifies an SDK-HMAC-SHA256 signature (spec section 4): [`Self::signer`], then
@@ -360,6 +405,28 @@ impl Authenticator {
         Ok(user.caller())
     }
 
+    /// The `(id, name)` of the project a token request scopes to: by id, named as `[[auth.projects]]`
+    /// names it (else [`iam::REGION`]); by name, the configured project of that name (else an id
+    /// that is stable for the name).
+    fn project(&self, id: Option<&str>, name: Option<&str>) -> (String, String) {
+        match (id, name) {
+            (Some(id), _) => {
+                let name = self.project_names.get(id).cloned();
+                (id.to_owned(), name.unwrap_or_else(|| iam::REGION.to_owned()))
+            }
+            (None, Some(name)) => {
+                let id = self
+                    .project_names
+                    .iter()
+                    .find(|(_, n)| n.as_str() == name)
+                    .map(|(id, _)| id.clone())
+                    .unwrap_or_else(|| iam::stable_id("project", name));
+                (id, name.to_owned())
+            }
+            (None, None) => (iam::stable_id("project", iam::REGION), iam::REGION.to_owned()),
+        }
+    }
+
     /// Issues an IAM token for a password request.
     pub fn issue(&self, auth: &PasswordAuth) -> Result<IssuedToken, AuthError> {
         let user = self.by_name.get(&auth.user).map(|&i| &self.users[i]);
@@ -375,8 +442,19 @@ impl Authenticator {
         }
         let issued_at = self.clock.now();
         let expires_at = issued_at.plus(self.token_ttl);
+        let project = match &auth.scope {
+            TokenScope::Project { id, name } => Some(self.project(id.as_deref(), name.as_deref())),
+            TokenScope::Domain { .. } | TokenScope::Unscoped => None,
+        };
         Ok(IssuedToken {
-            token: iam::issue(&self.token_key, &user.name, issued_at, expires_at),
+            token: iam::issue(
+                &self.token_key,
+                &user.name,
+                issued_at,
+                expires_at,
+                project.as_ref().map(|(id, _)| id.as_str()),
+            ),
+            project,
             user: user.name.to_string(),
             domain: user
                 .domain
@@ -461,6 +539,10 @@ mod tests {
             token_ttl_s: 60,
             token_key: None,
             ak_lockout: false,
+            projects: vec![crate::config::ProjectConfig {
+                id: "p1".into(),
+                name: "project-one".into(),
+            }],
         }
     }
 
@@ -539,11 +621,18 @@ mod tests {
         let issued = a.issue(&password("alice", "pw", Some("acme"))).expect("issued");
         assert_eq!(issued.expires_at.since(issued.issued_at), Duration::from_secs(60));
         let caller = a.token(Some(issued.token.as_bytes())).expect("valid");
+        let static_caller = a.token(Some(b"alice-token")).expect("static");
         assert_eq!(
-            caller,
-            a.token(Some(b"alice-token")).expect("static"),
+            (&caller.user, &caller.projects),
+            (&static_caller.user, &static_caller.projects),
             "the same user"
         );
+        assert_eq!(
+            caller.scope,
+            Some(IssuedScope::Domain),
+            "no scope asked: domain-scoped"
+        );
+        assert_eq!(static_caller.scope, None, "static tokens have no scope");
         assert!(!caller.may_use("p2") && caller.may_use("p1"));
         a.clock.advance(Duration::from_secs(60));
         assert!(matches!(
@@ -555,6 +644,50 @@ mod tests {
             other_process.token(Some(issued.token.as_bytes())),
             Err(AuthError::Bad(_))
         ));
+    }
+
+    #[test]
+    fn a_project_scoped_token_serves_its_project_only_and_names_it() {
+        let a = auth(AuthMode::Strict);
+        let scoped = |id: Option<&str>, name: Option<&str>| {
+            let mut req = password("alice", "pw", Some("acme"));
+            req.scope = TokenScope::Project {
+                id: id.map(Into::into),
+                name: name.map(Into::into),
+            };
+            a.issue(&req).expect("issued")
+        };
+        let by_id = scoped(Some("p1"), None);
+        assert_eq!(
+            by_id.project,
+            Some(("p1".into(), "project-one".into())),
+            "the configured name"
+        );
+        let by_name = scoped(None, Some("project-one"));
+        assert_eq!(
+            by_name.project,
+            Some(("p1".into(), "project-one".into())),
+            "found by its name"
+        );
+        let unnamed = scoped(Some("p9"), None);
+        assert_eq!(
+            unnamed.project,
+            Some(("p9".into(), iam::REGION.into())),
+            "the seed's region"
+        );
+        let caller = a.token(Some(by_id.token.as_bytes())).expect("valid");
+        assert_eq!(caller.out_of_scope("p1"), None);
+        assert!(
+            caller
+                .out_of_scope("p2")
+                .is_some_and(|why| why.contains("p1") && why.contains("p2"))
+        );
+        let domain = a.issue(&password("alice", "pw", Some("acme"))).expect("issued");
+        let caller = a.token(Some(domain.token.as_bytes())).expect("valid");
+        assert!(
+            caller.out_of_scope("p1").is_some(),
+            "a domain-scoped token serves no project"
+        );
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub const ENV_KEYS: &[EnvKey] = &[
     key("server.header_read_timeout_ms", Kind::Integer),
     key("server.max_connections", Kind::Integer),
     key("server.shutdown_grace_s", Kind::Integer),
+    key("server.public_url", Kind::Text),
     key("server.body_read_timeout_ms", Kind::Integer),
     key("server.write_timeout_ms", Kind::Integer),
     key("server.max_large_bodies", Kind::Integer),

@@ -189,6 +189,9 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
     pub shutdown_grace_s: u64,
+    /// The URL clients reach the emulator at, for the endpoints of an IAM token's catalog (`None`:
+    /// the `Host` of the token request, over `http`).
+    pub public_url: Option<String>,
     /// A request body that sends nothing for this long is ended: the request is answered
     /// `EMULATOR.0408` and the connection closed (a stalled upload frees its slot).
     pub body_read_timeout_ms: u64,
@@ -209,6 +212,7 @@ impl Default for ServerConfig {
             header_read_timeout_ms: 10_000,
             max_connections: 1024,
             shutdown_grace_s: 10,
+            public_url: None,
             body_read_timeout_ms: 10_000,
             write_timeout_ms: 10_000,
             max_large_bodies: 4,
@@ -306,6 +310,18 @@ pub struct AuthConfig {
     /// for 5 minutes of the emulator's clock. Off by default, so negative tests never lock out
     /// positive ones.
     pub ak_lockout: bool,
+    /// Project names, for the bodies of project-scoped IAM tokens (`[[auth.projects]]`).
+    pub projects: Vec<ProjectConfig>,
+}
+
+/// `[[auth.projects]]`: a project's name (IAM names a region's default project after the region).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    /// The project id, as it appears in paths.
+    pub id: String,
+    /// Its name: a token request may scope to the project by it, and token bodies show it.
+    pub name: String,
 }
 
 impl Default for AuthConfig {
@@ -315,6 +331,7 @@ impl Default for AuthConfig {
             users: Vec::new(),
             token_ttl_s: 86_400,
             token_key: None,
+            projects: Vec::new(),
             ak_lockout: false,
         }
     }
@@ -625,6 +642,31 @@ impl Config {
                 }
             }
         }
+        if let Some(url) = &self.server.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::new(
+                "server.public_url",
+                format!("expected an http:// or https:// URL, got {url:?}"),
+            ));
+        }
+        let mut project_ids = std::collections::HashSet::new();
+        for (i, project) in self.auth.projects.iter().enumerate() {
+            crate::jobs::job::check_path_id("id", &project.id)
+                .map_err(|m| ConfigError::new(format!("auth.projects[{i}].id"), m))?;
+            if !project_ids.insert(project.id.as_str()) {
+                return Err(ConfigError::new(
+                    format!("auth.projects[{i}].id"),
+                    "duplicate project",
+                ));
+            }
+            if project.name.is_empty() || project.name.len() > 64 {
+                return Err(ConfigError::new(
+                    format!("auth.projects[{i}].name"),
+                    "must be 1..64 characters",
+                ));
+            }
+        }
         let mut names = std::collections::HashSet::new();
         let mut tokens = std::collections::HashSet::new();
         let mut access_keys = std::collections::HashSet::new();
@@ -794,6 +836,7 @@ mod tests {
     fn every_key_of_the_env_table_is_set_by_its_variable() {
         let sample = |entry: &env::EnvKey| match (entry.key, entry.kind) {
             ("server.listen", _) => "127.0.0.1:9999",
+            ("server.public_url", _) => "https://roma.example.test",
             ("api.error_statuses", _) => "catalog",
             ("api.dialect", _) => "current",
             ("jobs.progression", _) => "manual",

@@ -1,7 +1,7 @@
 //! Authentication as Huawei Cloud does it: IAM tokens, AK/SK signatures, one set of users.
 
 use roma_emulator::auth::signature::sha256_hex;
-use roma_emulator::config::{AuthMode, Config, Secret, UserConfig};
+use roma_emulator::config::{AuthMode, Config, ProjectConfig, Secret, UserConfig};
 use serde_json::{Value, json};
 
 use crate::helpers::{TOKEN, TestApp, assert_job_created, assert_roma_error, sdk_date, sign, spawn_app_with};
@@ -24,6 +24,11 @@ fn alice() -> UserConfig {
 
 fn with_alice(c: &mut Config) {
     c.auth.users = vec![alice()];
+    // IAM names a region's default project after the region.
+    c.auth.projects = vec![ProjectConfig {
+        id: "p1".into(),
+        name: "cn-north-4".into(),
+    }];
 }
 
 fn password_body(user: &str, password: &str) -> Value {
@@ -99,6 +104,7 @@ async fn a_password_gets_a_201_token_that_authenticates_as_the_user() {
     assert_eq!(t["user"]["name"], "alice");
     assert_eq!(t["user"]["domain"]["name"], "acme");
     assert_eq!(t["project"]["name"], "cn-north-4");
+    assert_eq!(t["project"]["id"], "p1", "the configured project of that name");
     assert!(t.get("domain").is_none(), "project scope only");
     for field in ["expires_at", "issued_at"] {
         let v = t[field].as_str().expect(field);
@@ -561,4 +567,87 @@ async fn the_token_body_is_iams_a_domain_is_required_and_password_expiry_is_null
         err["error_msg"],
         "Request parameter auth.identity.password.user.domain is invalid."
     );
+}
+
+#[tokio::test]
+async fn a_token_serves_only_its_scope_checked_before_any_rule_of_the_operation() {
+    let app = spawn_app_with(|c| {
+        with_alice(c);
+        c.jobs.progression = roma_emulator::config::Progression::Manual;
+    })
+    .await;
+    let token = |scope: Value| {
+        let mut body = password_body("alice", "alice-password");
+        body["auth"]["scope"] = scope;
+        let app = &app;
+        async move {
+            let res = get_token(app, &body).await;
+            assert_eq!(res.status(), 201);
+            res.headers()["x-subject-token"]
+                .to_str()
+                .expect("ascii")
+                .to_owned()
+        }
+    };
+    let p1 = token(json!({"project": {"id": "p1"}})).await;
+    let domain = token(json!({"domain": {"name": "acme"}})).await;
+    let unscoped = {
+        let mut body = password_body("alice", "alice-password");
+        body["auth"].as_object_mut().expect("auth").remove("scope");
+        let res = get_token(&app, &body).await;
+        res.headers()["x-subject-token"]
+            .to_str()
+            .expect("ascii")
+            .to_owned()
+    };
+    // Alice has a Running export: a token out of its scope is refused for its scope, not for that.
+    assert_job_created(app.export_one(&p1).await).await;
+    let other_project = app.export(&p1, "p2", "i1", r#"{"apps": [{"id": "a"}]}"#).await;
+    assert_roma_error(other_project, 403, "ROMA.1006").await;
+    for global in [&domain, &unscoped] {
+        assert_roma_error(app.export_one(global).await, 403, "ROMA.1006").await;
+        assert_roma_error(app.job(global, "p1", "i1", "x").await, 403, "ROMA.1006").await;
+    }
+    let journal = app.control_json("/_emulator/requests?limit=1").await;
+    assert_eq!(journal["requests"][0]["error_code"], "ROMA.1006", "{journal}");
+    // Static tokens have no scope.
+    assert_roma_error(app.export_one("alice-static-token").await, 403, "ROMA.10012").await;
+}
+
+#[tokio::test]
+async fn the_token_catalog_points_at_the_emulator() {
+    let app = spawn_app_with(with_alice).await;
+    let res = get_token(&app, &password_body("alice", "alice-password")).await;
+    let body: Value = res.json().await.expect("JSON");
+    let catalog = body["token"]["catalog"].as_array().expect("catalog");
+    let url = |kind: &str| {
+        catalog
+            .iter()
+            .find(|s| s["type"] == kind)
+            .and_then(|s| s["endpoints"][0]["url"].as_str())
+            .map(str::to_owned)
+    };
+    let base = app.server.base_url();
+    assert_eq!(url("roma"), Some(base.clone()), "{body}");
+    assert_eq!(url("identity"), Some(format!("{base}/v3")), "{body}");
+    let public = spawn_app_with(|c| {
+        with_alice(c);
+        c.server.public_url = Some("https://roma.staging.example".into());
+    })
+    .await;
+    let res = get_token(&public, &password_body("alice", "alice-password")).await;
+    let body: Value = res.json().await.expect("JSON");
+    assert_eq!(
+        body["token"]["catalog"][0]["endpoints"][0]["url"],
+        "https://roma.staging.example"
+    );
+    let res = public
+        .client
+        .post(public.url("/v3/auth/tokens?nocatalog=true"))
+        .json(&password_body("alice", "alice-password"))
+        .send()
+        .await
+        .expect("token");
+    let body: Value = res.json().await.expect("JSON");
+    assert!(body["token"].get("catalog").is_none(), "{body}");
 }

@@ -279,7 +279,7 @@ secret_key = "secret-key-value-3"
     );
     let (mut child, url) = start_binary(&config);
     let client = reqwest::Client::new();
-    let issued = crate::helpers::issue_token(&client, &url, "alice", "password-value-2").await;
+    let issued = crate::helpers::issue_token(&client, &url, "alice", "password-value-2", "p").await;
     for token in ["static-token-value-1", issued.as_str()] {
         let res = client
             .get(format!("{url}/v2/p/instances/i/assets/jobs/x"))

@@ -93,7 +93,7 @@ async fn issued_tokens_expire_on_the_virtual_clock() {
         }];
     })
     .await;
-    let token = crate::helpers::issue_token(&app.client, &app.server.base_url(), "alice", "pw").await;
+    let token = crate::helpers::issue_token(&app.client, &app.server.base_url(), "alice", "pw", "p1").await;
     assert_eq!(app.job(&token, "p1", "i1", "x").await.status(), 404, "valid");
     app.control_post("/_emulator/clock", json!({"advance_ms": 60_000}))
         .await;

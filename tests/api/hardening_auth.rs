@@ -23,7 +23,14 @@ fn strict_alice(c: &mut Config) {
 }
 
 async fn issue(app: &TestApp) -> String {
-    crate::helpers::issue_token(&app.client, &app.server.base_url(), "alice", "alice-password").await
+    crate::helpers::issue_token(
+        &app.client,
+        &app.server.base_url(),
+        "alice",
+        "alice-password",
+        "p1",
+    )
+    .await
 }
 
 #[tokio::test]

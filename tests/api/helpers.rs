@@ -290,9 +290,17 @@ pub async fn raw_exchange(
 
 /// Asks `POST {base}/v3/auth/tokens` for `user`'s token (password method, no scope), expects 201,
 /// and returns the `X-Subject-Token`.
-pub async fn issue_token(client: &reqwest::Client, base: &str, user: &str, password: &str) -> String {
+/// An IAM token of `user`, scoped to `project` (D16: it serves that project only).
+pub async fn issue_token(
+    client: &reqwest::Client,
+    base: &str,
+    user: &str,
+    password: &str,
+    project: &str,
+) -> String {
     let body = serde_json::json!({"auth": {"identity": {"methods": ["password"],
-        "password": {"user": {"name": user, "password": password, "domain": {"name": user}}}}}});
+        "password": {"user": {"name": user, "password": password, "domain": {"name": user}}}},
+        "scope": {"project": {"id": project}}}});
     let res = client
         .post(format!("{base}/v3/auth/tokens"))
         .json(&body)

@@ -35,7 +35,7 @@ async fn jobs_archives_and_issued_tokens_survive_a_restart() {
     let dir = temp_dir("restart");
     let client = reqwest::Client::new();
     let (mut first, url) = start_with_state(&dir);
-    let token = crate::helpers::issue_token(&client, &url, "alice", "pw").await;
+    let token = crate::helpers::issue_token(&client, &url, "alice", "pw", "p1").await;
     let export = |url: String, token: String| {
         let client = client.clone();
         async move {

@@ -120,6 +120,20 @@ class Session:
             text = text.replace(shown, real)
         return text.replace("127.0.0.1:8080", f"127.0.0.1:{self.port}")
 
+    def with_real_length(self, line, rest):
+        """A shown `content-length` counts the shown port (8080); the run's port may be longer. The
+        body is the lines that follow, up to the next command."""
+        m = re.fullmatch(r"(?i)(content-length: )(\d+)", line)
+        if not m:
+            return line
+        body = []
+        for later in rest:
+            if later.startswith("$ "):
+                break
+            body.append(later)
+        urls = sum(b.count("127.0.0.1:8080") for b in body)
+        return f"{m.group(1)}{int(m.group(2)) + urls * (len(self.port) - 4)}"
+
     def run(self, cmd):
         later = re.search(r"#\s*(\d+) s later", cmd)
         if later:
@@ -135,7 +149,8 @@ class Session:
         shown = [line for line in expected_lines if not line.lower().startswith("date:")]
         actual = [line for line in strip_blank_tail(actual_text.split("\n")) if not line.lower().startswith("date:")]
         assert len(shown) == len(actual), f"{where}: expected\n" + "\n".join(shown) + "\n--- got\n" + "\n".join(actual)
-        for want, got in zip(shown, actual):
+        for i, (want, got) in enumerate(zip(shown, actual)):
+            want = self.with_real_length(want, shown[i + 1:])
             pattern, slots = line_pattern(self.substitute(want))
             m = re.fullmatch(pattern, got)
             assert m, f"{where}: expected\n{want}\n--- got\n{got}"

@@ -51,6 +51,10 @@ def test_the_iam_sdk_gets_a_domain_scoped_token(emulator):
     assert response.token.user.name == "alice"
     assert response.token.domain.name == "acme", "no scope asked: a domain-scoped token"
     assert response.token.project is None
+    assert response.token.user.password_expires_at is None
+    # The catalog, as the SDK's models read it, points at the emulator (D17).
+    urls = {service.type: service.endpoints[0].url for service in response.token.catalog}
+    assert urls == {"roma": emulator, "identity": f"{emulator}/v3"}, urls
 
 
 def test_the_iam_sdk_reads_a_wrong_password_from_keystones_body(emulator):
