@@ -173,10 +173,7 @@ impl Control {
         if self.app.faults.remove(id) {
             Ok(())
         } else {
-            Err(ApiError::new(
-                ErrorCode::NotFound,
-                format!("fault {id} does not exist"),
-            ))
+            Err(ApiError::not_found(id, format!("fault {id} does not exist")))
         }
     }
 
@@ -195,8 +192,8 @@ impl Control {
         if self.app.auth.lift_lockout(access_key) {
             Ok(())
         } else {
-            Err(ApiError::new(
-                ErrorCode::NotFound,
+            Err(ApiError::not_found(
+                access_key,
                 format!("access key {access_key} is not locked"),
             ))
         }

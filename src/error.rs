@@ -85,10 +85,12 @@ catalog! {
     BadPackageName => ("ROMA.10013", 400, 403, "Only .zip files are supported. The file name must start with a letter or digit. Among all the special characters, only the plus sign (+), minus sign (-), and underscore (_) are allowed.",
         "The imported file's name does not end in .zip, does not start with a letter or digit, or has special characters other than + - _."),
     /// The job or archive does not exist here, or the archive was already downloaded.
-    NotFound => ("ROMA.00110006", 404, 404, "The resource does not exist",
+    // error_msg: with the id, as ROMA's pages write it ("… Check whether the resource ID 1 is correct.").
+    NotFound => ("ROMA.00110006", 404, 404, "The resource does not exist. Check whether the resource ID <id> is correct.",
         "The job or archive does not exist, belongs to another user, project or instance, has expired, or (archives) was already downloaded."),
     /// The instance is unknown (strict catalog only).
-    InstanceNotFound => ("ROMA.00110002", 404, 404, "The instance does not exist",
+    // error_msg: with the ids, as ROMA's pages write it.
+    InstanceNotFound => ("ROMA.00110002", 404, 404, "The instance does not exist. project_id: <project_id>, instance_id: <instance_id>",
         "catalog.strict = true and the instance in the path is not configured."),
     /// No such API.
     // error_msg: the API Gateway error-code table (https://support.huaweicloud.com/intl/en-us/usermanual-apig/apig-ug-180530090.html).
@@ -111,7 +113,8 @@ catalog! {
     IamInvalidParameter => ("IAM.0007", 400, 400, "Request parameter is invalid.",
         "POST /v3/auth/tokens: a field of the password method is missing or of the wrong type; error_msg names it (\"Request parameter auth.identity.methods is invalid.\"). Answered in IAM's body."),
     /// A token request with a wrong user, password or domain (D14: Keystone's body).
-    IamAuthFailed => ("IAM.0004", 401, 401, "The username or password is wrong.",
+    // No code: Keystone's body has none, and IAM's table gives IAM.0004 to a 404 ("Could not find …").
+    IamAuthFailed => ("", 401, 401, "The username or password is wrong.",
         "POST /v3/auth/tokens: the user is not configured, has no password, the password is wrong, or the domain does not match. No token is issued. Answered in Keystone's body, {\"error\": {\"code\": 401, \"message\", \"title\": \"Unauthorized\"}} (iam_30_0001), with no IAM code on the wire."),
     /// A fault injected through the control plane.
     InjectedFault => ("ROMA.00000101", 500, 500, "Injected fault",
@@ -152,9 +155,12 @@ pub fn markdown_table() -> String {
         "| error_code | status (documented) | status (catalog) | error_msg | when |\n|---|---|---|---|---|\n",
     );
     for code in ErrorCode::ALL {
+        let wire = match code.code() {
+            "" => "(none: Keystone's body)".to_owned(),
+            c => format!("`{c}`"),
+        };
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} |\n",
-            code.code(),
+            "| {wire} | {} | {} | {} | {} |\n",
             code.documented_status().as_u16(),
             code.catalog_status().as_u16(),
             code.message(),
@@ -204,6 +210,15 @@ pub struct ErrorBody<'a> {
 }
 
 impl ApiError {
+    /// `ROMA.00110006` for `id`, its `error_msg` naming the id as ROMA's pages do.
+    pub fn not_found(id: &str, details: impl Into<Cow<'static, str>>) -> Self {
+        let mut err = Self::new(ErrorCode::NotFound, details);
+        err.message = Some(
+            format!("The resource does not exist. Check whether the resource ID {id} is correct.").into(),
+        );
+        err
+    }
+
     /// An error with these details.
     pub fn new(code: ErrorCode, details: impl Into<Cow<'static, str>>) -> Self {
         Self {
@@ -325,15 +340,24 @@ impl From<crate::jobs::JobError> for ApiError {
             JobError::Invalid(_) => ErrorCode::InvalidParameter,
             JobError::Nothing(_) => ErrorCode::NothingToOperate,
             JobError::Running(..) => ErrorCode::JobRunning,
-            JobError::NotFound(_) => ErrorCode::NotFound,
-            JobError::InstanceNotFound(_) => ErrorCode::InstanceNotFound,
+            JobError::NotFound { .. } => ErrorCode::NotFound,
+            JobError::InstanceNotFound { .. } => ErrorCode::InstanceNotFound,
             JobError::Capacity(_) => ErrorCode::JobCreationFailed,
             JobError::NotAZip(_) => ErrorCode::NotAZip,
             JobError::BadPackageName(_) => ErrorCode::BadPackageName,
             JobError::NotRunning(_) => ErrorCode::Conflict,
             JobError::Internal(_) => ErrorCode::Internal,
         };
-        ApiError::new(code, e.to_string())
+        let mut err = ApiError::new(code, e.to_string());
+        // ROMA's pages write these two with the ids (e.g. DeleteService's examples).
+        err.message = match &e {
+            JobError::NotFound { id, details } => return ApiError::not_found(id, details.clone()),
+            JobError::InstanceNotFound { project, instance } => Some(
+                format!("The instance does not exist. project_id: {project}, instance_id: {instance}").into(),
+            ),
+            _ => None,
+        };
+        err
     }
 }
 
@@ -357,6 +381,7 @@ mod tests {
                 // The gateway answers before ROMA: its status in every mode (D1).
                 _ if wire.starts_with("APIG.")
                     || wire.starts_with("IAM.")
+                    || *code == ErrorCode::IamAuthFailed
                     || wire.starts_with("EMULATOR.")
                     || *code == ErrorCode::InjectedFault =>
                 {

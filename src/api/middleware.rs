@@ -63,7 +63,8 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
         if err.code == ErrorCode::Internal {
             tracing::error!(request_id = %request_id, error = %err.details, "internal error");
         }
-        error_code = Some(err.wire_code().to_owned());
+        // Keystone's answer to a wrong password carries no code.
+        error_code = Some(err.wire_code().to_owned()).filter(|c| !c.is_empty());
         // A gateway body has no error_details (D13): what exactly was wrong goes to the log line.
         if err.code != ErrorCode::Internal {
             error_details = Some(err.details.to_string());

@@ -47,11 +47,21 @@ pub enum JobError {
     #[error("the user already has a Running {kind} job: {id}", kind = .0.as_str(), id = .1)]
     Running(JobKind, JobId),
     /// No such job or archive for this user, project and instance.
-    #[error("{0}")]
-    NotFound(String),
+    #[error("{details}")]
+    NotFound {
+        /// The id that was asked for.
+        id: String,
+        /// What was not found.
+        details: String,
+    },
     /// The instance is not in the (strict) catalog.
-    #[error("instance {0} does not exist")]
-    InstanceNotFound(String),
+    #[error("instance {instance} does not exist")]
+    InstanceNotFound {
+        /// The project of the path.
+        project: String,
+        /// The instance of the path.
+        instance: String,
+    },
     /// `[jobs] max_jobs` jobs exist and all are still Running.
     #[error("{0}")]
     Capacity(String),
@@ -297,7 +307,10 @@ impl JobRegistry {
     ) -> Result<JobId, JobError> {
         let (mut state, now) = self.lock();
         if !state.catalog.has_instance(&scope.instance) {
-            return Err(JobError::InstanceNotFound(scope.instance.to_string()));
+            return Err(JobError::InstanceNotFound {
+                project: scope.project.to_string(),
+                instance: scope.instance.to_string(),
+            });
         }
         if let Some(running) = state.running.get(owner).and_then(|slots| slots[kind.index()]) {
             return Err(JobError::Running(kind, running));
@@ -369,8 +382,10 @@ impl JobRegistry {
     /// is not found, and the export job shows Finished. Another user's archive, or one of another
     /// project or instance, is not found.
     pub fn take_archive(&self, owner: &str, scope: &Scope, id: &str) -> Result<Vec<u8>, JobError> {
-        let not_found =
-            || JobError::NotFound(format!("archive {id} does not exist or was already downloaded"));
+        let not_found = || JobError::NotFound {
+            id: id.to_owned(),
+            details: format!("archive {id} does not exist or was already downloaded"),
+        };
         let archive = {
             let (mut state, _) = self.lock();
             let archive_id = id.parse::<ArchiveId>().map_err(|()| not_found())?;
@@ -486,7 +501,10 @@ impl JobRegistry {
 }
 
 fn job_not_found(id: &str) -> JobError {
-    JobError::NotFound(format!("job {id} does not exist"))
+    JobError::NotFound {
+        id: id.to_owned(),
+        details: format!("job {id} does not exist"),
+    }
 }
 
 fn view(job: &Job, now: Timestamp) -> JobView {
@@ -588,15 +606,15 @@ mod tests {
         assert!(reg.job("alice", &scope("p"), id.as_str()).is_ok());
         assert!(matches!(
             reg.job("bob", &scope("p"), id.as_str()),
-            Err(JobError::NotFound(_))
+            Err(JobError::NotFound { .. })
         ));
         assert!(matches!(
             reg.job("alice", &scope("q"), id.as_str()),
-            Err(JobError::NotFound(_))
+            Err(JobError::NotFound { .. })
         ));
         assert!(matches!(
             reg.job("alice", &scope("p"), "nope"),
-            Err(JobError::NotFound(_))
+            Err(JobError::NotFound { .. })
         ));
     }
 
@@ -652,7 +670,7 @@ mod tests {
         assert_eq!(archive::parse(&zip).map(|p| p.assets.len()), Ok(1));
         assert!(matches!(
             reg.take_archive("alice", &scope("p"), &archive),
-            Err(JobError::NotFound(_))
+            Err(JobError::NotFound { .. })
         ));
         let after = reg.job("alice", &scope("p"), job.id.as_str()).expect("job");
         assert_eq!((after.status, after.archive_id), (PublicStatus::Finished, None));
@@ -672,7 +690,7 @@ mod tests {
         reg.clock().advance(Duration::from_secs(1));
         assert!(matches!(
             reg.job("alice", &scope("p"), job.id.as_str()),
-            Err(JobError::NotFound(_))
+            Err(JobError::NotFound { .. })
         ));
         let archive = job.archive_id.expect("archive").to_string();
         assert!(
@@ -758,7 +776,13 @@ mod tests {
         let err = reg
             .export(&"alice".into(), elsewhere, sel(), None)
             .expect_err("unknown instance");
-        assert_eq!(err, JobError::InstanceNotFound("nowhere".into()));
+        assert_eq!(
+            err,
+            JobError::InstanceNotFound {
+                project: "p".into(),
+                instance: "nowhere".into()
+            }
+        );
     }
 
     #[test]

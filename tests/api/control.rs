@@ -730,11 +730,18 @@ async fn the_error_catalog_lists_every_code() {
         "ROMA.00110006",
         "APIG.0301",
         "APIG.0307",
-        "IAM.0004",
+        "IAM.0007",
         "EMULATOR.0408",
     ] {
         assert!(codes.contains(&code), "{code}");
     }
+    // A wrong password answers Keystone's body, which has no code (IAM.0004 is IAM's 404).
+    assert!(!codes.contains(&"IAM.0004"));
+    let keystone = listed
+        .iter()
+        .find(|e| e["error_code"] == "")
+        .expect("the Keystone answer");
+    assert_eq!(keystone["status_catalog"], 401);
     let running = listed
         .iter()
         .find(|e| e["error_code"] == "ROMA.10012")

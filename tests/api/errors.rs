@@ -131,3 +131,37 @@ async fn a_request_slower_than_the_timeout_gets_apig_0201_504() {
             .contains("Backend timeout.")
     );
 }
+
+#[tokio::test]
+async fn not_found_texts_name_the_ids_as_romas_pages_write_them() {
+    let app = spawn_app_with(|c| {
+        c.catalog.strict = true;
+        c.instances = vec![roma_emulator::config::InstanceConfig {
+            id: "i1".into(),
+            apps: vec![],
+            tasks: vec![],
+        }];
+    })
+    .await;
+    let err = assert_roma_error(
+        app.job(TOKEN, "p1", "i1", "no-such-job").await,
+        404,
+        "ROMA.00110006",
+    )
+    .await;
+    assert_eq!(
+        err["error_msg"],
+        "The resource does not exist. Check whether the resource ID no-such-job is correct."
+    );
+    let err = assert_roma_error(
+        app.export(TOKEN, "p1", "ghost", r#"{"apps": [{"id": "a"}]}"#)
+            .await,
+        404,
+        "ROMA.00110002",
+    )
+    .await;
+    assert_eq!(
+        err["error_msg"],
+        "The instance does not exist. project_id: p1, instance_id: ghost"
+    );
+}
