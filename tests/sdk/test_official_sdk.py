@@ -7,6 +7,7 @@ binary comes from ROMA_EMULATOR_BIN (scripts/test.sh builds it), else target/deb
 import io
 import json
 import pathlib
+import urllib.request
 import tempfile
 import time
 import zipfile
@@ -16,6 +17,7 @@ from conftest import emulator_with
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.formdata import FormFile
+from huaweicloudsdkcore.http.http_handler import HttpHandler
 from huaweicloudsdkroma.v2 import (
     AssetExportRequest,
     AssetExportRequestApps,
@@ -44,8 +46,14 @@ strict = true
 [[auth.users]]
 name = "sdk-user"
 token = "sdk-user-static-token"
+password = "sdk-user-password"
+domain = "acme"
 access_key = "{AK}"
 secret_key = "{SK}"
+
+[[auth.projects]]
+id = "{PROJECT}"
+name = "cn-north-4"
 
 [[instances]]
 id = "inst-a"
@@ -87,9 +95,42 @@ def selection(cls):
     return cls(apps=[AssetExportRequestApps(id="app-1")], tasks=[AssetExportRequestTasks(id="task-1")])
 
 
-def test_the_whole_lifecycle_through_the_official_sdk(emulator):
-    roma = client(emulator)
+def token_client(url, scope):
+    """A client that sends an IAM token of `scope` instead of its signature (the README's hook)."""
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": "sdk-user", "password": "sdk-user-password", "domain": {"name": "acme"}}}}, "scope": scope}}
+    answer = urllib.request.urlopen(urllib.request.Request(
+        f"{url}/v3/auth/tokens", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}))
+    token = answer.headers["X-Subject-Token"]
 
+    def use_token(request, **_):
+        request.header_params.pop("Authorization", None)
+        request.header_params["X-Auth-Token"] = token
+
+    return (RomaClient.new_builder()
+            .with_credentials(BasicCredentials("unused-ak", "unused-sk", PROJECT))
+            .with_endpoints([url])
+            .with_http_handler(HttpHandler().add_request_handler(use_token))
+            .build())
+
+
+def test_the_whole_lifecycle_through_the_official_sdk(emulator):
+    lifecycle(client(emulator))
+
+
+def test_the_whole_lifecycle_with_a_project_scoped_iam_token(emulator):
+    lifecycle(token_client(emulator, {"project": {"name": "cn-north-4"}}))
+
+
+def test_a_domain_scoped_token_serves_no_asset_operation(emulator):
+    roma = token_client(emulator, {"domain": {"name": "acme"}})
+    with pytest.raises(ClientRequestException) as caught:
+        roma.export_asset(ExportAssetRequest(instance_id="inst-a", body=selection(AssetExportRequest)))
+    assert (caught.value.status_code, caught.value.error_code) == (403, "ROMA.1006")
+
+
+def lifecycle(roma):
+    """All five operations, in the order a client uses them."""
     exported = roma.export_asset(ExportAssetRequest(instance_id="inst-a", body=selection(AssetExportRequest)))
     assert len(exported.job_id) == 32
     job = wait_until_ended(roma, "inst-a", exported.job_id)
