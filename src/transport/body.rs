@@ -10,16 +10,15 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
-use tokio::time::Sleep;
 
 use super::conn::ConnState;
+use super::stall::Stall;
 use crate::api::extract::BodyStalled;
 
 /// A request body that fails with [`BodyStalled`] when no frame arrives for its timeout.
 pub struct TimedBody<B> {
     inner: B,
-    timeout: Duration,
-    idle: Option<Pin<Box<Sleep>>>,
+    stall: Stall,
 }
 
 impl<B> TimedBody<B> {
@@ -27,8 +26,7 @@ impl<B> TimedBody<B> {
     pub fn new(inner: B, timeout: Duration) -> Self {
         Self {
             inner,
-            timeout,
-            idle: None,
+            stall: Stall::new(timeout),
         }
     }
 }
@@ -46,18 +44,10 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match Pin::new(&mut self.inner).poll_frame(cx) {
-            Poll::Pending => {
-                let timeout = self.timeout;
-                let idle = self
-                    .idle
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-                match idle.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(BodyStalled)))),
-                    Poll::Pending => Poll::Pending,
-                }
-            }
+            Poll::Pending if self.stall.expired(cx) => Poll::Ready(Some(Err(Box::new(BodyStalled)))),
+            Poll::Pending => Poll::Pending,
             Poll::Ready(frame) => {
-                self.idle = None;
+                self.stall.progressed();
                 Poll::Ready(frame.map(|f| f.map_err(Into::into)))
             }
         }

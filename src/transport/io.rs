@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::time::Sleep;
 
 use super::conn::ConnState;
+use super::stall::Stall;
 
 /// Builds the complete response that replaces a refusal of hyper's with this status.
 pub type Refusal = Arc<dyn Fn(u16) -> Vec<u8> + Send + Sync>;
@@ -29,9 +29,8 @@ pub type Refusal = Arc<dyn Fn(u16) -> Vec<u8> + Send + Sync>;
 pub struct ConnIo {
     inner: TcpStream,
     conn: Arc<ConnState>,
-    write_timeout: Duration,
-    /// Armed while a write cannot progress.
-    stalled: Option<Pin<Box<Sleep>>>,
+    /// The write timeout, armed while a write cannot progress.
+    stall: Stall,
     refusal: Refusal,
     /// The replacement of hyper's refusal, and how much of it is written.
     replacing: Option<(Vec<u8>, usize)>,
@@ -43,8 +42,7 @@ impl ConnIo {
         Self {
             inner,
             conn,
-            write_timeout,
-            stalled: None,
+            stall: Stall::new(write_timeout),
             refusal,
             replacing: None,
         }
@@ -53,21 +51,13 @@ impl ConnIo {
     /// Writes to the socket; a write that stays blocked past the write timeout fails.
     fn write_timed(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         match Pin::new(&mut self.inner).poll_write(cx, buf) {
-            Poll::Pending => {
-                let timeout = self.write_timeout;
-                let stalled = self
-                    .stalled
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-                match stalled.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "the client read nothing for server.write_timeout_ms",
-                    ))),
-                    Poll::Pending => Poll::Pending,
-                }
-            }
+            Poll::Pending if self.stall.expired(cx) => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client read nothing for server.write_timeout_ms",
+            ))),
+            Poll::Pending => Poll::Pending,
             done => {
-                self.stalled = None;
+                self.stall.progressed();
                 done
             }
         }

@@ -24,6 +24,7 @@ pub mod body;
 pub mod conn;
 pub mod fd;
 pub mod io;
+pub mod stall;
 pub mod table;
 
 use std::convert::Infallible;

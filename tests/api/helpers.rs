@@ -128,6 +128,12 @@ impl TestApp {
         res.bytes().await.expect("bytes").to_vec()
     }
 
+    /// The status of `GET /_emulator/health`.
+    pub async fn health(&self) -> u16 {
+        let res = self.client.get(self.url("/_emulator/health")).send().await;
+        res.expect("health").status().as_u16()
+    }
+
     /// ExportAsset of one app in project p1, instance i1.
     pub async fn export_one(&self, token: &str) -> reqwest::Response {
         self.export(token, "p1", "i1", r#"{"apps": [{"id": "app-1"}]}"#)

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::binary::{emulator, listening_url};
+use crate::binary::{emulator, start_binary};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("roma-emulator-{}-sf-{name}", std::process::id()));
@@ -42,15 +42,7 @@ fn a_second_process_on_the_same_state_file_exits_2_naming_it() {
     let dir = temp_dir("two");
     let state = dir.join("state.json");
     let config = config_for(&dir, &state, "");
-    let mut first = emulator(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        config.to_str().expect("utf-8"),
-    ])
-    .spawn()
-    .expect("spawn");
-    listening_url(&mut first);
+    let (mut first, _) = start_binary(&config);
     let (code, stderr) = run_to_exit(&config, &[]);
     let _ = first.kill();
     let _ = first.wait();
@@ -153,15 +145,7 @@ fn shutdown_says_what_is_really_on_disk_and_fails_when_nothing_was_saved() {
     std::fs::create_dir_all(&state_dir).expect("dir");
     let state = state_dir.join("state.json");
     let config = config_for(&dir, &state, "");
-    let mut child = emulator(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--config",
-        config.to_str().expect("utf-8"),
-    ])
-    .spawn()
-    .expect("spawn");
-    listening_url(&mut child);
+    let (mut child, _) = start_binary(&config);
     std::fs::remove_dir_all(&state_dir).expect("remove the state directory");
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

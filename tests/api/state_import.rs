@@ -56,13 +56,7 @@ async fn an_id_stream_position_at_the_top_is_refused_at_once() {
     s["ids"] = json!([1u64 << 59, 0, 0, 0]);
     assert_eq!(put_state(&app, &s).await.status(), 200);
     assert_job_created(app.export_one(TOKEN).await).await;
-    let health = app
-        .client
-        .get(app.url("/_emulator/health"))
-        .send()
-        .await
-        .expect("health");
-    assert_eq!(health.status(), 200);
+    assert_eq!(app.health().await, 200);
 }
 
 #[tokio::test]

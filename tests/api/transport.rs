@@ -182,13 +182,7 @@ async fn stalled_uploads_at_the_cap_lock_out_neither_probes_nor_for_long() {
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
         assert!(answer.contains("EMULATOR.0408"), "{answer}");
     }
-    let health = app
-        .client
-        .get(app.url("/_emulator/health"))
-        .send()
-        .await
-        .expect("health");
-    assert_eq!(health.status(), 200);
+    assert_eq!(app.health().await, 200);
 }
 
 #[tokio::test]
