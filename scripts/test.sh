@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
-# Runs every test of roma-emulator, doing the set-up the tests need first:
+# Runs every functional test of roma-emulator, doing the set-up the tests need first:
 #   1. cargo test: unit tests, the in-process HTTP tests, and the binary smoke tests;
 #   2. the official Huawei Cloud Python SDK against the emulator binary, in a venv (.venv) that this
 #      script creates and fills from tests/sdk/requirements.txt when it is missing or out of date,
 #      the official Node.js SDK core's AK/SK signer (tests/node, npm ci from its lock file),
 #      and every console and Python example of the README, run in order (tests/readme);
-#   3. the contract test: schemathesis against /openapi.json (scripts/contract.sh, its own venv);
+#   3. the contract test: schemathesis against /openapi.json (scripts/contract.sh, its own venv).
+# With --long it runs the long tier instead (CI runs it after this one):
 #   4. a soak/attack run against the release binary, one phase per attack class (scripts/soak.py);
 #   5. every fuzz target for a bounded time with the committed corpus (scripts/fuzz.sh 20).
 # Nothing is skipped: a missing Python or a failed install fails the run.
-# Usage: scripts/test.sh
+# Usage: scripts/test.sh [--long]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+python=${PYTHON:-python3}
+
+if [ "${1:-}" = "--long" ]; then
+  echo "== soak: every attack class against the release binary, health probed throughout (scripts/soak.py)"
+  cargo build --release --locked --quiet
+  "$python" scripts/soak.py --seconds 20
+  echo "== fuzz: every target, bounded"
+  scripts/fuzz.sh 20
+  exit 0
+fi
 
 echo "== cargo test (unit, integration, binary smoke tests) and the README's Rust examples (doctests)"
 cargo test --all-targets --locked
 cargo test --doc --locked
 
 echo "== official Python SDK (huaweicloudsdkroma) against the emulator binary"
-python=${PYTHON:-python3}
 . scripts/lib/venv.sh
 ensure_venv .venv tests/sdk/requirements.txt
 cargo build --locked --quiet
@@ -39,10 +49,3 @@ ROMA_EMULATOR_BIN="$PWD/target/debug/roma-emulator" PYTHON_FOR_README="$PWD/.ven
 
 echo "== contract: schemathesis against /openapi.json"
 scripts/contract.sh 25
-
-echo "== soak: every attack class against the release binary, health probed throughout (scripts/soak.py)"
-cargo build --release --locked --quiet
-"$python" scripts/soak.py --seconds 20
-
-echo "== fuzz: every target, bounded"
-scripts/fuzz.sh 20
