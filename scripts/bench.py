@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The hot-path benchmark (issue #12), driven by scripts/bench.sh: the emulator's release binary
+"""The hot-path benchmark, driven by scripts/bench.sh: the emulator's release binary
 side by side with the floor (benches/floor, a bare axum route), over loopback, with wrk.
 
 Every server is pinned to one core and wrk to another (taskset), so the server's CPU per request is

@@ -1,7 +1,7 @@
 //! The expiry queue: ended jobs by the time they expire, earliest first (ties by id). Jobs end in
 //! time order almost always (one retention, a clock that moves forward), so an entry is nearly
 //! always pushed at the back: a sorted deque makes push and pop O(1) where a binary heap of
-//! `[jobs] max_jobs` entries costs a sift each (#12's profile). An entry out of order (the virtual
+//! `[jobs] max_jobs` entries costs a sift each (seen in the hot path's profile). An entry out of order (the virtual
 //! clock set back) is inserted in its place, O(n) then.
 
 use std::collections::VecDeque;

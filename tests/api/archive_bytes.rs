@@ -1,6 +1,6 @@
 //! The bytes of an asset package are a contract: a package downloaded today imports into a later
 //! version, and a test suite may keep one as a fixture. These tests pin every byte of two packages
-//! (seeded ids, a set virtual clock) against files made before the hot path was optimised (#12):
+//! (seeded ids, a set virtual clock) against files made before the hot path was optimised:
 //! placeholders, configured assets with escapes, and imported content, which comes back verbatim.
 //! `ROMA_EMULATOR_BLESS=1` rewrites the files (only for a deliberate change of the format).
 

@@ -1,4 +1,4 @@
-//! Hardening of authentication (issue 8, finding 1): issued tokens cannot be forged from anything a
+//! Hardening of authentication: issued tokens cannot be forged from anything a
 //! client sees, and a signature covers the body that is actually sent.
 
 use roma_emulator::auth::signature::sha256_hex;

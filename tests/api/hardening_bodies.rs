@@ -1,4 +1,4 @@
-//! Hardening of request bodies (issue 8, findings 2, 3 and 8): bodies are bounded per operation
+//! Hardening of request bodies: bodies are bounded per operation
 //! before they are read, parsed without amplification, and refused when ambiguous.
 
 use std::time::{Duration, Instant};

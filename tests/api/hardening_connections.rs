@@ -1,4 +1,4 @@
-//! Hardening of connections (issue 8, findings 4 and 8): no client can hold the server open,
+//! Hardening of connections: no client can hold the server open,
 //! lock others out, get a bare framework answer, or stall a shutdown.
 
 use std::time::{Duration, Instant};

@@ -1,4 +1,4 @@
-//! Hardening of the shared state (issue 8, findings 5, 6 and 8): no input can overflow a time,
+//! Hardening of the shared state: no input can overflow a time,
 //! leave the registry stuck, grow a structure without bound, or smuggle a path into an id.
 
 use reqwest::Method;

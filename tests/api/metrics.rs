@@ -1,4 +1,4 @@
-//! `GET /_emulator/metrics`, scraped and read back with a Prometheus text parser (issue 9).
+//! `GET /_emulator/metrics`, scraped and read back with a Prometheus text parser.
 
 use serde_json::json;
 

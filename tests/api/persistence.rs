@@ -1,4 +1,4 @@
-//! State that survives a restart (issue 9): the snapshot file across SIGTERM, refusals of damaged
+//! State that survives a restart: the snapshot file across SIGTERM, refusals of damaged
 //! files, and the state export/import of the control plane.
 
 use std::process::Stdio;
