@@ -1,0 +1,157 @@
+//! `X-Auth-Token`: configured static tokens, tokens this emulator issued (sealed, expiring, scoped,
+//! D16), and open mode's keyed user names; and issuing IAM tokens for a password (D14, D17).
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use super::{
+    AuthError, Authenticator, Caller, IssuedScope, MAX_TOKEN_LEN, PasswordAuth, TokenScope, digest, iam,
+};
+use crate::clock::Timestamp;
+use crate::config::AuthMode;
+use crate::jobs::UserId;
+
+/// A token issued by `POST /v3/auth/tokens`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The `X-Subject-Token` value.
+    pub token: String,
+    /// The user's name.
+    pub user: String,
+    /// The user's account, as configured (or as the request named it).
+    pub domain: String,
+    /// When it was issued.
+    pub issued_at: Timestamp,
+    /// When it expires.
+    pub expires_at: Timestamp,
+    /// The project it is scoped to, `(id, name)` (`None`: domain-scoped).
+    pub project: Option<(String, String)>,
+}
+
+impl Authenticator {
+    /// Authenticates an `X-Auth-Token` value (`None` when the header is absent): a configured static
+    /// token, a token this emulator issued, or (open mode) any other token.
+    pub fn token(&self, token: Option<&[u8]>) -> Result<Caller, AuthError> {
+        let token = token
+            .map(<[u8]>::trim_ascii)
+            .filter(|t| !t.is_empty())
+            .ok_or(AuthError::Missing)?;
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(AuthError::TooLong);
+        }
+        let text =
+            std::str::from_utf8(token).map_err(|_| AuthError::Bad("X-Auth-Token is not valid text"))?;
+        let token_digest = digest(token);
+        if let Some(&i) = self.by_token.get(&token_digest) {
+            return Ok(self.users[i].caller());
+        }
+        if text.starts_with(iam::TOKEN_PREFIX) {
+            return self.issued(text);
+        }
+        match self.mode {
+            AuthMode::Strict => Err(AuthError::Bad("the token is not known (auth.mode = strict)")),
+            AuthMode::Open => Ok(Caller {
+                user: open_user(&self.open_names, &token_digest),
+                projects: None,
+                scope: None,
+            }),
+        }
+    }
+
+    fn issued(&self, token: &str) -> Result<Caller, AuthError> {
+        let claims = iam::open(&self.token_key, token).ok_or(AuthError::Bad(
+            "decrypt token fail: not issued by this emulator (or it has restarted)",
+        ))?;
+        if self.clock.now() >= claims.expires_at {
+            return Err(AuthError::Expired(claims.expires_at.rfc3339_micros()));
+        }
+        let i = *self
+            .by_name
+            .get(&claims.user)
+            .ok_or(AuthError::Bad("the token's user is no longer configured"))?;
+        let scope = match claims.project {
+            Some(project) => IssuedScope::Project(project.into()),
+            None => IssuedScope::Domain,
+        };
+        Ok(Caller {
+            scope: Some(scope),
+            ..self.users[i].caller()
+        })
+    }
+
+    /// The `(id, name)` of the project a token request scopes to: by id, named as `[[auth.projects]]`
+    /// names it (else [`iam::REGION`]); by name, the configured project of that name (else an id
+    /// that is stable for the name).
+    fn project(&self, id: Option<&str>, name: Option<&str>) -> (String, String) {
+        match (id, name) {
+            (Some(id), _) => {
+                let name = self.project_names.get(id).cloned();
+                (id.to_owned(), name.unwrap_or_else(|| iam::REGION.to_owned()))
+            }
+            (None, Some(name)) => {
+                let id = self
+                    .project_names
+                    .iter()
+                    .find(|(_, n)| n.as_str() == name)
+                    .map(|(id, _)| id.clone())
+                    .unwrap_or_else(|| iam::stable_id("project", name));
+                (id, name.to_owned())
+            }
+            (None, None) => (iam::stable_id("project", iam::REGION), iam::REGION.to_owned()),
+        }
+    }
+
+    /// Issues an IAM token for a password request.
+    pub fn issue(&self, auth: &PasswordAuth) -> Result<IssuedToken, AuthError> {
+        let user = self.by_name.get(&auth.user).map(|&i| &self.users[i]);
+        // Compare digests in constant time, and do the same work for unknown users.
+        let given = digest(auth.password.as_bytes());
+        let stored = user.and_then(|u| u.password).unwrap_or([0u8; 32]);
+        let password_ok = bool::from(given.ct_eq(&stored)) && user.is_some_and(|u| u.password.is_some());
+        let user = user.filter(|_| password_ok).ok_or(AuthError::WrongPassword)?;
+        if let (Some(want), Some(given)) = (&user.domain, &auth.domain)
+            && want != given
+        {
+            return Err(AuthError::WrongPassword);
+        }
+        let issued_at = self.clock.now();
+        let expires_at = issued_at.plus(self.token_ttl);
+        let project = match &auth.scope {
+            TokenScope::Project { id, name } => Some(self.project(id.as_deref(), name.as_deref())),
+            TokenScope::Domain { .. } | TokenScope::Unscoped => None,
+        };
+        Ok(IssuedToken {
+            token: iam::issue(
+                &self.token_key,
+                &user.name,
+                issued_at,
+                expires_at,
+                project.as_ref().map(|(id, _)| id.as_str()),
+            ),
+            project,
+            user: user.name.to_string(),
+            domain: user
+                .domain
+                .clone()
+                .or_else(|| auth.domain.clone())
+                .unwrap_or_else(|| user.name.to_string()),
+            issued_at,
+            expires_at,
+        })
+    }
+}
+
+/// The user an unknown token names in open mode: stable per token (and per token key), and keyed,
+/// so that nobody who sees the name (in the journal, a job listing, a log line) can test guesses
+/// of the token against it: `token-` and 16 hex digits of HMAC-SHA256(token key, SHA-256(token)).
+fn open_user(names: &Hmac<Sha256>, digest: &[u8; 32]) -> UserId {
+    let mut mac = names.clone();
+    mac.update(digest);
+    let keyed = mac.finalize().into_bytes();
+    // "token-" and 16 hex digits, written on the stack (this runs for every open-mode request).
+    let mut name = *b"token-0000000000000000";
+    // Cannot fail: 8 bytes are exactly the 16 digits left after the prefix.
+    let _ = hex::encode_to_slice(&keyed[..8], &mut name[6..]);
+    std::str::from_utf8(&name).unwrap_or("token-").into()
+}
