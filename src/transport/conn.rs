@@ -15,7 +15,7 @@
 //! - hyper writes on its own only when it cannot parse a request, and only then is a write made
 //!   while no request is being served (Idle or Head): that is how its refusals are recognised.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
@@ -50,8 +50,9 @@ pub const GRACE: Duration = Duration::from_millis(50);
 #[derive(Debug)]
 pub struct ConnState {
     phase: AtomicU8,
-    /// Admitted into a slot kept for health probes: it serves one probe, nothing else.
-    probe_only: bool,
+    /// In a slot kept for health probes: it serves one probe, nothing else (unless it is moved to
+    /// a regular slot, [`super::table::Slot::promote_within`]).
+    probe_only: AtomicBool,
     admitted: Instant,
     evicted: Notify,
 }
@@ -61,7 +62,7 @@ impl ConnState {
     pub fn new(probe_only: bool) -> Self {
         Self {
             phase: AtomicU8::new(IDLE),
-            probe_only,
+            probe_only: AtomicBool::new(probe_only),
             admitted: Instant::now(),
             evicted: Notify::new(),
         }
@@ -69,7 +70,12 @@ impl ConnState {
 
     /// Whether it was admitted into a probe slot.
     pub fn probe_only(&self) -> bool {
-        self.probe_only
+        self.probe_only.load(Ordering::Acquire)
+    }
+
+    /// It moved from a probe slot to a regular one (the table does this under its lock).
+    pub(super) fn promoted(&self) {
+        self.probe_only.store(false, Ordering::Release);
     }
 
     /// What it is doing now.

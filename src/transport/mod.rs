@@ -42,9 +42,8 @@ use tokio::task::JoinSet;
 use tower::Service;
 
 use self::body::{Finishing, TimedBody};
-use self::conn::ConnState;
 use self::io::{ConnIo, Refusal};
-use self::table::Connections;
+use self::table::{Connections, Slot};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
@@ -137,7 +136,9 @@ pub async fn serve(
                 None => table.admit_within(WAIT_FOR_SLOT).await,
             };
             match slot {
-                Some(slot) => serve_connection(stream, router, &slot.conn, limits, refusal, shutdown).await,
+                Some(slot) => {
+                    serve_connection(stream, router, Arc::new(slot), limits, refusal, shutdown).await
+                }
                 None => {
                     let answer = raw_error(
                         &app,
@@ -168,24 +169,31 @@ pub use crate::state::stopped;
 async fn serve_connection(
     stream: TcpStream,
     router: Router,
-    conn: &Arc<ConnState>,
+    slot: Arc<Slot>,
     limits: Limits,
     refusal: Refusal,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let conn = slot.conn.clone();
     let probe_only = conn.probe_only();
     let service = {
-        let conn = conn.clone();
+        let slot = slot.clone();
         hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-            conn.serving();
+            slot.conn.serving();
             let mut req = req.map(|b| axum::body::Body::new(TimedBody::new(b, limits.body_read)));
-            if probe_only {
-                req.extensions_mut().insert(crate::api::ProbeSlot);
-            }
-            let response = router.clone().call(req);
-            let conn = conn.clone();
+            let (router, slot) = (router.clone(), slot.clone());
             async move {
-                let Ok(mut res) = response.await;
+                // A request that is no probe, on a probe slot: it waits briefly for a regular
+                // slot (flood connections pass their grace within milliseconds), else the API
+                // layer answers 503.
+                let is_probe =
+                    req.method() == axum::http::Method::GET && crate::api::PROBES.contains(&req.uri().path());
+                let probe_only =
+                    slot.conn.probe_only() && (is_probe || !slot.promote_within(WAIT_FOR_SLOT).await);
+                if probe_only {
+                    req.extensions_mut().insert(crate::api::ProbeSlot);
+                }
+                let Ok(mut res) = router.clone().call(req).await;
                 // The gateway keys an API by method and path (D2): a wrong method is "no such
                 // API", with no `Allow` header (axum adds one to its method-not-allowed answers).
                 res.headers_mut().remove(header::ALLOW);
@@ -193,7 +201,7 @@ async fn serve_connection(
                     res.headers_mut()
                         .insert(header::CONNECTION, HeaderValue::from_static("close"));
                 }
-                Ok::<_, Infallible>(res.map(|b| Finishing::new(b, conn)))
+                Ok::<_, Infallible>(res.map(|b| Finishing::new(b, slot.conn.clone())))
             }
         })
     };

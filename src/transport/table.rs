@@ -5,8 +5,9 @@
 //! - at most `max` regular connections and [`PROBE_SLOTS`] probe connections are open;
 //! - a regular connection is evicted only when it is Idle (between requests), so a request in
 //!   flight, a response being written and a head being read are never cut by a newcomer;
-//! - when every regular connection is busy, a newcomer takes a probe slot: it is served only
-//!   `/_emulator/health` and `/_emulator/ready`, once. A probe slot gives way to the next newcomer
+//! - when every regular connection is busy, a newcomer takes a probe slot: it is served
+//!   `/_emulator/health` and `/_emulator/ready` at once; any other request waits briefly to move to
+//!   a regular slot ([`Slot::promote_within`]), else is refused. A probe slot gives way to the next newcomer
 //!   unless it is serving its probe (microseconds);
 //! - no connection is evicted within [`super::conn::GRACE`] of its admission (time for its head
 //!   to arrive), so a flood of newcomers cannot push a probe out before it is read;
@@ -50,6 +51,25 @@ pub struct Slot {
     table: Arc<Connections>,
     /// The connection's state.
     pub conn: Arc<ConnState>,
+}
+
+impl Slot {
+    /// For a connection in a probe slot whose request is no probe: waits at most `wait` for a
+    /// regular slot (idle connections pass their grace, busy ones end) and moves there; true when
+    /// the connection is in a regular slot, false when it stayed a probe slot.
+    pub async fn promote_within(&self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let freed = self.table.freed.notified();
+            if self.table.promote(self.id, &self.conn) {
+                return true;
+            }
+            let retry = (tokio::time::Instant::now() + RETRY).min(deadline);
+            if tokio::time::timeout_at(retry, freed).await.is_err() && retry >= deadline {
+                return self.table.promote(self.id, &self.conn);
+            }
+        }
+    }
 }
 
 impl Drop for Slot {
@@ -110,6 +130,28 @@ impl Connections {
         })
     }
 
+    /// Moves the probe-slot connection `id` to a regular slot if one is to be had now (evicting an
+    /// idle one past its grace); true when it is regular.
+    fn promote(&self, id: u64, conn: &ConnState) -> bool {
+        let mut slots = self.lock();
+        if !conn.probe_only() {
+            return true;
+        }
+        if slots.regular.len() >= self.max {
+            evict_first(&mut slots.regular, ConnState::evict_if_idle);
+        }
+        if slots.regular.len() >= self.max {
+            return false;
+        }
+        if let Some(conn) = slots.probes.remove(&id) {
+            conn.promoted();
+            slots.regular.insert(id, conn);
+        }
+        drop(slots);
+        self.freed.notify_waiters();
+        true
+    }
+
     /// [`Self::admit`], waiting at most `wait` for a slot to free when none is to be had now.
     pub async fn admit_within(self: &Arc<Self>, wait: Duration) -> Option<Slot> {
         let deadline = tokio::time::Instant::now() + wait;
@@ -144,6 +186,22 @@ fn evict_first(map: &mut BTreeMap<u64, Arc<ConnState>>, evict: fn(&ConnState) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_probe_slot_connection_moves_to_a_regular_slot_once_one_is_free() {
+        let table = Connections::new(1);
+        let a = table.admit().expect("a");
+        a.conn.bytes_read();
+        let p = table.admit().expect("a probe slot");
+        assert!(p.conn.probe_only());
+        assert!(!p.promote_within(Duration::from_millis(30)).await, "a is busy");
+        drop(a);
+        assert!(p.promote_within(Duration::from_millis(30)).await);
+        assert!(!p.conn.probe_only());
+        assert_eq!(table.open(), (1, 0));
+        drop(p);
+        assert_eq!(table.open(), (0, 0));
+    }
 
     #[test]
     fn at_the_cap_only_idle_connections_give_way_then_probe_slots_then_none() {

@@ -144,7 +144,7 @@ async fn a_connection_flood_does_not_cut_a_download_in_progress() {
 async fn stalled_uploads_at_the_cap_lock_out_neither_probes_nor_for_long() {
     let app = spawn_app_with(|c| {
         c.server.max_connections = 8;
-        c.server.body_read_timeout_ms = 700;
+        c.server.body_read_timeout_ms = 1500;
     })
     .await;
     let addr = app.server.local_addr();
@@ -167,7 +167,8 @@ async fn stalled_uploads_at_the_cap_lock_out_neither_probes_nor_for_long() {
         let (answer, _) = raw_exchange(addr, request.as_bytes(), Duration::from_secs(5)).await;
         assert!(answer.starts_with("HTTP/1.1 200"), "{probe}: {answer}");
     }
-    // Anything else finds every regular slot busy: a clear answer, not a hang.
+    // Anything else finds every regular slot busy: it waits half a second for one, then gets a
+    // clear answer, not a hang.
     let export = format!(
         "POST /v2/p1/instances/i1/assets/export HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{{}}"
     );
@@ -255,5 +256,28 @@ async fn content_that_looks_like_a_status_line_is_never_rewritten() {
             catalog.contains("lookalike"),
             "the imported asset is in the state"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_request_amid_a_burst_of_silent_connections_is_served_not_refused() {
+    let app = spawn_app_with(|c| c.server.max_connections = 8).await;
+    let addr = app.server.local_addr();
+    for _ in 0..5 {
+        // A burst: every regular slot and every probe slot is taken by a connection too young
+        // to evict; the request lands in a probe slot and waits there for a regular one.
+        let mut flood = Vec::new();
+        for _ in 0..40 {
+            flood.push(TcpStream::connect(addr).await.expect("connect"));
+        }
+        let export = format!(
+            "POST /v2/p1/instances/i1/assets/export HTTP/1.1\r\nHost: x\r\nX-Auth-Token: {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 23\r\n\r\n{{\"apps\": [{{\"id\": \"a\"}}]}}"
+        );
+        let (answer, _) = raw_exchange(addr, export.as_bytes(), Duration::from_secs(5)).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 200") || answer.contains("ROMA.10012"),
+            "{answer}"
+        );
+        drop(flood);
     }
 }
