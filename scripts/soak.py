@@ -24,6 +24,7 @@ import io
 import json
 import os
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -87,15 +88,33 @@ class Results:
             self.failures.append(f"{what}: {detail}")
 
 
+def health_once(port, timeout=5.0):
+    """One health probe the way a prober makes it (kubelet, curl, the container's HEALTHCHECK): a
+    blocking socket that connects and writes at once. Returns (status, head, body, milliseconds)."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(b"GET /_emulator/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+    took = (time.monotonic() - started) * 1000
+    text = data.decode("latin-1")
+    status = int(text[9:12]) if text.startswith("HTTP/1.1 ") else 0
+    head, _, body = text.partition("\r\n\r\n")
+    return status, head, body, took
+
+
 async def probe_health(port, stop, latencies, results, phase=""):
+    """Probes health every 100 ms from a thread of its own, so the attack's event loop cannot delay
+    the probe's own writes or stretch its measured latency."""
     while not stop.is_set():
-        started = time.monotonic()
         try:
-            status, head, body = await http(port, "GET", "/_emulator/health", timeout=5)
+            status, head, body, took = await asyncio.to_thread(health_once, port)
             results.check("health", status == 200, f"{phase}: status {status} {head[:60]!r} {body[:100]!r}")
+            latencies.append(took)
         except Exception as e:  # noqa: BLE001 - any failure to answer is a finding
             results.check("health", False, f"{phase}: {e!r}")
-        latencies.append((time.monotonic() - started) * 1000)
+            latencies.append(5000.0)
         await asyncio.sleep(0.1)
 
 

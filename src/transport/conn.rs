@@ -3,6 +3,7 @@
 //! the bytes it carries.
 //!
 //! ```text
+//!   New ──first read, nothing──▶ Idle;  New ──first byte read──▶ Head
 //!   Idle ──first byte read──▶ Head ──service called──▶ Serving ──body ended or dropped──▶ Finishing
 //!    ▲                                                                                   │
 //!    └──────────────────────── flushed (the response's last byte is written) ◀───────────┘
@@ -25,10 +26,14 @@ const HEAD: u8 = 1;
 const SERVING: u8 = 2;
 const FINISHING: u8 = 3;
 const EVICTED: u8 = 4;
+const NEW: u8 = 5;
 
 /// What a connection is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
+    /// Accepted, and not yet read at all: whatever it sent is still unseen, so it is never
+    /// evicted (a probe is read before anything can push it out).
+    New,
     /// Between requests: nothing read since the last response was written.
     Idle,
     /// Bytes of a request head arrived; the request is not yet being served.
@@ -61,7 +66,7 @@ impl ConnState {
     /// A new connection, Idle.
     pub fn new(probe_only: bool) -> Self {
         Self {
-            phase: AtomicU8::new(IDLE),
+            phase: AtomicU8::new(NEW),
             probe_only: AtomicBool::new(probe_only),
             admitted: Instant::now(),
             evicted: Notify::new(),
@@ -81,6 +86,7 @@ impl ConnState {
     /// What it is doing now.
     pub fn phase(&self) -> Phase {
         match self.phase.load(Ordering::Acquire) {
+            NEW => Phase::New,
             IDLE => Phase::Idle,
             HEAD => Phase::Head,
             SERVING => Phase::Serving,
@@ -97,7 +103,14 @@ impl ConnState {
 
     /// Bytes arrived: an Idle connection starts a request head.
     pub fn bytes_read(&self) {
-        self.step(IDLE, HEAD);
+        if !self.step(IDLE, HEAD) {
+            self.step(NEW, HEAD);
+        }
+    }
+
+    /// The first read found nothing yet: a New connection is Idle (silent so far).
+    pub fn read_nothing(&self) {
+        self.step(NEW, IDLE);
     }
 
     /// The service was called with a request.
@@ -117,7 +130,7 @@ impl ConnState {
 
     /// Whether no request is being served, so a write can only be hyper's own refusal.
     pub fn between_requests(&self) -> bool {
-        matches!(self.phase(), Phase::Idle | Phase::Head)
+        matches!(self.phase(), Phase::New | Phase::Idle | Phase::Head)
     }
 
     /// Evicts it if it is Idle (atomically) and past its [`GRACE`]; true when it was.
@@ -165,9 +178,14 @@ mod tests {
     #[test]
     fn a_connection_is_busy_from_its_first_byte_until_its_response_is_flushed() {
         let mut c = ConnState::new(false);
-        assert!(!c.evict_if_idle(), "a new connection gets its grace");
         c.admitted -= GRACE;
+        assert_eq!(c.phase(), Phase::New);
+        assert!(!c.evict_if_idle(), "a connection not yet read is never evicted");
+        c.read_nothing();
         assert_eq!(c.phase(), Phase::Idle);
+        let young = ConnState::new(false);
+        young.read_nothing();
+        assert!(!young.evict_if_idle(), "nor one within its grace");
         c.bytes_read();
         assert_eq!(c.phase(), Phase::Head);
         assert!(!c.evict_if_idle(), "a head in progress is busy");

@@ -106,11 +106,12 @@ impl AsyncRead for ConnIo {
             return Poll::Ready(Ok(()));
         }
         let before = buf.filled().len();
-        ready!(Pin::new(&mut self.inner).poll_read(cx, buf))?;
-        if buf.filled().len() > before {
-            self.conn.bytes_read();
+        let read = Pin::new(&mut self.inner).poll_read(cx, buf);
+        match &read {
+            Poll::Ready(Ok(())) if buf.filled().len() > before => self.conn.bytes_read(),
+            _ => self.conn.read_nothing(),
         }
-        Poll::Ready(Ok(()))
+        read
     }
 }
 

@@ -210,6 +210,7 @@ mod tests {
         let b = table.admit().expect("b");
         a.conn.bytes_read();
         a.conn.serving();
+        b.conn.read_nothing();
         std::thread::sleep(super::super::conn::GRACE);
         let c = table.admit().expect("c evicts the idle b, past its grace");
         assert!(b.conn.is_evicted() && !a.conn.is_evicted());
