@@ -309,7 +309,7 @@ async fn export_state(State(app): State<AppState>) -> Result<Response, ApiError>
         .large_bodies
         .clone()
         .try_acquire_owned()
-        .map_err(|_| large_bodies_busy())?;
+        .map_err(|_| super::large_bodies_busy())?;
     let bytes = tokio::task::spawn_blocking(move || {
         serde_json::to_vec(&crate::persist::Snapshot::capture(&app, false))
     })
@@ -354,13 +354,6 @@ impl hyper::body::Body for HeldBody {
     fn size_hint(&self) -> hyper::body::SizeHint {
         hyper::body::SizeHint::with_exact(self.rest.len() as u64)
     }
-}
-
-fn large_bodies_busy() -> ApiError {
-    ApiError::new(
-        ErrorCode::Unavailable,
-        "server.max_large_bodies large bodies are being read or written; try again shortly",
-    )
 }
 
 /// `PUT /_emulator/state`: replaces the running state by a snapshot (validated first: a bad one

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::signature::{ALGORITHM, EMPTY_BODY_HASH, UNSIGNED_PAYLOAD, parse_authorization, sha256_hex};
+use crate::auth::signature::{ALGORITHM, EMPTY_BODY_HASH, UNSIGNED_PAYLOAD, sha256_hex};
 use crate::auth::{AuthError, Caller, SignedRequest};
 use crate::error::{ApiError, ErrorCode, StatusPolicy};
 use crate::faults::Target;
@@ -136,7 +136,7 @@ fn refused_before_reading(
     route: Option<&MatchedPath>,
 ) -> Option<ApiError> {
     if req.extensions().get::<super::ProbeSlot>().is_some()
-        && !(req.method() == Method::GET && super::PROBES.contains(&req.uri().path()))
+        && !super::is_probe(req.method(), req.uri().path())
     {
         return Some(ApiError::new(
             ErrorCode::Unavailable,
@@ -173,12 +173,7 @@ fn refused_before_reading(
     let permit = if super::takes_large_body(route) && sends_body {
         match app.large_bodies.clone().try_acquire_owned() {
             Ok(permit) => Some(permit),
-            Err(_) => {
-                return Some(ApiError::new(
-                    ErrorCode::Unavailable,
-                    "server.max_large_bodies large bodies are being read; try again shortly",
-                ));
-            }
+            Err(_) => return Some(super::large_bodies_busy()),
         }
     } else {
         None
@@ -300,11 +295,13 @@ async fn authenticated(app: &AppState, mut req: Request) -> Result<(Request, Cal
         // The access key, the lock, the date and the signed headers are checked before a byte
         // of the body is read: a refused request costs no buffer.
         let signer = app.auth.signer(authorization, &lookup)?;
-        let signed_headers = parse_authorization(authorization)
-            .map(|a| a.signed_headers)
-            .unwrap_or_default();
-        let (payload_hash, body) =
-            payload_hash(headers, signed_headers, body, app.config.server.max_body_bytes).await?;
+        let (payload_hash, body) = payload_hash(
+            headers,
+            signer.signed_headers(),
+            body,
+            app.config.server.max_body_bytes,
+        )
+        .await?;
         let signed = SignedRequest {
             authorization,
             method: parts.method.as_str(),

@@ -32,6 +32,13 @@ pub struct Signer<'a> {
     auth: signature::Authorization<'a>,
 }
 
+impl Signer<'_> {
+    /// The signed header names, as the `Authorization` header gives them.
+    pub fn signed_headers(&self) -> &str {
+        self.auth.signed_headers
+    }
+}
+
 impl Authenticator {
     /// Verifies an SDK-HMAC-SHA256 signature (spec section 4): [`Self::signer`], then
     /// [`Self::verify_signature`]. Any failure is `AuthError::Signature`.

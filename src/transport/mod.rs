@@ -186,8 +186,7 @@ async fn serve_connection(
                 // A request that is no probe, on a probe slot: it waits briefly for a regular
                 // slot (flood connections pass their grace within milliseconds), else the API
                 // layer answers 503.
-                let is_probe =
-                    req.method() == axum::http::Method::GET && crate::api::PROBES.contains(&req.uri().path());
+                let is_probe = crate::api::is_probe(req.method(), req.uri().path());
                 let probe_only =
                     slot.conn.probe_only() && (is_probe || !slot.promote_within(WAIT_FOR_SLOT).await);
                 if probe_only {
