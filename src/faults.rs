@@ -11,19 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::Hex32;
 use crate::jobs::FailPlan;
 use crate::jobs::job::ReasonSpec;
-
-/// The operations a fault can target (the cloud's operation ids).
-pub const OPERATIONS: [&str; 6] = [
-    "ExportAsset",
-    "ImportAsset",
-    "DeleteAsset",
-    "CheckAssetJobStatus",
-    "DownloadAssetArchive",
-    "KeystoneCreateUserTokenByPassword",
-];
-
-/// The operations that create jobs (and so may take `fail_job`).
-const JOB_OPERATIONS: [&str; 3] = ["ExportAsset", "ImportAsset", "DeleteAsset"];
+use crate::operation::Operation;
 
 /// The code an error fault answers when it names none (the documents' example code).
 pub const DEFAULT_FAULT_CODE: &str = "ROMA.00000101";
@@ -40,11 +28,11 @@ pub struct FailJobSpec {
 }
 
 /// A fault as `POST /_emulator/faults` takes it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
-    /// The operation id it matches (one of [`OPERATIONS`]).
-    pub operation: String,
+    /// The operation it matches.
+    pub operation: Operation,
     /// How many matching requests it affects; left out: every one, until removed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times: Option<u32>,
@@ -77,9 +65,6 @@ pub struct FaultSpec {
 impl FaultSpec {
     /// Checks the rule; the error names the field.
     pub fn validate(&self) -> Result<(), String> {
-        if !OPERATIONS.contains(&self.operation.as_str()) {
-            return Err(format!("operation: one of {}", OPERATIONS.join(", ")));
-        }
         if self.times == Some(0) {
             return Err("times: at least 1 (leave it out for every request)".into());
         }
@@ -103,7 +88,7 @@ impl FaultSpec {
             return Err("delay_ms: at most 600000".into());
         }
         if let Some(fail) = &self.fail_job {
-            if !JOB_OPERATIONS.contains(&self.operation.as_str()) {
+            if !self.operation.creates_job() {
                 return Err("fail_job: only for ExportAsset, ImportAsset and DeleteAsset".into());
             }
             if self.status.is_some() {
@@ -139,10 +124,10 @@ pub struct Fault {
 }
 
 /// What a request is: the fields faults match on.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Target<'a> {
-    /// The operation id.
-    pub operation: &'a str,
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The operation.
+    pub operation: Operation,
     /// The authenticated user, if any.
     pub user: Option<&'a str>,
     /// The project of the path.
@@ -153,7 +138,7 @@ pub struct Target<'a> {
 
 /// What a matching fault does to a request.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Hit {
+pub struct Effect {
     /// Wait this long first.
     pub delay: Option<Duration>,
     /// Answer this status and code.
@@ -250,7 +235,7 @@ impl Faults {
     }
 
     /// The first rule that matches `target` and whose draw succeeds (using up one of its `times`).
-    pub fn check(&self, target: &Target<'_>, mut draw: impl FnMut() -> f64) -> Option<Hit> {
+    pub fn check(&self, target: &Request<'_>, mut draw: impl FnMut() -> f64) -> Option<Effect> {
         if !self.any.load(Ordering::Acquire) {
             return None;
         }
@@ -271,7 +256,7 @@ impl Faults {
             .iter()
             .position(|f| matches(f) && f.spec.probability.is_none_or(|p| draw() < p))?;
         let fault = &mut rules[index];
-        let hit = Hit {
+        let effect = Effect {
             delay: fault.spec.delay_ms.map(Duration::from_millis),
             error: fault.spec.status.map(|s| {
                 (
@@ -295,7 +280,7 @@ impl Faults {
             }
         }
         self.sync_flag(&rules);
-        Some(hit)
+        Some(effect)
     }
 }
 
@@ -307,9 +292,9 @@ mod tests {
         serde_json::from_value(json).expect("spec")
     }
 
-    fn export<'a>(user: &'a str) -> Target<'a> {
-        Target {
-            operation: "ExportAsset",
+    fn export<'a>(user: &'a str) -> Request<'a> {
+        Request {
+            operation: Operation::ExportAsset,
             user: Some(user),
             project_id: Some("p"),
             instance_id: Some("i"),
@@ -323,14 +308,14 @@ mod tests {
             serde_json::json!({"operation": "ExportAsset", "times": 2, "status": 503, "error_code": "ROMA.X"}),
         );
         faults.add(Hex32::from_u128(1), s).expect("valid");
-        let hit = faults.check(&export("a"), || 0.0).expect("first");
-        assert_eq!(hit.error, Some((503, "ROMA.X".to_owned())));
+        let effect = faults.check(&export("a"), || 0.0).expect("first");
+        assert_eq!(effect.error, Some((503, "ROMA.X".to_owned())));
         assert_eq!(faults.list()[0].remaining, Some(1));
         assert!(
             faults
                 .check(
-                    &Target {
-                        operation: "DeleteAsset",
+                    &Request {
+                        operation: Operation::DeleteAsset,
                         ..export("a")
                     },
                     || 0.0

@@ -7,11 +7,8 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::clock::Timestamp;
 use crate::ids::Hex32;
+use crate::operation::Operation;
 use crate::jobs::UserId;
-
-/// A cloud operation id (`ExportAsset`, ...). An alias, so that serde does not take the field for
-/// text borrowed from the input.
-pub type OperationId = &'static str;
 
 /// One request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -23,8 +20,7 @@ pub struct Entry {
     /// The path as sent (no query: queries carry no credentials here, but may carry anything).
     pub path: String,
     /// The cloud's operation id, if the route is one.
-    #[serde(deserialize_with = "crate::api::deserialize_operation")]
-    pub operation: Option<OperationId>,
+    pub operation: Option<Operation>,
     /// The authenticated user, if any.
     pub user: Option<UserId>,
     /// The project of the path.

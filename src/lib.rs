@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod journal;
 pub mod json;
 pub mod metrics;
+pub mod operation;
 pub mod persist;
 pub mod probe;
 pub mod server;

@@ -16,6 +16,7 @@ use prometheus_client::registry::Registry;
 
 use crate::clock::Timestamp;
 use crate::jobs::JobKind;
+use crate::operation::Operation;
 use crate::state::AppState;
 
 /// Log lines dropped because stderr did not take them (the log buffer was full). Process-wide: the
@@ -145,10 +146,10 @@ impl Metrics {
     }
 
     /// Counts a request a fault rule affected.
-    pub fn fault_fired(&self, operation: &'static str) {
+    pub fn fault_fired(&self, operation: Operation) {
         self.faults_fired
             .get_or_create(&OperationLabels {
-                operation: Cow::Borrowed(operation),
+                operation: Cow::Borrowed(operation.id()),
             })
             .inc();
     }

@@ -296,7 +296,7 @@ pub struct RequestView {
     /// Path.
     pub path: String,
     /// The cloud's operation id.
-    pub operation: Option<&'static str>,
+    pub operation: Option<crate::operation::Operation>,
     /// The authenticated user.
     pub user: Option<String>,
     /// Project of the path.

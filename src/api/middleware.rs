@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::signature::{ALGORITHM, EMPTY_BODY_HASH, UNSIGNED_PAYLOAD, sha256_hex};
 use crate::auth::{AuthError, Caller, SignedRequest};
 use crate::error::{ApiError, ErrorCode, StatusPolicy};
-use crate::faults::Target;
+use crate::faults::Request as FaultRequest;
 use crate::ids::Hex32;
 use crate::journal::Entry;
 use crate::state::AppState;
@@ -96,7 +96,7 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
     }
     // Bounded labels: an operation id, else the route template, else "unmatched".
     let label = match (operation, &route) {
-        (Some(op), _) => op.into(),
+        (Some(op), _) => op.id().into(),
         (None, Some(route)) => route.as_str().to_owned().into(),
         (None, None) => "unmatched".into(),
     };
@@ -105,7 +105,7 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
     tracing::info!(
         method = %method,
         route = route_str,
-        operation = operation.unwrap_or_default(),
+        operation = operation.map_or("", crate::operation::Operation::id),
         status = res.status().as_u16(),
         error_code = error_code.as_deref().unwrap_or_default(),
         error_details = error_details.as_deref().unwrap_or_default(),
@@ -410,7 +410,7 @@ async fn faults_then(app: &AppState, mut req: Request, next: Next) -> Response {
     };
     let (project, instance) = namespace(&req);
     let user = req.extensions().get::<Caller>().map(|c| c.user.clone());
-    let target = Target {
+    let target = FaultRequest {
         operation,
         user: user.as_deref(),
         project_id: project.as_deref(),

@@ -21,6 +21,7 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::operation::Operation;
 use crate::state::AppState;
 
 const EXPORT: &str = "/v2/{project_id}/instances/{instance_id}/assets/export";
@@ -71,30 +72,15 @@ pub fn takes_large_body(route: Option<&str>) -> bool {
 }
 
 /// The cloud's operation id of a route (for the journal and faults).
-pub fn operation(method: &Method, route: &str) -> Option<&'static str> {
+pub fn operation(method: &Method, route: &str) -> Option<Operation> {
     match (method.as_str(), route) {
-        ("POST", EXPORT) => Some("ExportAsset"),
-        ("POST", IMPORT) => Some("ImportAsset"),
-        ("POST", DELETE) => Some("DeleteAsset"),
-        ("GET", JOB) => Some("CheckAssetJobStatus"),
-        ("GET", ARCHIVE) => Some("DownloadAssetArchive"),
-        ("POST", TOKENS) => Some("KeystoneCreateUserTokenByPassword"),
+        ("POST", EXPORT) => Some(Operation::ExportAsset),
+        ("POST", IMPORT) => Some(Operation::ImportAsset),
+        ("POST", DELETE) => Some(Operation::DeleteAsset),
+        ("GET", JOB) => Some(Operation::CheckAssetJobStatus),
+        ("GET", ARCHIVE) => Some(Operation::DownloadAssetArchive),
+        ("POST", TOKENS) => Some(Operation::KeystoneCreateUserTokenByPassword),
         _ => None,
-    }
-}
-
-/// Reads an operation id back to its `&'static str` (journal entries of a snapshot).
-pub fn deserialize_operation<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<&'static str>, D::Error> {
-    let name = <Option<String> as serde::Deserialize>::deserialize(d)?;
-    match name {
-        None => Ok(None),
-        Some(n) => crate::faults::OPERATIONS
-            .iter()
-            .find(|k| **k == n)
-            .map(|k| Some(*k))
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown operation {n:?}"))),
     }
 }
 

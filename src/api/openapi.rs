@@ -1,6 +1,7 @@
 //! `GET /openapi.json`: an OpenAPI 3.1 description of every endpoint, built once. Response schemas
 //! are closed (`additionalProperties: false`), and a test checks real responses against them.
 
+use crate::operation::Operation;
 use std::sync::LazyLock;
 
 use axum::Json;
@@ -106,30 +107,30 @@ fn build() -> Value {
         },
         "paths": {
             "/v2/{project_id}/instances/{instance_id}/assets/export": {"post": {
-                "operationId": "ExportAsset", "tags": ["ASSET_MANAGEMENT"],
+                "operationId": Operation::ExportAsset, "tags": ["ASSET_MANAGEMENT"],
                 "parameters": asset_params(&instance), "requestBody": selection_body, "responses": job_created}},
             "/v2/{project_id}/instances/{instance_id}/assets/delete": {"post": {
-                "operationId": "DeleteAsset", "tags": ["ASSET_MANAGEMENT"],
+                "operationId": Operation::DeleteAsset, "tags": ["ASSET_MANAGEMENT"],
                 "parameters": asset_params(&instance), "requestBody": selection_body, "responses": job_created}},
             "/v2/{project_id}/instances/{instance_id}/assets/import": {"post": {
-                "operationId": "ImportAsset", "tags": ["ASSET_MANAGEMENT"],
+                "operationId": Operation::ImportAsset, "tags": ["ASSET_MANAGEMENT"],
                 "parameters": import_params,
                 "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {
                     "type": "object", "required": ["ImportAssetRequestBody"],
                     "properties": {"ImportAssetRequestBody": {"type": "string", "format": "binary", "description": "The asset package (.zip); a part named `file` is accepted too."}}}}}},
                 "responses": job_created}},
             "/v2/{project_id}/instances/{instance_id}/assets/jobs/{job_id}": {"get": {
-                "operationId": "CheckAssetJobStatus", "tags": ["ASSET_MANAGEMENT"],
+                "operationId": Operation::CheckAssetJobStatus, "tags": ["ASSET_MANAGEMENT"],
                 "parameters": asset_params(&["project_id", "instance_id", "job_id"]),
                 "responses": ok("200", "The job.", Some("AssetJobStatus"))}},
             "/v2/{project_id}/instances/{instance_id}/assets/archives/{archive_id}": {"get": {
-                "operationId": "DownloadAssetArchive", "tags": ["ASSET_MANAGEMENT"],
+                "operationId": Operation::DownloadAssetArchive, "tags": ["ASSET_MANAGEMENT"],
                 "parameters": asset_params(&["project_id", "instance_id", "archive_id"]),
                 "responses": {
                     "200": {"description": "The asset package, once.", "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
                     "default": {"description": "A refusal.", "content": json_content("ErrorBody")}}}},
             "/v3/auth/tokens": {"post": {
-                "operationId": "KeystoneCreateUserTokenByPassword", "tags": ["IAM"],
+                "operationId": Operation::KeystoneCreateUserTokenByPassword, "tags": ["IAM"],
                 "parameters": [param("nocatalog", "query", false, "Any non-empty value leaves `catalog` out.")],
                 "requestBody": {"required": true, "content": json_content("TokenRequest")},
                 "responses": {
@@ -345,7 +346,7 @@ fn state_schemas() -> Value {
 
 fn fault_spec(stored: bool) -> Value {
     let mut properties = json!({
-        "operation": {"enum": crate::faults::OPERATIONS},
+        "operation": {"enum": crate::operation::Operation::ALL},
         "times": {"type": "integer", "minimum": 1},
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "error_code": text(1, 128),
