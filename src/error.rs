@@ -1,14 +1,16 @@
 //! Every refusal the emulator can answer: one [`ErrorCode`] catalog (code, statuses, meaning) and
 //! one [`ApiError`] that becomes the ROMA error body
-//! `{"error_code", "error_msg", "error_details", "request_id"}` in exactly one place ([`ApiError::render`]).
+//! `{"error_code", "error_msg", "error_details", "request_id"}` ([`ApiError::body_bytes`]), and the
+//! conversions of every domain error ([`JobError`], [`AuthError`]) into it, side by side. No HTTP
+//! here beyond the status numbers: `api::respond` turns an error into a response, in one place.
 
 use std::borrow::Cow;
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use http::StatusCode;
 use serde::Serialize;
 
-use crate::config::ErrorStatuses;
+use crate::auth::AuthError;
+use crate::jobs::{JobError, SelectionError};
 
 macro_rules! catalog {
     ($( $(#[$doc:meta])* $variant:ident => ($code:literal, $catalog:literal, $documented:literal, $msg:literal, $meaning:literal), )*) => {
@@ -174,10 +176,10 @@ pub fn markdown_table() -> String {
 /// uses catalog statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusPolicy {
-    /// Follow decision D1.
-    Api(ErrorStatuses),
-    /// Catalog statuses.
-    Control,
+    /// The documented statuses (D1, `error_statuses = "documented"`).
+    Documented,
+    /// The catalog's statuses (`error_statuses = "catalog"`, and always the control plane's).
+    Catalog,
 }
 
 /// A refusal: a code and the specific details. Handlers return it; the request middleware renders it.
@@ -256,8 +258,8 @@ impl ApiError {
             return *status;
         }
         match policy {
-            StatusPolicy::Api(ErrorStatuses::Documented) => self.code.documented_status(),
-            StatusPolicy::Api(ErrorStatuses::Catalog) | StatusPolicy::Control => self.code.catalog_status(),
+            StatusPolicy::Documented => self.code.documented_status(),
+            StatusPolicy::Catalog => self.code.catalog_status(),
         }
     }
 
@@ -300,15 +302,6 @@ impl ApiError {
         };
         serde_json::to_vec(&body).unwrap_or_default()
     }
-
-    /// The complete response: status, JSON body, content type.
-    pub fn render(&self, policy: StatusPolicy, request_id: &str) -> Response {
-        let bytes = self.body_bytes(request_id);
-        let mut res = (self.status(policy), bytes).into_response();
-        res.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        res
-    }
 }
 
 /// At most 128 characters, the documented limit of every error body field.
@@ -323,19 +316,8 @@ fn clip_to(s: &str, n: usize) -> &str {
     }
 }
 
-impl IntoResponse for ApiError {
-    /// A placeholder carrying the error; the request middleware replaces it by [`ApiError::render`]
-    /// with the request id and the configured status policy.
-    fn into_response(self) -> Response {
-        let mut res = self.code.catalog_status().into_response();
-        res.extensions_mut().insert(self);
-        res
-    }
-}
-
-impl From<crate::jobs::JobError> for ApiError {
-    fn from(e: crate::jobs::JobError) -> Self {
-        use crate::jobs::JobError;
+impl From<JobError> for ApiError {
+    fn from(e: JobError) -> Self {
         let code = match &e {
             JobError::Invalid(_) => ErrorCode::InvalidParameter,
             JobError::Nothing(_) => ErrorCode::NothingToOperate,
@@ -361,9 +343,37 @@ impl From<crate::jobs::JobError> for ApiError {
     }
 }
 
-impl From<crate::jobs::SelectionError> for ApiError {
-    fn from(e: crate::jobs::SelectionError) -> Self {
-        crate::jobs::JobError::from(e).into()
+impl From<SelectionError> for ApiError {
+    fn from(e: SelectionError) -> Self {
+        JobError::from(e).into()
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let code = match e {
+            AuthError::Missing => ErrorCode::MissingToken,
+            AuthError::TooLong => ErrorCode::InvalidParameter,
+            AuthError::Bad(_) => ErrorCode::BadToken,
+            AuthError::Expired(_) => ErrorCode::TokenExpired,
+            AuthError::Signature(_) => ErrorCode::SignatureInvalid,
+            AuthError::ProjectForbidden(_) | AuthError::OutOfScope(_) => ErrorCode::ProjectForbidden,
+            AuthError::IamInvalid(ref m) if m.starts_with("body:") => ErrorCode::IamBodyInvalid,
+            AuthError::IamInvalid(_) => ErrorCode::IamInvalidParameter,
+            AuthError::WrongPassword => ErrorCode::IamAuthFailed,
+        };
+        let mut err = ApiError::new(code, e.to_string());
+        if let (ErrorCode::IamInvalidParameter, AuthError::IamInvalid(m)) = (code, &e) {
+            let field = m.split(':').next().unwrap_or_default();
+            err.message = Some(format!("Request parameter {field} is invalid.").into());
+        }
+        // The gateway names an unknown AK in error_msg (its FAQ's example of the answer).
+        if let AuthError::Signature(text) = &e
+            && (text.starts_with("Get secretKey failed") || text.starts_with("AK access failed"))
+        {
+            err.message = Some(format!("Incorrect IAM authentication information: {text}").into());
+        }
+        err
     }
 }
 

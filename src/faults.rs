@@ -63,6 +63,22 @@ pub struct FaultSpec {
 }
 
 impl FaultSpec {
+    /// A rule on `operation` with no narrowing and no effect yet (set at least one).
+    pub fn new(operation: Operation) -> Self {
+        Self {
+            operation,
+            times: None,
+            status: None,
+            error_code: None,
+            user: None,
+            project_id: None,
+            instance_id: None,
+            probability: None,
+            delay_ms: None,
+            fail_job: None,
+        }
+    }
+
     /// Checks the rule; the error names the field.
     pub fn validate(&self) -> Result<(), String> {
         if self.times == Some(0) {

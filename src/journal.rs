@@ -8,7 +8,7 @@ use std::sync::{Mutex, PoisonError};
 use crate::clock::Timestamp;
 use crate::ids::Hex32;
 use crate::operation::Operation;
-use crate::jobs::UserId;
+use crate::scope::UserId;
 
 /// One request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -4,7 +4,7 @@
 //! a bounded set of values (operation ids, route templates, statuses), never an id or a user.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -16,8 +16,19 @@ use prometheus_client::registry::Registry;
 
 use crate::clock::Timestamp;
 use crate::jobs::JobKind;
+use crate::jobs::JobRegistry;
 use crate::operation::Operation;
-use crate::state::AppState;
+
+/// What the gauges read at a scrape: plain views of the domain, handed over by the composition root.
+#[derive(Debug, Clone, Copy)]
+pub struct Gauges<'a> {
+    /// Jobs by type and status, archives held.
+    pub jobs: &'a JobRegistry,
+    /// Journal entries kept.
+    pub journal_len: usize,
+    /// When the state file was last written (ms since the epoch; 0: never).
+    pub saved_at_ms: u64,
+}
 
 /// Log lines dropped because stderr did not take them (the log buffer was full). Process-wide: the
 /// log writer counts here, every [`Metrics`] reports it as `roma_emulator_log_lines_dropped_total`.
@@ -154,10 +165,10 @@ impl Metrics {
             .inc();
     }
 
-    /// The metrics as OpenMetrics text, the gauges read from `app` now.
-    pub fn render(&self, app: &AppState) -> String {
+    /// The metrics as OpenMetrics text, the gauges read from `gauges` now.
+    pub fn render(&self, gauges: &Gauges<'_>) -> String {
         self.jobs.clear();
-        for job in app.jobs.jobs() {
+        for job in gauges.jobs.jobs() {
             let status = job.status.seed();
             self.jobs
                 .get_or_create(&JobLabels {
@@ -173,14 +184,14 @@ impl Metrics {
                 status: "Running",
             });
         }
-        let footprint = app.jobs.footprint();
+        let footprint = gauges.jobs.footprint();
         self.archives
             .set(i64::try_from(footprint.archives).unwrap_or(i64::MAX));
         self.archive_bytes
             .set(i64::try_from(footprint.archive_bytes).unwrap_or(i64::MAX));
         self.journal_entries
-            .set(i64::try_from(app.journal.len()).unwrap_or(i64::MAX));
-        let saved = app.persisted.saved_at_ms.load(Ordering::Acquire);
+            .set(i64::try_from(gauges.journal_len).unwrap_or(i64::MAX));
+        let saved = gauges.saved_at_ms;
         let age = if saved == 0 {
             -1.0
         } else {

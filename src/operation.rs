@@ -52,7 +52,10 @@ impl Operation {
 
     /// Whether it creates an asset job (and so a fault on it may take `fail_job`).
     pub const fn creates_job(self) -> bool {
-        matches!(self, Operation::ExportAsset | Operation::ImportAsset | Operation::DeleteAsset)
+        matches!(
+            self,
+            Operation::ExportAsset | Operation::ImportAsset | Operation::DeleteAsset
+        )
     }
 
     /// The ids of [`Operation::ALL`], comma-separated (for error details).

@@ -12,11 +12,34 @@ use std::sync::atomic::Ordering;
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::Authenticator;
+use crate::clock::Clock;
 use crate::clock::Timestamp;
 use crate::faults::Fault;
+use crate::faults::Faults;
+use crate::ids::Ids;
+use crate::jobs::JobRegistry;
 use crate::jobs::RegistrySnapshot;
 use crate::journal::Entry;
-use crate::state::AppState;
+use crate::journal::Journal;
+
+/// What a snapshot saves and restores: plain references to the domain's state (the composition
+/// root hands them over; persistence knows nothing else of it).
+#[derive(Debug, Clone, Copy)]
+pub struct Parts<'a> {
+    /// Users and the token-sealing key.
+    pub auth: &'a Authenticator,
+    /// The emulator's time.
+    pub clock: &'a Clock,
+    /// The id streams.
+    pub ids: &'a Ids,
+    /// Jobs, archives and the catalog.
+    pub jobs: &'a JobRegistry,
+    /// The request journal.
+    pub journal: &'a Journal,
+    /// The fault rules.
+    pub faults: &'a Faults,
+}
 
 /// The `format` of a snapshot.
 pub const FORMAT: &str = "roma-emulator-state";
@@ -57,7 +80,7 @@ struct Header {
 
 impl Snapshot {
     /// The state of `app` now. `with_secrets` adds the token-sealing key (for the state file only).
-    pub fn capture(app: &AppState, with_secrets: bool) -> Self {
+    pub fn capture(app: &Parts<'_>, with_secrets: bool) -> Self {
         Self {
             format: FORMAT.to_owned(),
             version: VERSION,
@@ -107,7 +130,7 @@ impl Snapshot {
 
     /// Replaces the running state of `app` by this one, checked first: a bad snapshot changes
     /// nothing. The running token-sealing key stays.
-    pub fn apply(self, app: &AppState) -> Result<(), String> {
+    pub fn apply(self, app: &Parts<'_>) -> Result<(), String> {
         for fault in &self.faults {
             fault
                 .spec
@@ -215,17 +238,21 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
-/// Saves the state of `app` to its `[state] file` now, if one is configured and the state changed
-/// since the last save (or `force`). Returns the bytes written, `None` when nothing was written.
-pub fn save(app: &AppState, force: bool) -> Result<Option<usize>, String> {
-    let Some(path) = app.config.state.file.as_deref() else {
+/// Saves the state of `app` to `file` (the `[state] file`) now, if one is configured and the state
+/// changed since the last save (or `force`). Returns the bytes written, `None` when nothing was written.
+pub fn save(
+    app: &Parts<'_>,
+    file: Option<&Path>,
+    persisted: &Persisted,
+    force: bool,
+) -> Result<Option<usize>, String> {
+    let Some(path) = file else {
         return Err("no [state] file is configured".into());
     };
     let snapshot = Snapshot::capture(app, true);
     let bytes = serde_json::to_vec(&snapshot).map_err(|e| e.to_string())?;
-    let digest = crate::auth::signature::sha256_hex(&bytes);
-    let mut last = app
-        .persisted
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    let mut last = persisted
         .last_digest
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -234,7 +261,7 @@ pub fn save(app: &AppState, force: bool) -> Result<Option<usize>, String> {
     }
     write_atomically(path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     *last = digest;
-    app.persisted
+    persisted
         .saved_at_ms
         .store(Timestamp::system_now().0, Ordering::Release);
     Ok(Some(bytes.len()))
@@ -242,9 +269,9 @@ pub fn save(app: &AppState, force: bool) -> Result<Option<usize>, String> {
 
 /// What is on disk now, for a log line: when this process last wrote the file, else whether a
 /// file from before is there.
-pub fn on_disk(app: &AppState) -> String {
-    let saved_at = app.persisted.saved_at_ms.load(Ordering::Acquire);
-    match app.config.state.file.as_deref() {
+pub fn on_disk(file: Option<&Path>, persisted: &Persisted) -> String {
+    let saved_at = persisted.saved_at_ms.load(Ordering::Acquire);
+    match file {
         None => "no state file is configured".into(),
         Some(_) if saved_at > 0 => format!(
             "the snapshot saved at {} is on disk",

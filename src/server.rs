@@ -78,15 +78,15 @@ async fn save_periodically(app: AppState) {
 /// Saves on a blocking thread (file I/O and fsync stay off the request workers); logs failures.
 async fn save_blocking(state: &AppState, force: bool) -> bool {
     let app = state.clone();
-    match tokio::task::spawn_blocking(move || crate::persist::save(&app, force)).await {
+    match tokio::task::spawn_blocking(move || app.save(force)).await {
         Ok(Ok(written)) => written.is_some(),
         Ok(Err(e)) => {
-            let on_disk = crate::persist::on_disk(state);
+            let on_disk = state.on_disk();
             tracing::error!(error = %e, on_disk, "saving the state failed");
             false
         }
         Err(e) => {
-            let on_disk = crate::persist::on_disk(state);
+            let on_disk = state.on_disk();
             tracing::error!(error = %e, on_disk, "saving the state failed");
             false
         }
@@ -256,7 +256,7 @@ impl Server {
         let footprint = self.state.jobs.footprint();
         tracing::info!(
             saved,
-            on_disk = crate::persist::on_disk(&self.state),
+            on_disk = self.state.on_disk(),
             jobs = footprint.jobs,
             archives = footprint.archives,
             drain_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -265,7 +265,7 @@ impl Server {
         if self.state.config.state.file.is_some() && !saved {
             return Err(io::Error::other(format!(
                 "the state was not saved at shutdown: {}",
-                crate::persist::on_disk(&self.state)
+                self.state.on_disk()
             )));
         }
         result

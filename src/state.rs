@@ -3,15 +3,15 @@
 //! fault list, so those three are what a snapshot would save.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::auth::Authenticator;
 use crate::clock::Clock;
-use crate::config::{ClockMode, Config, Secret};
+use crate::config::{ClockMode, Config};
 use crate::faults::Faults;
 use crate::ids::Ids;
-use crate::jobs::{Catalog, JobRegistry, JobSettings};
+use crate::jobs::JobRegistry;
 use crate::journal::Journal;
+use crate::secret::Secret;
 
 /// Shared application state: one `Arc`, so each clone a request makes is one reference count (its
 /// fields read through [`Deref`](std::ops::Deref) as `app.config`, `app.jobs`, ...).
@@ -64,7 +64,7 @@ impl AppState {
             .flatten();
         let app = Self::build(config, saved_key);
         if let Some(snapshot) = snapshot {
-            snapshot.apply(&app)?;
+            snapshot.apply(&app.parts())?;
         }
         Ok(app)
     }
@@ -80,17 +80,11 @@ impl AppState {
             ClockMode::Real => Clock::System,
             ClockMode::Virtual => Clock::new_virtual(),
         };
-        let settings = JobSettings {
-            progression: config.jobs.progression,
-            duration: Duration::from_millis(config.jobs.duration_ms),
-            retention: Duration::from_secs(config.jobs.retention_s),
-            max_jobs: config.jobs.max_jobs,
-            max_archive_bytes: config.archives.max_bytes,
-        };
-        let catalog = Catalog::from_config(&config.catalog, &config.instances);
+        let settings = crate::settings::jobs(&config);
+        let catalog = crate::settings::catalog(&config.catalog, &config.instances);
         Self(Arc::new(Shared {
             auth: Arc::new(Authenticator::new(
-                &config.auth,
+                crate::settings::auth(&config),
                 match (&config.auth.token_key, saved_key) {
                     (None, Some(saved)) => saved,
                     (configured, _) => crate::ids::token_key(configured.as_ref().map(Secret::expose)),
@@ -114,4 +108,45 @@ impl AppState {
 /// Resolves once shutdown has begun (`AppState::shutdown` turned true).
 pub async fn stopped(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+impl AppState {
+    /// The domain's state, for a snapshot.
+    pub fn parts(&self) -> crate::persist::Parts<'_> {
+        crate::persist::Parts {
+            auth: &self.auth,
+            clock: &self.clock,
+            ids: &self.ids,
+            jobs: &self.jobs,
+            journal: &self.journal,
+            faults: &self.faults,
+        }
+    }
+
+    /// Saves the state to `[state] file` (see [`crate::persist::save`]).
+    pub fn save(&self, force: bool) -> Result<Option<usize>, String> {
+        crate::persist::save(
+            &self.parts(),
+            self.config.state.file.as_deref(),
+            &self.persisted,
+            force,
+        )
+    }
+
+    /// What is on disk now (see [`crate::persist::on_disk`]).
+    pub fn on_disk(&self) -> String {
+        crate::persist::on_disk(self.config.state.file.as_deref(), &self.persisted)
+    }
+
+    /// The metrics as OpenMetrics text, the gauges read now.
+    pub fn render_metrics(&self) -> String {
+        self.metrics.render(&crate::metrics::Gauges {
+            jobs: &self.jobs,
+            journal_len: self.journal.len(),
+            saved_at_ms: self
+                .persisted
+                .saved_at_ms
+                .load(std::sync::atomic::Ordering::Acquire),
+        })
+    }
 }

@@ -8,8 +8,8 @@ use crate::api::dto::{AssetJobStatus, JobPath};
 use crate::api::extract::ApiPath;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::jobs::Scope;
-use crate::jobs::job::check_path_id;
+use crate::scope::Scope;
+use crate::scope::check_path_id;
 use crate::state::AppState;
 
 /// A job's progress, visible only to its user under its own project and instance.

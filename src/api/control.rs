@@ -69,7 +69,7 @@ pub async fn health() -> Json<Health> {
 /// `GET /_emulator/metrics`: the metrics in the OpenMetrics text format (never needs the admin
 /// token: no label carries an id or a user).
 pub async fn metrics(State(app): State<AppState>) -> Response {
-    let text = app.metrics.render(&app);
+    let text = app.render_metrics();
     (
         [(
             axum::http::header::CONTENT_TYPE,
@@ -311,7 +311,7 @@ async fn export_state(State(app): State<AppState>) -> Result<Response, ApiError>
         .try_acquire_owned()
         .map_err(|_| super::large_bodies_busy())?;
     let bytes = tokio::task::spawn_blocking(move || {
-        serde_json::to_vec(&crate::persist::Snapshot::capture(&app, false))
+        serde_json::to_vec(&crate::persist::Snapshot::capture(&app.parts(), false))
     })
     .await
     .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
@@ -366,7 +366,7 @@ async fn import_state(
     let jobs = tokio::task::spawn_blocking(move || {
         let snapshot = crate::persist::Snapshot::from_json(&body)?;
         let jobs = snapshot.registry.jobs.len();
-        snapshot.apply(&app).map(|()| jobs)
+        snapshot.apply(&app.parts()).map(|()| jobs)
     })
     .await
     .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
@@ -383,7 +383,7 @@ async fn save_state(State(app): State<AppState>) -> Result<Json<serde_json::Valu
         ));
     }
     let saver = app.clone();
-    let written = tokio::task::spawn_blocking(move || crate::persist::save(&saver, true))
+    let written = tokio::task::spawn_blocking(move || saver.save(true))
         .await
         .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
         .map_err(|e| ApiError::new(ErrorCode::Internal, e))?;

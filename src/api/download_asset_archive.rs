@@ -9,8 +9,8 @@ use crate::api::dto::ArchivePath;
 use crate::api::extract::ApiPath;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::jobs::Scope;
-use crate::jobs::job::check_path_id;
+use crate::scope::Scope;
+use crate::scope::check_path_id;
 use crate::state::AppState;
 
 /// The asset package, exactly once; afterwards the archive is not found.

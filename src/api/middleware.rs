@@ -34,9 +34,9 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
     let control = path.starts_with("/_emulator") || path == "/openapi.json";
     // D1 covers the asset operations; IAM and the control plane always answer catalog statuses.
     let policy = if path.starts_with("/v2/") {
-        StatusPolicy::Api(app.config.api.error_statuses)
+        crate::settings::api_statuses(&app.config)
     } else {
-        StatusPolicy::Control
+        StatusPolicy::Catalog
     };
     let journaled = (app.journal.enabled() && !control).then(|| path.to_owned());
     let namespace = match journaled {
@@ -73,7 +73,7 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
             details: internal_hidden(&err),
             ..err
         };
-        res = sent.render(policy, request_id.as_str());
+        res = super::respond::render(&sent, policy, request_id.as_str());
     }
     if let Ok(v) = HeaderValue::from_str(request_id.as_str()) {
         res.headers_mut().insert("x-request-id", v);
@@ -361,34 +361,6 @@ async fn payload_hash(
         sha256_hex(&bytes)
     };
     Ok((hash, Body::from(bytes)))
-}
-
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        let code = match e {
-            AuthError::Missing => ErrorCode::MissingToken,
-            AuthError::TooLong => ErrorCode::InvalidParameter,
-            AuthError::Bad(_) => ErrorCode::BadToken,
-            AuthError::Expired(_) => ErrorCode::TokenExpired,
-            AuthError::Signature(_) => ErrorCode::SignatureInvalid,
-            AuthError::ProjectForbidden(_) | AuthError::OutOfScope(_) => ErrorCode::ProjectForbidden,
-            AuthError::IamInvalid(ref m) if m.starts_with("body:") => ErrorCode::IamBodyInvalid,
-            AuthError::IamInvalid(_) => ErrorCode::IamInvalidParameter,
-            AuthError::WrongPassword => ErrorCode::IamAuthFailed,
-        };
-        let mut err = ApiError::new(code, e.to_string());
-        if let (ErrorCode::IamInvalidParameter, AuthError::IamInvalid(m)) = (code, &e) {
-            let field = m.split(':').next().unwrap_or_default();
-            err.message = Some(format!("Request parameter {field} is invalid.").into());
-        }
-        // The gateway names an unknown AK in error_msg (its FAQ's example of the answer).
-        if let AuthError::Signature(text) = &e
-            && (text.starts_with("Get secretKey failed") || text.starts_with("AK access failed"))
-        {
-            err.message = Some(format!("Incorrect IAM authentication information: {text}").into());
-        }
-        err
-    }
 }
 
 /// Applies the first matching fault rule: answer late, answer an error, or let the request through

@@ -11,6 +11,7 @@ pub mod import_asset;
 pub mod keystone_create_user_token_by_password;
 pub mod middleware;
 pub mod openapi;
+pub mod respond;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::clock::{Clock, Timestamp};
-use crate::config::{AuthConfig, AuthMode, Secret};
-use crate::jobs::UserId;
+use crate::scope::UserId;
+use crate::secret::Secret;
 
 mod aksk;
 pub mod iam;
@@ -113,6 +113,50 @@ pub enum AuthError {
     WrongPassword,
 }
 
+/// How unknown tokens are treated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Any non-empty token is accepted and names its own user.
+    #[default]
+    Open,
+    /// Only the tokens of the declared users are accepted; others get `ROMA.1002`.
+    Strict,
+}
+
+/// A declared user, as the authenticator is given it.
+#[derive(Debug, Clone, Default)]
+pub struct UserSpec {
+    /// The user's name (unique).
+    pub name: String,
+    /// A static token that authenticates as this user.
+    pub token: Option<Secret>,
+    /// The password of password tokens.
+    pub password: Option<Secret>,
+    /// The account (IAM domain) the user belongs to.
+    pub domain: Option<String>,
+    /// The access key of AK/SK signing.
+    pub access_key: Option<String>,
+    /// The secret key of AK/SK signing.
+    pub secret_key: Option<Secret>,
+    /// When set, the only projects this user may use.
+    pub projects: Option<Vec<String>>,
+}
+
+/// What the authenticator is built from (the composition root derives it from `[auth]`).
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// How unknown tokens are treated.
+    pub mode: Mode,
+    /// The declared users.
+    pub users: Vec<UserSpec>,
+    /// How long an issued IAM token is valid.
+    pub token_ttl: Duration,
+    /// Whether failed signatures lock an access key (D15).
+    pub ak_lockout: bool,
+    /// Project names by id, for project-scoped token bodies.
+    pub project_names: HashMap<String, String>,
+}
+
 /// A configured user.
 #[derive(Debug, Clone)]
 struct User {
@@ -136,7 +180,7 @@ impl User {
 /// The users the emulator knows, and how it treats credentials.
 #[derive(Debug)]
 pub struct Authenticator {
-    mode: AuthMode,
+    mode: Mode,
     users: Vec<User>,
     by_token: HashMap<[u8; 32], usize>,
     by_access_key: HashMap<String, usize>,
@@ -156,8 +200,8 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 }
 
 impl Authenticator {
-    /// Builds the user table from `[auth]`. Issued tokens are sealed with `token_key` and expire by `clock`.
-    pub fn new(config: &AuthConfig, token_key: [u8; 32], clock: Clock) -> Self {
+    /// Builds the user table from `settings`. Issued tokens are sealed with `token_key` and expire by `clock`.
+    pub fn new(config: Settings, token_key: [u8; 32], clock: Clock) -> Self {
         let users: Vec<User> = config
             .users
             .iter()
@@ -181,7 +225,7 @@ impl Authenticator {
             }
             by_name.insert(u.name.clone(), i);
         }
-        let token_ttl = Duration::from_secs(config.token_ttl_s);
+        let token_ttl = config.token_ttl;
         Self {
             mode: config.mode,
             users,
@@ -194,11 +238,7 @@ impl Authenticator {
             lockouts: lockout::Lockouts::new(config.ak_lockout),
             open_names: <Hmac<Sha256> as KeyInit>::new_from_slice(&token_key)
                 .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),
-            project_names: config
-                .projects
-                .iter()
-                .map(|p| (p.id.clone(), p.name.clone()))
-                .collect(),
+            project_names: config.project_names,
         }
     }
 

@@ -1,10 +1,10 @@
 //! The authenticator's rules, unit by unit.
 use super::redact::redact;
 use super::*;
-use crate::config::{Secret, UserConfig};
+use crate::secret::Secret;
 
-fn config(mode: AuthMode) -> AuthConfig {
-    let alice = UserConfig {
+fn config(mode: Mode) -> Settings {
+    let alice = UserSpec {
         name: "alice".into(),
         token: Some(Secret::new("alice-token")),
         password: Some(Secret::new("pw")),
@@ -13,21 +13,17 @@ fn config(mode: AuthMode) -> AuthConfig {
         secret_key: Some(Secret::new("SK1")),
         projects: Some(vec!["p1".into()]),
     };
-    AuthConfig {
+    Settings {
         mode,
         users: vec![alice],
-        token_ttl_s: 60,
-        token_key: None,
+        token_ttl: Duration::from_secs(60),
         ak_lockout: false,
-        projects: vec![crate::config::ProjectConfig {
-            id: "p1".into(),
-            name: "project-one".into(),
-        }],
+        project_names: [("p1".to_owned(), "project-one".to_owned())].into(),
     }
 }
 
-fn auth(mode: AuthMode) -> Authenticator {
-    Authenticator::new(&config(mode), [1u8; 32], Clock::new_virtual())
+fn auth(mode: Mode) -> Authenticator {
+    Authenticator::new(config(mode), [1u8; 32], Clock::new_virtual())
 }
 
 fn password(user: &str, pw: &str, domain: Option<&str>) -> PasswordAuth {
@@ -41,7 +37,7 @@ fn password(user: &str, pw: &str, domain: Option<&str>) -> PasswordAuth {
 
 #[test]
 fn open_mode_names_each_token_its_own_user() {
-    let auth = auth(AuthMode::Open);
+    let auth = auth(Mode::Open);
     assert_eq!(
         auth.token(Some(b"alice-token")).map(|c| c.user),
         Ok("alice".into())
@@ -61,7 +57,7 @@ fn open_mode_names_each_token_its_own_user() {
     // Not the unkeyed digest: a dictionary of guessed tokens cannot be checked against it.
     let unkeyed = format!("token-{}", hex::encode(&digest(b"some-token")[..8]));
     assert_ne!(a.user.to_string(), unkeyed);
-    let other_key = Authenticator::new(&config(AuthMode::Open), [9u8; 32], Clock::new_virtual());
+    let other_key = Authenticator::new(config(Mode::Open), [9u8; 32], Clock::new_virtual());
     assert_ne!(other_key.token(Some(b"some-token")).expect("open").user, a.user);
 }
 
@@ -77,7 +73,7 @@ fn redaction_hides_every_credential_header_in_any_case() {
 
 #[test]
 fn refusals() {
-    let strict = auth(AuthMode::Strict);
+    let strict = auth(Mode::Strict);
     assert_eq!(strict.token(None), Err(AuthError::Missing));
     assert_eq!(strict.token(Some(b"  ")), Err(AuthError::Missing));
     assert!(matches!(strict.token(Some(b"unknown")), Err(AuthError::Bad(_))));
@@ -97,7 +93,7 @@ fn refusals() {
 
 #[test]
 fn issued_tokens_name_the_same_user_and_expire_by_the_clock() {
-    let a = auth(AuthMode::Strict);
+    let a = auth(Mode::Strict);
     let issued = a.issue(&password("alice", "pw", Some("acme"))).expect("issued");
     assert_eq!(issued.expires_at.since(issued.issued_at), Duration::from_secs(60));
     let caller = a.token(Some(issued.token.as_bytes())).expect("valid");
@@ -119,7 +115,7 @@ fn issued_tokens_name_the_same_user_and_expire_by_the_clock() {
         a.token(Some(issued.token.as_bytes())),
         Err(AuthError::Expired(_))
     ));
-    let other_process = Authenticator::new(&config(AuthMode::Open), [2u8; 32], Clock::new_virtual());
+    let other_process = Authenticator::new(config(Mode::Open), [2u8; 32], Clock::new_virtual());
     assert!(matches!(
         other_process.token(Some(issued.token.as_bytes())),
         Err(AuthError::Bad(_))
@@ -128,7 +124,7 @@ fn issued_tokens_name_the_same_user_and_expire_by_the_clock() {
 
 #[test]
 fn a_project_scoped_token_serves_its_project_only_and_names_it() {
-    let a = auth(AuthMode::Strict);
+    let a = auth(Mode::Strict);
     let scoped = |id: Option<&str>, name: Option<&str>| {
         let mut req = password("alice", "pw", Some("acme"));
         req.scope = TokenScope::Project {
@@ -172,7 +168,7 @@ fn a_project_scoped_token_serves_its_project_only_and_names_it() {
 
 #[test]
 fn wrong_passwords_users_and_domains_get_no_token() {
-    let a = auth(AuthMode::Open);
+    let a = auth(Mode::Open);
     for req in [
         password("alice", "nope", None),
         password("bob", "pw", None),
@@ -188,7 +184,7 @@ fn wrong_passwords_users_and_domains_get_no_token() {
 
 #[test]
 fn signatures_verify_for_the_configured_user_only() {
-    let a = auth(AuthMode::Open);
+    let a = auth(Mode::Open);
     let date = Timestamp::system_now().rfc3339_seconds().replace(['-', ':'], "");
     let lookup = |name: &str| -> Option<&str> {
         match name {

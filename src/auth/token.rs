@@ -6,11 +6,10 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::{
-    AuthError, Authenticator, Caller, IssuedScope, MAX_TOKEN_LEN, PasswordAuth, TokenScope, digest, iam,
+    AuthError, Authenticator, Caller, IssuedScope, MAX_TOKEN_LEN, Mode, PasswordAuth, TokenScope, digest, iam,
 };
 use crate::clock::Timestamp;
-use crate::config::AuthMode;
-use crate::jobs::UserId;
+use crate::scope::UserId;
 
 /// A token issued by `POST /v3/auth/tokens`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +49,8 @@ impl Authenticator {
             return self.issued(text);
         }
         match self.mode {
-            AuthMode::Strict => Err(AuthError::Bad("the token is not known (auth.mode = strict)")),
-            AuthMode::Open => Ok(Caller {
+            Mode::Strict => Err(AuthError::Bad("the token is not known (auth.mode = strict)")),
+            Mode::Open => Ok(Caller {
                 user: open_user(&self.open_names, &token_digest),
                 projects: None,
                 scope: None,

@@ -3,7 +3,7 @@
 //!
 //! Every key is documented, at its default, in `config.example.toml` at the repository root.
 
-use std::fmt;
+pub use crate::secret::Secret;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -398,28 +398,6 @@ pub enum LogFormat {
     Json,
 }
 
-/// A secret (token, password, key): its `Debug` never shows the value.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    /// The secret value, for comparison only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
 /// A configuration problem: which file (if any), which key (empty when the file itself is the
 /// problem), what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -622,7 +600,7 @@ impl Config {
         }
         let mut ids = std::collections::HashSet::new();
         for (i, inst) in self.instances.iter().enumerate() {
-            crate::jobs::job::check_path_id("id", &inst.id)
+            crate::scope::check_path_id("id", &inst.id)
                 .map_err(|m| ConfigError::new(format!("instances[{i}].id"), m))?;
             if !ids.insert(inst.id.as_str()) {
                 return Err(ConfigError::new(
@@ -652,7 +630,7 @@ impl Config {
         }
         let mut project_ids = std::collections::HashSet::new();
         for (i, project) in self.auth.projects.iter().enumerate() {
-            crate::jobs::job::check_path_id("id", &project.id)
+            crate::scope::check_path_id("id", &project.id)
                 .map_err(|m| ConfigError::new(format!("auth.projects[{i}].id"), m))?;
             if !project_ids.insert(project.id.as_str()) {
                 return Err(ConfigError::new(

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use zip::write::SimpleFileOptions;
 
 use super::asset::Asset;
-use super::catalog::TypedAsset;
+use super::asset::TypedAsset;
 use super::job::ResourceType;
 use super::selection::{MAX_ID_LEN, MAX_ITEMS};
 

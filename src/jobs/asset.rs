@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::job::ResourceType;
-use crate::config::AssetConfig;
 
 /// An asset's content: any JSON, kept as the text it came in (no tree is built, so it costs what
 /// it weighs, and an imported asset is exported byte for byte as it was imported). Shared: a copy
@@ -59,16 +58,12 @@ pub struct Asset {
 }
 
 impl Asset {
-    pub(super) fn from_config(c: &AssetConfig) -> Self {
-        let name = if c.name.is_empty() {
-            c.id.clone()
-        } else {
-            c.name.clone()
-        };
+    /// A declared asset (`[[instances.apps]]`, `[[instances.tasks]]`): an empty name is its id.
+    pub fn new(id: &str, name: &str, content: &serde_json::Value) -> Self {
         Self {
-            id: c.id.clone(),
-            name,
-            content: Content::from_value(&c.content),
+            id: id.to_owned(),
+            name: if name.is_empty() { id } else { name }.to_owned(),
+            content: Content::from_value(content),
         }
     }
 

@@ -9,10 +9,9 @@ use super::asset::Asset;
 use super::import_options::ImportMode;
 use super::job::{Reason, ResourceType};
 use super::selection::{AppRef, AssetSelection};
-use crate::config::{AssetConfig, CatalogConfig, InstanceConfig};
 
 /// An asset with its kind, as exported or imported.
-pub type TypedAsset = (ResourceType, Arc<Asset>);
+pub use super::asset::TypedAsset;
 
 /// The assets of one instance, by id.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -96,14 +95,25 @@ pub struct CatalogLimits {
 }
 
 impl Default for CatalogLimits {
+    /// The defaults of `[catalog]`.
     fn default() -> Self {
-        let c = CatalogConfig::default();
         Self {
-            max_instances: c.max_instances,
-            max_assets_per_instance: c.max_assets_per_instance,
-            max_bytes_per_instance: c.max_bytes_per_instance,
+            max_instances: 64,
+            max_assets_per_instance: 10_000,
+            max_bytes_per_instance: 2 * 1024 * 1024,
         }
     }
+}
+
+/// An instance the catalog starts with (`[[instances]]`), and its assets.
+#[derive(Debug, Clone, Default)]
+pub struct InstanceSeed {
+    /// The instance id.
+    pub id: String,
+    /// Its applications.
+    pub apps: Vec<Asset>,
+    /// Its tasks.
+    pub tasks: Vec<Asset>,
 }
 
 /// Every instance's assets. Under `strict`, only configured instances exist and missing assets
@@ -117,23 +127,19 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The catalog the configuration describes.
-    pub fn from_config(config: &CatalogConfig, instances: &[InstanceConfig]) -> Self {
+    /// A catalog that starts with `instances` (the configured ones).
+    pub fn new(strict: bool, limits: CatalogLimits, instances: &[InstanceSeed]) -> Self {
         let mut catalog = Self {
-            strict: config.strict,
-            limits: CatalogLimits {
-                max_instances: config.max_instances,
-                max_assets_per_instance: config.max_assets_per_instance,
-                max_bytes_per_instance: config.max_bytes_per_instance,
-            },
+            strict,
+            limits,
             configured: Arc::new(instances.iter().map(|i| i.id.as_str().into()).collect()),
             instances: HashMap::new(),
         };
         for inst in instances {
             let mut assets = InstanceAssets::default();
-            let mut add = |kind, list: &[AssetConfig]| {
+            let mut add = |kind, list: &[Asset]| {
                 for a in list {
-                    assets.insert(kind, Arc::new(Asset::from_config(a)));
+                    assets.insert(kind, Arc::new(a.clone()));
                 }
             };
             add(ResourceType::Application, &inst.apps);
@@ -382,26 +388,14 @@ mod tests {
     use crate::jobs::import_options::ImportOptions;
 
     fn catalog(strict: bool) -> Catalog {
-        let app = AssetConfig {
-            id: "a1".into(),
-            name: "orders".into(),
-            content: serde_json::json!({"v": 1}),
-        };
-        let task = AssetConfig {
-            id: "t1".into(),
-            name: String::new(),
-            content: serde_json::Value::Null,
-        };
-        let inst = InstanceConfig {
+        let app = Asset::new("a1", "orders", &serde_json::json!({"v": 1}));
+        let task = Asset::new("t1", "", &serde_json::Value::Null);
+        let inst = InstanceSeed {
             id: "A".into(),
             apps: vec![app],
             tasks: vec![task],
         };
-        let config = CatalogConfig {
-            strict,
-            ..CatalogConfig::default()
-        };
-        Catalog::from_config(&config, &[inst])
+        Catalog::new(strict, CatalogLimits::default(), &[inst])
     }
 
     fn sel(body: &str) -> AssetSelection {
@@ -464,13 +458,12 @@ mod tests {
 
     #[test]
     fn the_catalog_stays_within_its_limits() {
-        let config = CatalogConfig {
+        let limits = CatalogLimits {
             max_instances: 2,
             max_assets_per_instance: 3,
             max_bytes_per_instance: 200,
-            ..CatalogConfig::default()
         };
-        let mut c = Catalog::from_config(&config, &[]);
+        let mut c = Catalog::new(false, limits, &[]);
         let asset = |id: &str, size: usize| {
             let content = Content::from_json(format!("\"{}\"", "x".repeat(size))).expect("json");
             let a = Asset {

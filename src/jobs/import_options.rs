@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::asset::Asset;
-use super::catalog::TypedAsset;
+use super::asset::TypedAsset;
 use super::job::ResourceType;
 
 /// How an import treats assets that already exist (D10).

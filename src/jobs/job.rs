@@ -1,6 +1,5 @@
 //! One asset job: its kind, owner, scope, state and times. Progress is a pure function of time.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -12,8 +11,7 @@ use crate::ids::Hex32;
 pub type JobId = Hex32;
 /// An archive's id (D11).
 pub type ArchiveId = Hex32;
-/// Who a job belongs to: a configured user's name, or the name an open-mode token gets.
-pub type UserId = Arc<str>;
+pub use crate::scope::{MAX_PATH_ID, Scope, UserId, check_path_id};
 
 /// The kind of job (D8). One Running job per user per kind (D9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
@@ -51,45 +49,6 @@ impl JobKind {
     pub fn index(self) -> usize {
         self as usize
     }
-}
-
-/// Where a job lives: a project and an instance.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
-pub struct Scope {
-    /// The project id of the path.
-    pub project: Arc<str>,
-    /// The instance id of the path.
-    pub instance: Arc<str>,
-}
-
-/// Longest `project_id` / `instance_id` (and job or archive id) the documents allow.
-pub const MAX_PATH_ID: usize = 64;
-
-impl Scope {
-    /// Checks the documented limits (1..64 characters each) and builds the scope.
-    pub fn new(project: &str, instance: &str) -> Result<Self, String> {
-        check_path_id("project_id", project)?;
-        check_path_id("instance_id", instance)?;
-        Ok(Self {
-            project: project.into(),
-            instance: instance.into(),
-        })
-    }
-}
-
-/// Checks a path id: 1..64 characters; no control character, no `/` or `\\` (a decoded `%2F`
-/// would name another path), and not `.` or `..`.
-pub fn check_path_id(name: &str, value: &str) -> Result<(), String> {
-    let n = value.chars().count();
-    if n == 0 || n > MAX_PATH_ID {
-        return Err(format!("{name}: must be 1..{MAX_PATH_ID} characters, got {n}"));
-    }
-    if value.chars().any(|c| c.is_control() || c == '/' || c == '\\') || value == "." || value == ".." {
-        return Err(format!(
-            "{name}: must not contain control characters, / or \\, nor be . or .."
-        ));
-    }
-    Ok(())
 }
 
 /// Where a job is in its life.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::catalog::Catalog;
 use super::job::{JobKind, JobState, MAX_REASONS, check_path_id};
-use super::state::{RegistrySnapshot, Work};
+use super::snapshot::{RegistrySnapshot, Work};
 use crate::clock::Timestamp;
 
 /// The highest `last_seq` a state may carry: far below `u64::MAX`, so sequence numbers never wrap

@@ -782,10 +782,9 @@ async fn the_in_process_handle_offers_the_control_plane_as_typed_methods() {
     assert_eq!(waited.expect("reached Success").status, PublicStatus::Success);
     let fault = control
         .add_fault(FaultSpec {
-            operation: "ExportAsset".into(),
             status: Some(429),
             times: Some(1),
-            ..Default::default()
+            ..FaultSpec::new(roma_emulator::operation::Operation::ExportAsset)
         })
         .expect("fault");
     assert_eq!(control.faults(), vec![fault]);

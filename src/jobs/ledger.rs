@@ -4,13 +4,12 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 
-use super::JobSettings;
 use super::archive::{Package, Source};
-use super::catalog::{Catalog, CatalogSnapshot, TypedAsset};
-use super::import_options::ImportMode;
-use super::job::{ArchiveId, Job, JobId, JobState, MAX_REASONS, Reason, Scope, UserId};
+use super::catalog::Catalog;
+use super::job::{ArchiveId, Job, JobId, JobState, MAX_REASONS, Reason, UserId};
 use super::queue::TimeQueue;
-use super::selection::AssetSelection;
+use super::settings::JobSettings;
+use super::snapshot::{Archive, RegistrySnapshot, Work};
 use crate::clock::Timestamp;
 use crate::ids::Ids;
 
@@ -37,49 +36,8 @@ pub struct Footprint {
     pub catalog_instances: usize,
 }
 
-/// The registry's state as data: what a snapshot saves (every index is rebuilt on restore).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct RegistrySnapshot {
-    /// The `seq` of the last job created.
-    pub last_seq: u64,
-    /// Every job, oldest first.
-    pub jobs: Vec<Job>,
-    /// The work of the jobs still Running.
-    pub work: Vec<(JobId, Work)>,
-    /// The archives not yet downloaded, oldest first.
-    pub archives: Vec<(ArchiveId, Archive)>,
-    /// The catalog's instances with their assets.
-    pub catalog: CatalogSnapshot,
-}
-
-/// What a job does when it ends.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub enum Work {
-    /// Export these assets.
-    Export(AssetSelection),
-    /// Import these assets (already renamed) this way.
-    Import(Vec<TypedAsset>, ImportMode),
-    /// Delete these assets.
-    Delete(AssetSelection),
-}
-
-/// A package waiting for its one download.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Archive {
-    /// The export job it belongs to.
-    pub job: JobId,
-    /// Its user.
-    pub owner: UserId,
-    /// Its project and instance.
-    pub scope: Scope,
-    /// What it packs.
-    pub package: Package,
-    /// Approximate size (the assets' JSON), counted against `[archives] max_bytes`.
-    pub bytes: u64,
-}
-
 #[derive(Debug, Default)]
-pub(super) struct State {
+pub(super) struct Ledger {
     pub jobs: HashMap<JobId, Job>,
     pub work: HashMap<JobId, Work>,
     /// The Running job of each user, per kind (D9).
@@ -97,7 +55,7 @@ pub(super) struct State {
     pub last_seq: u64,
 }
 
-impl State {
+impl Ledger {
     pub fn new(catalog: Catalog) -> Self {
         Self {
             catalog,
@@ -184,8 +142,8 @@ impl State {
         if let Some((archive_id, assets)) = new_archive {
             let bytes = assets.iter().map(|(_, a)| a.json_len()).sum();
             let source = Source {
-                project_id: scope.project.clone(),
-                instance_id: scope.instance.clone(),
+                project_id: scope.project.shared(),
+                instance_id: scope.instance.shared(),
             };
             let package = Package {
                 source,
@@ -339,7 +297,7 @@ impl State {
         settings: &JobSettings,
     ) -> Result<Self, String> {
         super::validate::check(&snapshot, base)?;
-        let mut state = State::new(base.restored(snapshot.catalog)?);
+        let mut state = Ledger::new(base.restored(snapshot.catalog)?);
         state.last_seq = snapshot.last_seq;
         for job in snapshot.jobs {
             state.jobs.insert(job.id, job);

@@ -1,0 +1,76 @@
+//! Why a job operation was refused.
+
+use super::archive::PackageError;
+use super::job::{JobId, JobKind};
+use super::selection::SelectionError;
+
+/// Why a job operation was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// A parameter is invalid; the text names it.
+    #[error("{0}")]
+    Invalid(String),
+    /// Nothing to operate on.
+    #[error("{0}")]
+    Nothing(&'static str),
+    /// The user already has a Running job of this kind (D9).
+    #[error("the user already has a Running {kind} job: {id}", kind = .0.as_str(), id = .1)]
+    Running(JobKind, JobId),
+    /// No such job or archive for this user, project and instance.
+    #[error("{details}")]
+    NotFound {
+        /// The id that was asked for.
+        id: String,
+        /// What was not found.
+        details: String,
+    },
+    /// The instance is not in the (strict) catalog.
+    #[error("instance {instance} does not exist")]
+    InstanceNotFound {
+        /// The project of the path.
+        project: String,
+        /// The instance of the path.
+        instance: String,
+    },
+    /// `[jobs] max_jobs` jobs exist and all are still Running.
+    #[error("{0}")]
+    Capacity(String),
+    /// An uploaded file is not a zip (or unpacks to too much).
+    #[error("ImportAssetRequestBody: {0}")]
+    NotAZip(String),
+    /// The uploaded file's name breaks the package name rule.
+    #[error("ImportAssetRequestBody: {0} breaks the package name rule")]
+    BadPackageName(String),
+    /// The job has already ended (complete / fail of the control plane).
+    #[error("job {0} is not Running")]
+    NotRunning(JobId),
+    /// Something that cannot happen did.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<PackageError> for JobError {
+    fn from(e: PackageError) -> Self {
+        match e {
+            PackageError::NotAZip(m) => JobError::NotAZip(m),
+            PackageError::Invalid(m) => JobError::Invalid(format!("ImportAssetRequestBody: {m}")),
+            PackageError::Empty => JobError::Nothing("ImportAssetRequestBody: the package holds no asset"),
+        }
+    }
+}
+
+impl From<SelectionError> for JobError {
+    fn from(e: SelectionError) -> Self {
+        match e {
+            SelectionError::Invalid(s) => JobError::Invalid(s),
+            SelectionError::Nothing(s) => JobError::Nothing(s),
+        }
+    }
+}
+
+pub(super) fn job_not_found(id: &str) -> JobError {
+    JobError::NotFound {
+        id: id.to_owned(),
+        details: format!("job {id} does not exist"),
+    }
+}

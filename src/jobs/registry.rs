@@ -1,0 +1,646 @@
+//! The registry handle: every operation on jobs, each one short section under the one lock.
+
+use std::cmp::Reverse;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use crate::clock::{Clock, Timestamp};
+use crate::ids::Ids;
+
+use super::archive;
+use super::error::job_not_found;
+use super::ledger::Ledger;
+use super::view::view;
+use super::{
+    ArchiveId, AssetSelection, Catalog, FailPlan, Footprint, ImportOptions, Job, JobError, JobFilter, JobId,
+    JobKind, JobSettings, JobState, JobView, Progression, Reason, RegistrySnapshot, Scope, UserId, Work,
+};
+
+/// The registry handle: cheap to clone, shared by all requests.
+#[derive(Debug, Clone)]
+pub struct JobRegistry {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    state: Mutex<Ledger>,
+    clock: Clock,
+    ids: Arc<Ids>,
+    settings: JobSettings,
+    /// The catalog as configured, for resets.
+    seed_catalog: Catalog,
+    /// Woken on every change, for waiters.
+    changed: tokio::sync::Notify,
+}
+
+impl JobRegistry {
+    /// A registry whose instances start with `catalog`.
+    pub fn new(settings: JobSettings, clock: Clock, ids: Arc<Ids>, catalog: Catalog) -> Self {
+        let state = Mutex::new(Ledger::new(catalog.clone()));
+        let changed = tokio::sync::Notify::new();
+        Self {
+            inner: Arc::new(Inner {
+                state,
+                clock,
+                ids,
+                settings,
+                seed_catalog: catalog,
+                changed,
+            }),
+        }
+    }
+
+    /// Resolves at the next change of any job (creation, end, download, reset, clock move).
+    pub fn changed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.inner.changed.notified()
+    }
+
+    fn notify(&self) {
+        self.inner.changed.notify_waiters();
+    }
+
+    /// The clock this registry reads.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// Locks the state and brings it up to the current time. Should a panic ever have left the
+    /// state half-updated, what derives from the jobs is rebuilt first.
+    fn lock(&self) -> (MutexGuard<'_, Ledger>, Timestamp) {
+        let mut state = self.inner.state.lock().unwrap_or_else(|poisoned| {
+            let mut state = poisoned.into_inner();
+            tracing::error!("a panic interrupted a change of the job registry; rebuilding its indexes");
+            state.repair(&self.inner.settings);
+            self.inner.state.clear_poison();
+            state
+        });
+        let now = self.inner.clock.now();
+        state.settle(now, &self.inner.ids, &self.inner.settings);
+        (state, now)
+    }
+
+    /// Starts an export job of `selection` (ExportAsset).
+    pub fn export(
+        &self,
+        owner: &UserId,
+        scope: Scope,
+        selection: AssetSelection,
+        plan: Option<FailPlan>,
+    ) -> Result<JobId, JobError> {
+        self.create(owner, scope, JobKind::Export, Work::Export(selection), plan)
+    }
+
+    /// Starts a delete job of `selection` (DeleteAsset).
+    pub fn delete(
+        &self,
+        owner: &UserId,
+        scope: Scope,
+        selection: AssetSelection,
+        plan: Option<FailPlan>,
+    ) -> Result<JobId, JobError> {
+        self.create(owner, scope, JobKind::Delete, Work::Delete(selection), plan)
+    }
+
+    /// Checks an uploaded package and starts an import job of it (ImportAsset).
+    pub fn import(
+        &self,
+        owner: &UserId,
+        scope: Scope,
+        file_name: &str,
+        bytes: &[u8],
+        options: ImportOptions,
+        plan: Option<FailPlan>,
+    ) -> Result<JobId, JobError> {
+        archive::check_file_name(file_name).map_err(JobError::BadPackageName)?;
+        // Unpacking and renaming happen before the lock is taken: the lock never waits on them.
+        let package = archive::parse(bytes)?;
+        let assets = options.apply_prefix(package.assets);
+        self.create(
+            owner,
+            scope,
+            JobKind::Import,
+            Work::Import(assets, options.mode),
+            plan,
+        )
+    }
+
+    fn create(
+        &self,
+        owner: &UserId,
+        scope: Scope,
+        kind: JobKind,
+        work: Work,
+        plan: Option<FailPlan>,
+    ) -> Result<JobId, JobError> {
+        let (mut state, now) = self.lock();
+        if !state.catalog.has_instance(&scope.instance) {
+            return Err(JobError::InstanceNotFound {
+                project: scope.project.to_string(),
+                instance: scope.instance.to_string(),
+            });
+        }
+        if let Some(running) = state.running.get(owner).and_then(|slots| slots[kind.index()]) {
+            return Err(JobError::Running(kind, running));
+        }
+        if state.jobs.len() >= self.inner.settings.max_jobs && !state.evict_oldest_ended() {
+            return Err(JobError::Capacity(format!(
+                "{} jobs are running, the most jobs.max_jobs allows",
+                state.jobs.len()
+            )));
+        }
+        let id = self.inner.ids.jobs.next_id();
+        let immediate = self.inner.settings.progression == Progression::Immediate;
+        // A job that ends at once never holds the user's Running slot or a place in the due queue.
+        if !immediate {
+            state.running.entry(owner.clone()).or_default()[kind.index()] = Some(id);
+        }
+        state.last_seq += 1;
+        let job = Job {
+            id,
+            seq: state.last_seq,
+            kind,
+            owner: owner.clone(),
+            scope,
+            begin: now,
+            duration: match self.inner.settings.progression {
+                Progression::Timed => Some(self.inner.settings.duration),
+                Progression::Immediate => Some(Duration::ZERO),
+                Progression::Manual => None,
+            },
+            end: None,
+            state: JobState::Running,
+            reasons: Vec::new(),
+            archive: None,
+            downloaded: false,
+            fail_at: plan.map(|p| (p.at_progress.clamp(0.0, 1.0), p.reasons)),
+            end_progress: None,
+        };
+        let due = job.due().filter(|_| !immediate);
+        if let Some(due) = due {
+            state.due.push(Reverse((due, id)));
+        }
+        state.jobs.insert(id, job);
+        state.work.insert(id, work);
+        // A zero-duration job is done by the time anyone can ask.
+        if immediate {
+            state.finish(id, now, None, &self.inner.ids, &self.inner.settings);
+        } else {
+            state.settle(now, &self.inner.ids, &self.inner.settings);
+        }
+        drop(state);
+        self.notify();
+        Ok(id)
+    }
+
+    /// The job `id` as its owner sees it under `scope` (CheckAssetJobStatus). Another user's job, or
+    /// a job of another project or instance, is not found.
+    pub fn job(&self, owner: &str, scope: &Scope, id: &str) -> Result<JobView, JobError> {
+        let (state, now) = self.lock();
+        let job = id
+            .parse::<JobId>()
+            .ok()
+            .and_then(|id| state.jobs.get(&id))
+            .filter(|job| &*job.owner == owner && job.scope == *scope)
+            .ok_or_else(|| job_not_found(id))?;
+        Ok(view(job, now))
+    }
+
+    /// Takes the archive `id` (DownloadAssetArchive): the first call gets the zip, every later one
+    /// is not found, and the export job shows Finished. Another user's archive, or one of another
+    /// project or instance, is not found.
+    pub fn take_archive(&self, owner: &str, scope: &Scope, id: &str) -> Result<Vec<u8>, JobError> {
+        let not_found = || JobError::NotFound {
+            id: id.to_owned(),
+            details: format!("archive {id} does not exist or was already downloaded"),
+        };
+        let archive = {
+            let (mut state, _) = self.lock();
+            let archive_id = id.parse::<ArchiveId>().map_err(|()| not_found())?;
+            let visible = state
+                .archives
+                .get(&archive_id)
+                .is_some_and(|a| &*a.owner == owner && a.scope == *scope);
+            if !visible {
+                return Err(not_found());
+            }
+            let archive = state.drop_archive(archive_id).ok_or_else(not_found)?;
+            if let Some(job) = state.jobs.get_mut(&archive.job) {
+                job.downloaded = true;
+            }
+            archive
+        };
+        self.notify();
+        // The zip is built outside the lock, once, for its one download.
+        archive::build(&archive.package).map_err(|e| JobError::Internal(format!("building the archive: {e}")))
+    }
+
+    /// The whole state as data (taken under the lock; serialising it is the caller's, outside).
+    pub fn snapshot(&self) -> RegistrySnapshot {
+        self.lock().0.snapshot()
+    }
+
+    /// Replaces the whole state by `snapshot`, checked first: a bad one changes nothing.
+    pub fn restore(&self, snapshot: RegistrySnapshot) -> Result<(), String> {
+        let state = Ledger::restore(snapshot, &self.inner.seed_catalog, &self.inner.settings)?;
+        *self.inner.state.lock().unwrap_or_else(PoisonError::into_inner) = state;
+        self.notify();
+        Ok(())
+    }
+
+    /// How many entries each of the registry's structures holds.
+    pub fn footprint(&self) -> Footprint {
+        self.lock().0.footprint()
+    }
+
+    /// Every job, for inspection (the control plane), oldest first.
+    pub fn jobs(&self) -> Vec<JobView> {
+        self.query(&JobFilter::default())
+    }
+
+    /// The jobs `filter` selects, oldest first.
+    pub fn query(&self, filter: &JobFilter) -> Vec<JobView> {
+        let (state, now) = self.lock();
+        let mut all: Vec<JobView> = state
+            .jobs
+            .values()
+            .map(|j| view(j, now))
+            .filter(|v| filter.matches(v))
+            .collect();
+        all.sort_by_key(|j| j.seq);
+        all
+    }
+
+    /// Any user's job by id (the control plane).
+    pub fn find(&self, id: &str) -> Result<JobView, JobError> {
+        let (state, now) = self.lock();
+        id.parse::<JobId>()
+            .ok()
+            .and_then(|id| state.jobs.get(&id))
+            .map(|job| view(job, now))
+            .ok_or_else(|| job_not_found(id))
+    }
+
+    /// Ends a Running job now: successfully (doing its work), or failed with `reasons`.
+    pub fn end(&self, id: &str, failure: Option<Vec<Reason>>) -> Result<JobView, JobError> {
+        let (mut state, now) = self.lock();
+        let job_id = id.parse::<JobId>().map_err(|()| job_not_found(id))?;
+        let job = state.jobs.get(&job_id).ok_or_else(|| job_not_found(id))?;
+        if job.state != JobState::Running {
+            return Err(JobError::NotRunning(job_id));
+        }
+        state.finish(job_id, now, failure, &self.inner.ids, &self.inner.settings);
+        let view = state.jobs.get(&job_id).map(|j| view(j, now));
+        drop(state);
+        self.notify();
+        view.ok_or_else(|| job_not_found(id))
+    }
+
+    /// Applies every job change due by now (after the clock moved); returns the time.
+    pub fn settle(&self) -> Timestamp {
+        let (state, now) = self.lock();
+        drop(state);
+        self.notify();
+        now
+    }
+
+    /// Forgets every job and archive and puts the catalog back to the configuration.
+    pub fn reset(&self) {
+        let mut state = self.inner.state.lock().unwrap_or_else(PoisonError::into_inner);
+        *state = Ledger::new(self.inner.seed_catalog.clone());
+        drop(state);
+        self.notify();
+    }
+
+    /// Forgets the jobs and archives of one namespace: a project, an instance, or both. With an
+    /// instance, that instance's catalog goes back to the configuration.
+    pub fn reset_scope(&self, project: Option<&str>, instance: Option<&str>) {
+        let (mut state, _) = self.lock();
+        state.remove_jobs_where(|job| {
+            project.is_none_or(|p| *job.scope.project == *p)
+                && instance.is_none_or(|i| *job.scope.instance == *i)
+        });
+        if let Some(instance) = instance {
+            state.catalog.reset_instance(instance, &self.inner.seed_catalog);
+        }
+        drop(state);
+        self.notify();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::{CatalogLimits, InstanceSeed, PublicStatus};
+
+    fn registry(duration_ms: u64) -> JobRegistry {
+        let settings = JobSettings {
+            duration: Duration::from_millis(duration_ms),
+            ..JobSettings::default()
+        };
+        registry_with(settings, Catalog::default())
+    }
+
+    fn registry_with(settings: JobSettings, catalog: Catalog) -> JobRegistry {
+        JobRegistry::new(settings, Clock::new_virtual(), Arc::new(Ids::seeded(1)), catalog)
+    }
+
+    fn export_done(reg: &JobRegistry, user: &str, p: &str) -> JobView {
+        let id = reg.export(&user.into(), scope(p), sel(), None).expect("export");
+        reg.clock().advance(reg.inner.settings.duration);
+        reg.job(user, &scope(p), id.as_str()).expect("job")
+    }
+
+    fn sel() -> AssetSelection {
+        AssetSelection::from_json(br#"{"apps": [{"id": "a1"}]}"#).expect("selection")
+    }
+
+    fn scope(p: &str) -> Scope {
+        Scope::new(p, "inst").expect("scope")
+    }
+
+    #[test]
+    fn one_running_export_per_user_until_the_duration_passes() {
+        let reg = registry(2000);
+        let alice: UserId = "alice".into();
+        let first = reg.export(&alice, scope("p"), sel(), None).expect("first export");
+        let err = reg
+            .export(&alice, scope("other-project"), sel(), None)
+            .expect_err("second export");
+        assert_eq!(err, JobError::Running(JobKind::Export, first));
+
+        reg.clock().advance(Duration::from_millis(1999));
+        assert_eq!(
+            reg.job("alice", &scope("p"), first.as_str()).expect("job").status,
+            PublicStatus::Running
+        );
+        assert!(
+            reg.export(&alice, scope("p"), sel(), None).is_err(),
+            "still running at 1999 ms"
+        );
+
+        reg.clock().advance(Duration::from_millis(1));
+        let done = reg.job("alice", &scope("p"), first.as_str()).expect("job");
+        assert_eq!(done.status, PublicStatus::Success);
+        assert_eq!(done.progress, 1.0);
+        assert!(done.archive_id.is_some());
+        assert_eq!(
+            done.end.map(|e| e.since(done.begin)),
+            Some(Duration::from_millis(2000))
+        );
+        assert!(
+            reg.export(&alice, scope("p"), sel(), None).is_ok(),
+            "free again once done"
+        );
+    }
+
+    #[test]
+    fn users_are_independent() {
+        let reg = registry(60_000);
+        assert!(reg.export(&"alice".into(), scope("p"), sel(), None).is_ok());
+        assert!(reg.export(&"bob".into(), scope("p"), sel(), None).is_ok());
+        assert!(reg.export(&"alice".into(), scope("p"), sel(), None).is_err());
+    }
+
+    #[test]
+    fn a_job_is_visible_only_to_its_owner_in_its_scope() {
+        let reg = registry(10);
+        let id = reg
+            .export(&"alice".into(), scope("p"), sel(), None)
+            .expect("export");
+        assert!(reg.job("alice", &scope("p"), id.as_str()).is_ok());
+        assert!(matches!(
+            reg.job("bob", &scope("p"), id.as_str()),
+            Err(JobError::NotFound { .. })
+        ));
+        assert!(matches!(
+            reg.job("alice", &scope("q"), id.as_str()),
+            Err(JobError::NotFound { .. })
+        ));
+        assert!(matches!(
+            reg.job("alice", &scope("p"), "nope"),
+            Err(JobError::NotFound { .. })
+        ));
+    }
+
+    #[test]
+    fn concurrent_exports_of_one_user_yield_exactly_one_job() {
+        let reg = registry(60_000);
+        let handles: Vec<_> = (0..64)
+            .map(|_| {
+                let reg = reg.clone();
+                std::thread::spawn(move || reg.export(&"alice".into(), scope("p"), sel(), None).is_ok())
+            })
+            .collect();
+        let accepted = handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .filter(|accepted| *accepted)
+            .count();
+        assert_eq!(accepted, 1, "exactly one export is accepted");
+        assert_eq!(reg.jobs().len(), 1);
+    }
+
+    #[test]
+    fn one_running_job_per_kind_not_across_kinds() {
+        let reg = registry(60_000);
+        let alice: UserId = "alice".into();
+        assert!(reg.export(&alice, scope("p"), sel(), None).is_ok());
+        assert!(
+            reg.delete(&alice, scope("p"), sel(), None).is_ok(),
+            "a delete may run beside an export"
+        );
+        assert!(matches!(
+            reg.delete(&alice, scope("q"), sel(), None),
+            Err(JobError::Running(JobKind::Delete, _))
+        ));
+    }
+
+    #[test]
+    fn an_archive_is_taken_once_and_the_job_then_shows_finished() {
+        let reg = registry(10);
+        let job = export_done(&reg, "alice", "p");
+        let archive = job.archive_id.expect("archive").to_string();
+        assert!(
+            reg.take_archive("bob", &scope("p"), &archive).is_err(),
+            "not another user's"
+        );
+        assert!(
+            reg.take_archive("alice", &scope("q"), &archive).is_err(),
+            "not under another project"
+        );
+        let zip = reg
+            .take_archive("alice", &scope("p"), &archive)
+            .expect("first download");
+        assert_eq!(archive::parse(&zip).map(|p| p.assets.len()), Ok(1));
+        assert!(matches!(
+            reg.take_archive("alice", &scope("p"), &archive),
+            Err(JobError::NotFound { .. })
+        ));
+        let after = reg.job("alice", &scope("p"), job.id.as_str()).expect("job");
+        assert_eq!((after.status, after.archive_id), (PublicStatus::Finished, None));
+    }
+
+    #[test]
+    fn ended_jobs_and_their_archives_expire_after_the_retention() {
+        let settings = JobSettings {
+            duration: Duration::from_secs(1),
+            retention: Duration::from_secs(60),
+            ..JobSettings::default()
+        };
+        let reg = registry_with(settings, Catalog::default());
+        let job = export_done(&reg, "alice", "p");
+        reg.clock().advance(Duration::from_secs(59));
+        assert!(reg.job("alice", &scope("p"), job.id.as_str()).is_ok());
+        reg.clock().advance(Duration::from_secs(1));
+        assert!(matches!(
+            reg.job("alice", &scope("p"), job.id.as_str()),
+            Err(JobError::NotFound { .. })
+        ));
+        let archive = job.archive_id.expect("archive").to_string();
+        assert!(
+            reg.take_archive("alice", &scope("p"), &archive).is_err(),
+            "its archive went too"
+        );
+        assert!(reg.jobs().is_empty());
+    }
+
+    #[test]
+    fn at_max_jobs_the_oldest_ended_job_goes_and_all_running_refuses() {
+        let settings = JobSettings {
+            duration: Duration::from_secs(1),
+            max_jobs: 2,
+            ..JobSettings::default()
+        };
+        let reg = registry_with(settings, Catalog::default());
+        let first = export_done(&reg, "u1", "p");
+        let _second = export_done(&reg, "u2", "p");
+        let third = reg
+            .export(&"u3".into(), scope("p"), sel(), None)
+            .expect("evicts the oldest ended");
+        assert!(
+            reg.job("u1", &scope("p"), first.id.as_str()).is_err(),
+            "oldest ended job evicted"
+        );
+        let _fourth = reg
+            .export(&"u4".into(), scope("p"), sel(), None)
+            .expect("evicts the second");
+        let err = reg
+            .export(&"u5".into(), scope("p"), sel(), None)
+            .expect_err("both running");
+        assert!(matches!(err, JobError::Capacity(_)), "{err:?}");
+        assert!(reg.job("u3", &scope("p"), third.as_str()).is_ok());
+    }
+
+    #[test]
+    fn past_max_archive_bytes_the_oldest_unclaimed_archive_goes() {
+        let settings = JobSettings {
+            duration: Duration::from_millis(1),
+            max_archive_bytes: 150,
+            ..JobSettings::default()
+        };
+        let reg = registry_with(settings, Catalog::default());
+        let a = export_done(&reg, "u1", "p").archive_id.expect("a").to_string();
+        let b = export_done(&reg, "u2", "p").archive_id.expect("b").to_string();
+        assert!(
+            reg.take_archive("u1", &scope("p"), &a).is_err(),
+            "evicted: ~100 bytes each, cap 150"
+        );
+        assert!(
+            reg.take_archive("u2", &scope("p"), &b).is_ok(),
+            "the newest is kept"
+        );
+    }
+
+    #[test]
+    fn strict_catalog_fails_exports_of_missing_assets_and_refuses_unknown_instances() {
+        let config = InstanceSeed {
+            id: "inst".into(),
+            ..Default::default()
+        };
+        let settings = JobSettings {
+            duration: Duration::from_millis(5),
+            ..JobSettings::default()
+        };
+        let reg = registry_with(settings, Catalog::new(true, CatalogLimits::default(), &[config]));
+        let job = export_done(&reg, "alice", "p");
+        assert_eq!(job.status, PublicStatus::Failed);
+        assert_eq!(job.reasons.len(), 1);
+        assert_eq!(job.reasons[0].resource_name, "a1");
+        assert_eq!(job.archive_id, None);
+        let elsewhere = Scope::new("p", "nowhere").expect("scope");
+        let err = reg
+            .export(&"alice".into(), elsewhere, sel(), None)
+            .expect_err("unknown instance");
+        assert_eq!(
+            err,
+            JobError::InstanceNotFound {
+                project: "p".into(),
+                instance: "nowhere".into()
+            }
+        );
+    }
+
+    #[test]
+    fn scoped_resets_leave_nothing_behind() {
+        let reg = registry(0);
+        for i in 0..500 {
+            let project = format!("p{i}");
+            reg.export(&format!("u{i}").into(), scope(&project), sel(), None)
+                .expect("export");
+            reg.reset_scope(Some(&project), None);
+        }
+        assert_eq!(
+            reg.footprint(),
+            Footprint::default(),
+            "every structure is empty again"
+        );
+    }
+
+    #[test]
+    fn a_panic_under_the_lock_leaves_no_stuck_state() {
+        let reg = registry(1000);
+        let first = reg
+            .export(&"alice".into(), scope("p"), sel(), None)
+            .expect("export");
+        let poisoner = reg.clone();
+        let _ = std::thread::spawn(move || {
+            let mut state = poisoner.inner.state.lock().expect("lock");
+            // Half an update: the job left the indexes, then the code panicked.
+            state.running.clear();
+            state.due.clear();
+            panic!("interrupted");
+        })
+        .join();
+        assert!(
+            matches!(
+                reg.export(&"alice".into(), scope("p"), sel(), None),
+                Err(JobError::Running(..))
+            ),
+            "the Running slot was rebuilt"
+        );
+        reg.clock().advance(Duration::from_millis(1000));
+        let done = reg.job("alice", &scope("p"), first.as_str()).expect("job");
+        assert_eq!(done.status, PublicStatus::Success, "the due queue was rebuilt");
+        assert!(
+            reg.export(&"alice".into(), scope("p"), sel(), None).is_ok(),
+            "and the slot freed"
+        );
+    }
+
+    #[test]
+    fn jobs_list_in_creation_order_even_within_one_millisecond() {
+        let reg = registry(60_000);
+        let created: Vec<JobId> = (0..20)
+            .map(|i| {
+                reg.export(&format!("user-{i}").into(), scope("p"), sel(), None)
+                    .expect("export")
+            })
+            .collect();
+        let listed: Vec<JobId> = reg.jobs().iter().map(|j| j.id).collect();
+        assert_eq!(
+            listed, created,
+            "the virtual clock did not move: only creation order can tell them apart"
+        );
+    }
+}
