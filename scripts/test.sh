@@ -4,7 +4,7 @@
 #   2. the official Huawei Cloud Python SDK against the emulator binary, in a venv (.venv) that this
 #      script creates and fills from tests/sdk/requirements.txt when it is missing or out of date,
 #      the official Node.js SDK core's AK/SK signer (tests/node, npm ci from its lock file),
-#      and every console and Python example of the README, run in order (tests/readme);
+#      and every console and Python example of the README and docs/, each page in order (tests/readme);
 #   3. the contract test: schemathesis against /openapi.json (scripts/contract.sh, its own venv).
 # With --long it runs the long tier instead (CI runs it after this one):
 #   4. a soak/attack run against the release binary, one phase per attack class (scripts/soak.py);
@@ -24,7 +24,7 @@ if [ "${1:-}" = "--long" ]; then
   exit 0
 fi
 
-echo "== cargo test (unit, integration, binary smoke tests) and the README's Rust examples (doctests)"
+echo "== cargo test (unit, integration, binary smoke tests) and the Rust examples of the README and docs (doctests)"
 cargo test --all-targets --locked
 cargo test --doc --locked
 
@@ -43,7 +43,7 @@ if [ "$(cat "$lock_stamp" 2>/dev/null)" != "$want_lock" ]; then
 fi
 ROMA_EMULATOR_BIN="$PWD/target/debug/roma-emulator" node --test tests/node
 
-echo "== the README's console and Python examples, run in order against the binary"
+echo "== the console and Python examples of the README and docs/, each page in order against the binary"
 ROMA_EMULATOR_BIN="$PWD/target/debug/roma-emulator" PYTHON_FOR_README="$PWD/.venv/bin/python" \
   .venv/bin/python -m pytest -q -p no:cacheprovider tests/readme
 

@@ -1,10 +1,11 @@
 //! roma-emulator: a local emulator of the Huawei Cloud ROMA Connect asset API.
 //!
 //! Start it in-process with [`Server::start`] and talk HTTP to [`Server::base_url`], or drive
-//! [`api::router`] directly. The layout: `api/` is HTTP (the route table in `api/mod.rs`, one file
-//! per operation); everything else knows no HTTP: `jobs/` the rules and the one state, `auth/` who
-//! is calling, `control` the control plane as methods, `faults` and `journal` their state, `config`
-//! every setting, `error` the error-code catalog, `clock` time, `ids` identifiers.
+//! [`api::router`] directly. The layers, top to bottom (ARCHITECTURE.md; `tests/api/layers.rs`
+//! checks them): process (`telemetry`, `probe`), transport (`server`, `transport`), HTTP (`api`),
+//! app (`control`, `state` the composition root, `settings`, `persist`, `metrics`), domain (`error`
+//! the catalog, `faults`, `journal`, `jobs`, `auth`) and base (`config`, `operation`, `scope`,
+//! `secret`, `clock`, `ids`, `json`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -37,5 +38,10 @@ pub use config::Config;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The control plane page's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/control-plane.md")]
+pub struct ControlPlaneDoctests;
 pub use server::{Server, StartError};
 pub use state::AppState;

@@ -100,15 +100,15 @@ async fn every_response_carries_a_fresh_request_id() {
 }
 
 #[test]
-fn the_readme_error_table_is_the_catalog() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
+fn the_documented_error_table_is_the_catalog() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/errors.md"))
+        .expect("docs/errors.md");
     let table = roma_emulator::error::markdown_table();
     let current = concat!(env!("CARGO_MANIFEST_DIR"), "/target/error-table.md");
     let _ = std::fs::write(current, &table);
     assert!(
         readme.contains(&table),
-        "README.md's error table is stale; scripts/update-readme-errors.sh puts in the current one ({current})"
+        "docs/errors.md's error table is stale; scripts/update-error-table.sh puts in the current one ({current})"
     );
 }
 

@@ -15,6 +15,7 @@ mod hardening_connections;
 mod hardening_state;
 mod helpers;
 mod import_asset;
+mod layers;
 mod metrics;
 mod openapi;
 mod persistence;

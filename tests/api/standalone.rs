@@ -88,6 +88,8 @@ fn repository_files() -> Vec<PathBuf> {
         "Cargo.toml",
         "Dockerfile",
         "README.md",
+        "ARCHITECTURE.md",
+        "CONTRIBUTING.md",
         "config.example.toml",
         ".dockerignore",
     ] {

@@ -1,8 +1,8 @@
-"""The README as a tested contract: every console and Python block runs, in the README's order, against
-a freshly started binary with the config the README names for it, and its output must match what the
-README shows. Ids, tokens, times, dates and progress are matched by pattern (an id the README shows stands
+"""The README and every page of docs/ as a tested contract: every console and Python block runs, in each
+page's order, against a freshly started binary with the config the page names for it, and its output must
+match what the page shows. Each page runs on its own (its own binaries and names). Ids, tokens, times, dates and progress are matched by pattern (an id the README shows stands
 for the id the run produced, everywhere after). The Rust blocks are compiled and run as doctests by
-`cargo test` (src/lib.rs includes the README under cfg(doctest)).
+`cargo test` (src/lib.rs includes the README and the docs with Rust blocks under cfg(doctest)).
 
 Directives are HTML comments right before a block (invisible when the README is rendered):
   <!-- readme-test: config NAME [file=PATH] -->  the next ```toml block is the config NAME (with file=,
@@ -22,9 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = os.environ.get("ROMA_EMULATOR_BIN", str(ROOT / "target/debug/roma-emulator"))
 README = Path(os.environ.get("ROMA_README", ROOT / "README.md"))
+PAGES = [README] + sorted((ROOT / "docs").glob("*.md"))
 
 HEX32 = r"[0-9a-f]{32}"
 TOKEN = r"MIIEMU[0-9a-f]+\.[0-9a-f]{64}"
@@ -189,14 +192,14 @@ def parse_directive(text):
     return words[0], words[1:]
 
 
-def run_readme(readme_text):
+def run_readme(readme_text, page="README.md"):
     configs = {"defaults": ""}
     with tempfile.TemporaryDirectory() as workdir:
         session = Session(workdir)
         try:
             checked = 0
             for directive, lang, body, line in blocks(readme_text):
-                where = f"README.md:{line}"
+                where = f"{page}:{line}"
                 if directive is None:
                     assert lang not in ("console", "python"), f"{where}: a {lang} block has no readme-test directive"
                     continue
@@ -240,17 +243,26 @@ def run_readme(readme_text):
             session.stop()
 
 
-def test_every_readme_example_runs_as_shown():
-    checked = run_readme(README.read_text())
-    assert checked >= 20, f"only {checked} examples ran"
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_example_runs_as_shown(page):
+    checked = run_readme(page.read_text(), str(page.relative_to(ROOT)))
+    minimum = {"README.md": 3, "api.md": 15, "auth.md": 5, "control-plane.md": 5}.get(page.name, 0)
+    assert checked >= minimum, f"{page.name}: only {checked} examples ran"
 
 
-def test_an_altered_output_in_the_readme_fails_the_check():
+def test_the_readme_maps_every_page_and_stays_short():
     text = README.read_text()
+    for page in PAGES[1:]:
+        assert f"](docs/{page.name})" in text, f"README.md does not link docs/{page.name}"
+    assert len(text.splitlines()) <= 200, "README.md is over 200 lines: move the detail to docs/"
+
+
+def test_an_altered_output_in_the_docs_fails_the_check():
+    text = (ROOT / "docs" / "api.md").read_text()
     altered = text.replace('"status":"Finished"', '"status":"Success"', 1)
     assert altered != text
     try:
-        run_readme(altered)
+        run_readme(altered, "docs/api.md")
     except AssertionError as e:
         assert "Finished" in str(e), e
     else:
