@@ -4,7 +4,7 @@
 A prober asks /_emulator/health every 100 ms throughout, and each phase reports its own health
 latencies and peak RSS beside an idle baseline:
   - mixed: connection floods, slow headers, oversized and amplifying bodies, hostile zips,
-    malformed HTTP, catalog and queue growth (the earlier hardening's classes);
+    malformed HTTP, catalog and queue growth (the classes of attack found earlier);
   - stalled uploads: every connection slot holds an upload head whose body never comes;
   - slow readers: clients that ask for a large state export and stop reading;
   - download flood: a flood of silent connections while a large archive is read slowly (the

@@ -93,8 +93,8 @@ mod tests {
     fn ids_round_trip_through_text_and_json() {
         for op in Operation::ALL {
             assert_eq!(Operation::parse(op.id()), Some(op));
-            let json = serde_json::to_string(&op).unwrap();
-            assert_eq!(serde_json::from_str::<Operation>(&json).unwrap(), op);
+            let json = serde_json::to_string(&op).expect("serializes");
+            assert_eq!(serde_json::from_str::<Operation>(&json).expect("reads back"), op);
         }
         assert_eq!(Operation::parse("exportAsset"), None);
         assert!(serde_json::from_str::<Operation>("\"Nope\"").is_err());
