@@ -114,7 +114,11 @@ mod tests {
     fn path_ids_are_checked_when_parsed_and_when_read_back() {
         assert!(Scope::new("p", "i").is_ok());
         assert!(Scope::new("", "i").expect_err("empty").starts_with("project_id"));
-        assert!(Scope::new("p", "a/b").expect_err("slash").starts_with("instance_id"));
+        assert!(
+            Scope::new("p", "a/b")
+                .expect_err("slash")
+                .starts_with("instance_id")
+        );
         assert!(ProjectId::parse(&"x".repeat(65)).is_err());
         assert!(InstanceId::parse("..").is_err());
         let scope: Result<Scope, _> = serde_json::from_str(r#"{"project": "p", "instance": "../x"}"#);
