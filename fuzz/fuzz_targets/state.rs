@@ -18,10 +18,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let first = app();
-    if snapshot.apply(&first).is_err() {
+    if snapshot.apply(&first.parts()).is_err() {
         return;
     }
-    let exported = serde_json::to_vec(&Snapshot::capture(&first, false)).expect("a state exports");
+    let exported = serde_json::to_vec(&Snapshot::capture(&first.parts(), false)).expect("a state exports");
     let again = Snapshot::from_json(&exported).expect("an exported state parses");
-    again.apply(&app()).expect("an exported state loads again");
+    let second = app();
+    again.apply(&second.parts()).expect("an exported state loads again");
 });
