@@ -112,7 +112,10 @@ impl Snapshot {
             None | Some(0) => return Err("the snapshot has no valid version".into()),
             Some(_) => {}
         }
-        serde_json::from_slice(bytes).map_err(|e| format!("the snapshot is damaged: {e}"))
+        // The path names where a value is wrong (`registry.jobs[0].scope.project`), as the
+        // validator's own refusals do.
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(bytes))
+            .map_err(|e| format!("the snapshot is damaged: {}: {}", e.path(), e.inner()))
     }
 
     /// The token-sealing key it carries, if any.

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::auth;
-use crate::config::{AuthMode, CatalogConfig, Config, InstanceConfig, Progression};
+use crate::config::{AuthMode, Config, Progression};
 use crate::error::StatusPolicy;
 use crate::jobs::{Asset, Catalog, CatalogLimits, InstanceSeed, JobSettings};
 
@@ -24,13 +24,15 @@ pub fn jobs(config: &Config) -> JobSettings {
 }
 
 /// The catalog `[catalog]` and `[[instances]]` describe.
-pub fn catalog(catalog: &CatalogConfig, instances: &[InstanceConfig]) -> Catalog {
+pub fn catalog(config: &Config) -> Catalog {
+    let catalog = &config.catalog;
     let limits = CatalogLimits {
         max_instances: catalog.max_instances,
         max_assets_per_instance: catalog.max_assets_per_instance,
         max_bytes_per_instance: catalog.max_bytes_per_instance,
     };
-    let seeds: Vec<InstanceSeed> = instances
+    let seeds: Vec<InstanceSeed> = config
+        .instances
         .iter()
         .map(|inst| {
             let assets = |list: &[crate::config::AssetConfig]| {
@@ -94,7 +96,7 @@ mod tests {
     #[test]
     fn the_domains_defaults_are_the_configurations() {
         let config = Config::default();
-        assert_eq!(Catalog::default(), catalog(&config.catalog, &[]));
+        assert_eq!(Catalog::default(), catalog(&config));
         let defaults = JobSettings::default();
         let built = jobs(&config);
         assert_eq!(

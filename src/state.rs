@@ -1,6 +1,8 @@
-//! The state every request shares: configuration, users, the job registry, the journal, faults,
-//! the clock and id streams. Everything that changes lives in the registry, the journal and the
-//! fault list, so those three are what a snapshot would save.
+//! The composition root: the state every request shares (configuration, users, the job registry,
+//! the journal, faults, the clock, id streams), built from the configuration through `settings`.
+//! A snapshot saves what changes: the registry (jobs, archives, the catalog), the journal, the
+//! faults, a virtual clock's time, a seeded run's id positions, and the token-sealing key
+//! ([`AppState::parts`] hands them to `persist`).
 
 use std::sync::Arc;
 
@@ -49,6 +51,8 @@ pub struct Shared {
     pub persisted: Arc<crate::persist::Persisted>,
     /// Counters and histograms for `/_emulator/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The status policy of the asset API (`[api] error_statuses`, D1), read once.
+    pub api_statuses: crate::error::StatusPolicy,
     /// Permits to read a large body (`[server] max_large_bodies`).
     pub large_bodies: Arc<tokio::sync::Semaphore>,
 }
@@ -81,7 +85,7 @@ impl AppState {
             ClockMode::Virtual => Clock::new_virtual(),
         };
         let settings = crate::settings::jobs(&config);
-        let catalog = crate::settings::catalog(&config.catalog, &config.instances);
+        let catalog = crate::settings::catalog(&config);
         Self(Arc::new(Shared {
             auth: Arc::new(Authenticator::new(
                 crate::settings::auth(&config),
@@ -99,6 +103,7 @@ impl AppState {
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
             persisted: Arc::default(),
             metrics: Arc::default(),
+            api_statuses: crate::settings::api_statuses(&config),
             large_bodies: Arc::new(tokio::sync::Semaphore::new(config.server.max_large_bodies)),
             config: Arc::new(config),
         }))

@@ -34,7 +34,7 @@ pub async fn request_context(State(app): State<AppState>, mut req: Request, next
     let control = path.starts_with("/_emulator") || path == "/openapi.json";
     // D1 covers the asset operations; IAM and the control plane always answer catalog statuses.
     let policy = if path.starts_with("/v2/") {
-        crate::settings::api_statuses(&app.config)
+        app.api_statuses
     } else {
         StatusPolicy::Catalog
     };

@@ -11,7 +11,7 @@ use crate::ids::Hex32;
 pub type JobId = Hex32;
 /// An archive's id (D11).
 pub type ArchiveId = Hex32;
-pub use crate::scope::{MAX_PATH_ID, Scope, UserId, check_path_id};
+use crate::scope::{Scope, UserId};
 
 /// The kind of job (D8). One Running job per user per kind (D9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]

@@ -6,12 +6,13 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 use super::archive::{Package, Source};
 use super::catalog::Catalog;
-use super::job::{ArchiveId, Job, JobId, JobState, MAX_REASONS, Reason, UserId};
+use super::job::{ArchiveId, Job, JobId, JobState, MAX_REASONS, Reason};
 use super::queue::TimeQueue;
 use super::settings::JobSettings;
 use super::snapshot::{Archive, RegistrySnapshot, Work};
 use crate::clock::Timestamp;
 use crate::ids::Ids;
+use crate::scope::UserId;
 
 /// How many entries the registry's structures hold.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -27,13 +27,13 @@ mod snapshot;
 pub mod validate;
 mod view;
 
+/// Where and whose: the typed path ids live in the base layer ([`crate::scope`]).
+pub use crate::scope::{Scope, UserId};
 pub use asset::{Asset, Content};
 pub use catalog::{Catalog, CatalogLimits, InstanceSeed};
 pub use error::JobError;
 pub use import_options::{ImportMode, ImportOptions};
-pub use job::{
-    ArchiveId, Job, JobId, JobKind, JobState, PublicStatus, Reason, ReasonSpec, ResourceType, Scope, UserId,
-};
+pub use job::{ArchiveId, Job, JobId, JobKind, JobState, PublicStatus, Reason, ReasonSpec, ResourceType};
 pub use ledger::Footprint;
 pub use registry::JobRegistry;
 pub use selection::{AppRef, AssetSelection, SelectionError};

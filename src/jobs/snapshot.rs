@@ -4,8 +4,9 @@ use super::archive::Package;
 use super::asset::TypedAsset;
 use super::catalog::CatalogSnapshot;
 use super::import_options::ImportMode;
-use super::job::{ArchiveId, Job, JobId, Scope, UserId};
+use super::job::{ArchiveId, Job, JobId};
 use super::selection::AssetSelection;
+use crate::scope::{Scope, UserId};
 
 /// The registry's state as data: what a snapshot saves (every index is rebuilt on restore).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::catalog::Catalog;
-use super::job::{JobKind, JobState, MAX_REASONS, check_path_id};
+use super::job::{JobKind, JobState, MAX_REASONS};
 use super::snapshot::{RegistrySnapshot, Work};
 use crate::clock::Timestamp;
 
@@ -39,8 +39,6 @@ pub fn check(snapshot: &RegistrySnapshot, catalog: &Catalog) -> Result<(), Strin
         if kinds.insert(job.id, (job.kind, job.state)).is_some() {
             return Err(format!("{}: job {} appears twice", field("id"), job.id));
         }
-        check_path_id("project_id", &job.scope.project).map_err(|e| format!("{}: {e}", field("scope")))?;
-        check_path_id("instance_id", &job.scope.instance).map_err(|e| format!("{}: {e}", field("scope")))?;
         if !catalog.has_instance(&job.scope.instance) {
             return Err(format!(
                 "{}: instance {} is not configured (catalog.strict = true)",

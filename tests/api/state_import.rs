@@ -95,6 +95,10 @@ async fn states_the_registry_cannot_hold_are_refused_with_their_field() {
     unknown_instance["registry"]["jobs"][0]["scope"]["instance"] = json!("ghost");
     refused(&app, &unknown_instance, "registry.jobs[0].scope").await;
 
+    let mut bad_path_id = base.clone();
+    bad_path_id["registry"]["jobs"][0]["scope"]["project"] = json!("a/b");
+    refused(&app, &bad_path_id, "registry.jobs[0].scope.project").await;
+
     let mut endless = base.clone();
     endless["registry"]["jobs"][0]["duration"] = json!({"secs": u64::MAX, "nanos": 0});
     refused(&app, &endless, "registry.jobs[0].duration").await;
