@@ -182,7 +182,7 @@ pub enum StatusPolicy {
     Catalog,
 }
 
-/// A refusal: a code and the specific details. Handlers return it; the request middleware renders it.
+/// A refusal: a code and the specific details. Handlers return it; the request pipeline renders it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}: {details}", code.code())]
 pub struct ApiError {

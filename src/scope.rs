@@ -87,6 +87,17 @@ path_id!(
     "instance_id"
 );
 
+path_id!(
+    /// A `job_id` of a path: 1..64 characters, no control character, `/` or `\`.
+    JobId,
+    "job_id"
+);
+path_id!(
+    /// An `archive_id` of a path: 1..64 characters, no control character, `/` or `\`.
+    ArchiveId,
+    "archive_id"
+);
+
 /// Where a job lives: a project and an instance.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Scope {

@@ -18,7 +18,6 @@ use crate::api::dto::{
     JobsQuery, RequestView, RequestsQuery, RequestsView, ResetQuery, WaitQuery,
 };
 use crate::api::extract::{ApiPath, ApiQuery, RawBody, parse_json};
-use crate::api::middleware;
 use crate::clock::Timestamp;
 use crate::control::{Control, WaitFor};
 use crate::error::{ApiError, ErrorCode};
@@ -47,7 +46,10 @@ pub fn router(app: AppState) -> Router<AppState> {
         .route("/_emulator/lockouts/{access_key}", delete(lift_lockout))
         .route(STATE, get(export_state).put(import_state))
         .route("/_emulator/state/save", post(save_state))
-        .route_layer(from_fn_with_state(app, middleware::require_admin))
+        .route_layer(from_fn_with_state(
+            app,
+            crate::api::pipeline::admin_guard::require_admin,
+        ))
 }
 
 /// The state export/import route (its body limit is `[server] max_body_bytes`).

@@ -4,8 +4,8 @@
 use axum::Json;
 use axum::extract::State;
 
-use crate::api::dto::{InstancePath, JobCreated};
-use crate::api::extract::{ApiPath, JsonBody, PlannedFailure};
+use crate::api::dto::JobCreated;
+use crate::api::extract::{JsonBody, PlannedFailure};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::jobs::{AssetSelection, Scope};
@@ -15,11 +15,10 @@ use crate::state::AppState;
 pub async fn delete_asset(
     State(app): State<AppState>,
     caller: Caller,
-    ApiPath(path): ApiPath<InstancePath>,
+    scope: Scope,
     PlannedFailure(plan): PlannedFailure,
     JsonBody(body): JsonBody,
 ) -> Result<Json<JobCreated>, ApiError> {
-    let scope = Scope::new(&path.project_id, &path.instance_id).map_err(ApiError::invalid)?;
     let selection = AssetSelection::from_json(&body)?;
     let job_id = app.jobs.delete(&caller.user, scope, selection, plan)?;
     Ok(Json(JobCreated { job_id }))

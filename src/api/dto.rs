@@ -7,15 +7,6 @@ use crate::config::Dialect;
 use crate::ids::Hex32;
 use crate::jobs::{ArchiveId, JobId, JobView, Reason};
 
-/// `{project_id}/instances/{instance_id}` of the asset API paths.
-#[derive(Debug, Deserialize)]
-pub struct InstancePath {
-    /// Project id (1..64 characters, checked by the domain).
-    pub project_id: String,
-    /// Instance id (1..64 characters).
-    pub instance_id: String,
-}
-
 /// The answer of ExportAsset, ImportAsset and DeleteAsset.
 #[derive(Debug, Serialize)]
 pub struct JobCreated {
@@ -28,28 +19,6 @@ pub struct JobCreated {
 pub struct Health {
     /// `ok` (health) or `ready` (readiness).
     pub status: &'static str,
-}
-
-/// `{project_id}/instances/{instance_id}/assets/jobs/{job_id}`.
-#[derive(Debug, Deserialize)]
-pub struct JobPath {
-    /// Project id.
-    pub project_id: String,
-    /// Instance id.
-    pub instance_id: String,
-    /// Job id.
-    pub job_id: String,
-}
-
-/// `{project_id}/instances/{instance_id}/assets/archives/{archive_id}`.
-#[derive(Debug, Deserialize)]
-pub struct ArchivePath {
-    /// Project id.
-    pub project_id: String,
-    /// Instance id.
-    pub instance_id: String,
-    /// Archive id.
-    pub archive_id: String,
 }
 
 /// The answer of CheckAssetJobStatus (the OAS `AssetJobStatus`).

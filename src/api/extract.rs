@@ -2,14 +2,16 @@
 
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartError;
-use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
+use crate::api::pipeline::context::Namespace;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
-use crate::jobs::FailPlan;
+use crate::jobs::{ArchiveId, FailPlan, JobError, JobId, archive_not_found, job_not_found};
+use crate::scope::{Scope, check_path_id};
 
 /// The error of a request body that sent nothing for `[server] body_read_timeout_ms` (the
 /// transport's read timeout); answered `EMULATOR.0408`.
@@ -91,6 +93,69 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .cloned()
             .ok_or_else(|| ApiError::new(ErrorCode::Internal, "route without the authentication layer"))
     }
+}
+
+/// The project and instance of the path, parsed once by the pipeline's context step; a bad one
+/// is `ROMA.13000` naming the field.
+impl<S: Send + Sync> FromRequestParts<S> for Scope {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match parts.extensions.get::<Namespace>() {
+            Some(Namespace::Valid(scope)) => Ok(scope.clone()),
+            Some(Namespace::Invalid { why, .. }) => Err(ApiError::invalid(why.clone())),
+            Some(Namespace::Undecodable) => Err(ApiError::invalid(
+                "path: project_id and instance_id must be UTF-8 once percent-decoded",
+            )),
+            None => Err(ApiError::new(ErrorCode::Internal, "route without a namespace")),
+        }
+    }
+}
+
+/// The `job_id` of the path: a bad path id is `ROMA.13000`; one that cannot name a job (not an
+/// id this emulator hands out) is not found, as an unknown one is.
+#[derive(Debug)]
+pub struct PathJob(pub JobId);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathJob {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        path_id(parts, state, "job_id", job_not_found).await.map(PathJob)
+    }
+}
+
+/// The `archive_id` of the path, checked as [`PathJob`] is.
+#[derive(Debug)]
+pub struct PathArchive(pub ArchiveId);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathArchive {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        path_id(parts, state, "archive_id", archive_not_found)
+            .await
+            .map(PathArchive)
+    }
+}
+
+async fn path_id<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    name: &str,
+    not_found: fn(&str) -> JobError,
+) -> Result<crate::ids::Hex32, ApiError> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|e| ApiError::invalid(format!("path: {}", e.body_text())))?;
+    let Some((_, value)) = params.iter().find(|(key, _)| *key == name) else {
+        return Err(ApiError::new(
+            ErrorCode::Internal,
+            format!("route without {name}"),
+        ));
+    };
+    check_path_id(name, value).map_err(ApiError::invalid)?;
+    value.parse().map_err(|()| not_found(value).into())
 }
 
 /// A JSON request body, as bytes: empty is `ROMA.13001`, a Content-Type other than

@@ -4,8 +4,8 @@
 use axum::Json;
 use axum::extract::State;
 
-use crate::api::dto::{ImportQuery, InstancePath, JobCreated};
-use crate::api::extract::{ApiPath, ApiQuery, PlannedFailure, Upload};
+use crate::api::dto::{ImportQuery, JobCreated};
+use crate::api::extract::{ApiQuery, PlannedFailure, Upload};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::jobs::{ImportOptions, Scope};
@@ -15,12 +15,11 @@ use crate::state::AppState;
 pub async fn import_asset(
     State(app): State<AppState>,
     caller: Caller,
-    ApiPath(path): ApiPath<InstancePath>,
+    scope: Scope,
     ApiQuery(query): ApiQuery<ImportQuery>,
     PlannedFailure(plan): PlannedFailure,
     upload: Upload,
 ) -> Result<Json<JobCreated>, ApiError> {
-    let scope = Scope::new(&path.project_id, &path.instance_id).map_err(ApiError::invalid)?;
     let options = ImportOptions::parse(
         query.kind.as_deref(),
         query.mode.as_deref(),

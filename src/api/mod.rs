@@ -1,4 +1,5 @@
-//! The HTTP surface: the route table on one screen, the layers, and one file per operation.
+//! The HTTP surface: the route table on one screen, the request pipeline, and one file per
+//! operation.
 
 pub mod check_asset_job_status;
 pub mod control;
@@ -9,9 +10,8 @@ pub mod export_asset;
 pub mod extract;
 pub mod import_asset;
 pub mod keystone_create_user_token_by_password;
-pub mod middleware;
 pub mod openapi;
-pub mod respond;
+pub mod pipeline;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -19,7 +19,6 @@ use axum::http::Method;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
-use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::operation::Operation;
@@ -87,20 +86,16 @@ pub fn operation(method: &Method, route: &str) -> Option<Operation> {
 
 /// The whole emulator as a router (tests may drive it with `oneshot`).
 pub fn router(app: AppState) -> Router {
-    // One layer authenticates, then applies faults.
     let assets = Router::new()
         .route(EXPORT, post(export_asset::export_asset))
         .route(IMPORT, post(import_asset::import_asset))
         .route(DELETE, post(delete_asset::delete_asset))
         .route(JOB, get(check_asset_job_status::check_asset_job_status))
-        .route(ARCHIVE, get(download_asset_archive::download_asset_archive))
-        .route_layer(from_fn_with_state(app.clone(), middleware::authenticate));
-    let iam = Router::new()
-        .route(
-            TOKENS,
-            post(keystone_create_user_token_by_password::keystone_create_user_token_by_password),
-        )
-        .route_layer(from_fn_with_state(app.clone(), middleware::inject_faults));
+        .route(ARCHIVE, get(download_asset_archive::download_asset_archive));
+    let iam = Router::new().route(
+        TOKENS,
+        post(keystone_create_user_token_by_password::keystone_create_user_token_by_password),
+    );
     Router::new()
         .merge(assets)
         .merge(iam)
@@ -112,11 +107,11 @@ pub fn router(app: AppState) -> Router {
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // One stack, outermost first: each separate `Router::layer` call would box every route
-        // once more, and each boxing level is a clone and an allocation a request.
+        // once more, and each boxing level is a clone and an allocation a request. The pipeline
+        // runs inside routing, so it sees the matched route.
         .layer(
             ServiceBuilder::new()
-                .layer(from_fn_with_state(app.clone(), middleware::request_context))
-                .layer(CatchPanicLayer::custom(middleware::panic_to_error))
+                .layer(from_fn_with_state(app.clone(), pipeline::run))
                 .layer(DefaultBodyLimit::max(app.config.server.max_body_bytes)),
         )
         .with_state(app)

@@ -1,5 +1,5 @@
 //! Who is calling: turns the credentials of a request into a [`Caller`]. No HTTP here; the API
-//! layer's middleware hands over header values and puts the caller into the request.
+//! pipeline's authentication step hands over header values and puts the caller into the request.
 //!
 //! - this file: the caller, the refusals, the user table ([`Authenticator`]) and AK lockouts;
 //! - `token`: `X-Auth-Token` (static, issued, open mode) and issuing IAM tokens;

@@ -68,9 +68,18 @@ impl From<SelectionError> for JobError {
     }
 }
 
-pub(super) fn job_not_found(id: &str) -> JobError {
+/// The refusal of a job id that names no job the caller may see.
+pub fn job_not_found(id: &str) -> JobError {
     JobError::NotFound {
         id: id.to_owned(),
         details: format!("job {id} does not exist"),
+    }
+}
+
+/// The refusal of an archive id that names no archive the caller may take.
+pub fn archive_not_found(id: &str) -> JobError {
+    JobError::NotFound {
+        id: id.to_owned(),
+        details: format!("archive {id} does not exist or was already downloaded"),
     }
 }

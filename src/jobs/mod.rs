@@ -31,7 +31,7 @@ mod view;
 pub use crate::scope::{Scope, UserId};
 pub use asset::{Asset, Content};
 pub use catalog::{Catalog, CatalogLimits, InstanceSeed};
-pub use error::JobError;
+pub use error::{JobError, archive_not_found, job_not_found};
 pub use import_options::{ImportMode, ImportOptions};
 pub use job::{ArchiveId, Job, JobId, JobKind, JobState, PublicStatus, Reason, ReasonSpec, ResourceType};
 pub use ledger::Footprint;

@@ -8,7 +8,7 @@ use crate::clock::{Clock, Timestamp};
 use crate::ids::Ids;
 
 use super::archive;
-use super::error::job_not_found;
+use super::error::{archive_not_found, job_not_found};
 use super::ledger::Ledger;
 use super::view::view;
 use super::{
@@ -195,28 +195,28 @@ impl JobRegistry {
 
     /// The job `id` as its owner sees it under `scope` (CheckAssetJobStatus). Another user's job, or
     /// a job of another project or instance, is not found.
-    pub fn job(&self, owner: &str, scope: &Scope, id: &str) -> Result<JobView, JobError> {
+    pub fn job(&self, owner: &str, scope: &Scope, id: JobId) -> Result<JobView, JobError> {
         let (state, now) = self.lock();
-        let job = id
-            .parse::<JobId>()
-            .ok()
-            .and_then(|id| state.jobs.get(&id))
+        let job = state
+            .jobs
+            .get(&id)
             .filter(|job| &*job.owner == owner && job.scope == *scope)
-            .ok_or_else(|| job_not_found(id))?;
+            .ok_or_else(|| job_not_found(id.as_str()))?;
         Ok(view(job, now))
     }
 
     /// Takes the archive `id` (DownloadAssetArchive): the first call gets the zip, every later one
     /// is not found, and the export job shows Finished. Another user's archive, or one of another
     /// project or instance, is not found.
-    pub fn take_archive(&self, owner: &str, scope: &Scope, id: &str) -> Result<Vec<u8>, JobError> {
-        let not_found = || JobError::NotFound {
-            id: id.to_owned(),
-            details: format!("archive {id} does not exist or was already downloaded"),
-        };
+    pub fn take_archive(
+        &self,
+        owner: &str,
+        scope: &Scope,
+        archive_id: ArchiveId,
+    ) -> Result<Vec<u8>, JobError> {
+        let not_found = || archive_not_found(archive_id.as_str());
         let archive = {
             let (mut state, _) = self.lock();
-            let archive_id = id.parse::<ArchiveId>().map_err(|()| not_found())?;
             let visible = state
                 .archives
                 .get(&archive_id)
@@ -348,7 +348,7 @@ mod tests {
     fn export_done(reg: &JobRegistry, user: &str, p: &str) -> JobView {
         let id = reg.export(&user.into(), scope(p), sel(), None).expect("export");
         reg.clock().advance(reg.inner.settings.duration);
-        reg.job(user, &scope(p), id.as_str()).expect("job")
+        reg.job(user, &scope(p), id).expect("job")
     }
 
     fn sel() -> AssetSelection {
@@ -371,7 +371,7 @@ mod tests {
 
         reg.clock().advance(Duration::from_millis(1999));
         assert_eq!(
-            reg.job("alice", &scope("p"), first.as_str()).expect("job").status,
+            reg.job("alice", &scope("p"), first).expect("job").status,
             PublicStatus::Running
         );
         assert!(
@@ -380,7 +380,7 @@ mod tests {
         );
 
         reg.clock().advance(Duration::from_millis(1));
-        let done = reg.job("alice", &scope("p"), first.as_str()).expect("job");
+        let done = reg.job("alice", &scope("p"), first).expect("job");
         assert_eq!(done.status, PublicStatus::Success);
         assert_eq!(done.progress, 1.0);
         assert!(done.archive_id.is_some());
@@ -408,17 +408,17 @@ mod tests {
         let id = reg
             .export(&"alice".into(), scope("p"), sel(), None)
             .expect("export");
-        assert!(reg.job("alice", &scope("p"), id.as_str()).is_ok());
+        assert!(reg.job("alice", &scope("p"), id).is_ok());
         assert!(matches!(
-            reg.job("bob", &scope("p"), id.as_str()),
+            reg.job("bob", &scope("p"), id),
             Err(JobError::NotFound { .. })
         ));
         assert!(matches!(
-            reg.job("alice", &scope("q"), id.as_str()),
+            reg.job("alice", &scope("q"), id),
             Err(JobError::NotFound { .. })
         ));
         assert!(matches!(
-            reg.job("alice", &scope("p"), "nope"),
+            reg.job("alice", &scope("p"), "0".repeat(32).parse().expect("an id")),
             Err(JobError::NotFound { .. })
         ));
     }
@@ -460,24 +460,24 @@ mod tests {
     fn an_archive_is_taken_once_and_the_job_then_shows_finished() {
         let reg = registry(10);
         let job = export_done(&reg, "alice", "p");
-        let archive = job.archive_id.expect("archive").to_string();
+        let archive = job.archive_id.expect("archive");
         assert!(
-            reg.take_archive("bob", &scope("p"), &archive).is_err(),
+            reg.take_archive("bob", &scope("p"), archive).is_err(),
             "not another user's"
         );
         assert!(
-            reg.take_archive("alice", &scope("q"), &archive).is_err(),
+            reg.take_archive("alice", &scope("q"), archive).is_err(),
             "not under another project"
         );
         let zip = reg
-            .take_archive("alice", &scope("p"), &archive)
+            .take_archive("alice", &scope("p"), archive)
             .expect("first download");
         assert_eq!(archive::parse(&zip).map(|p| p.assets.len()), Ok(1));
         assert!(matches!(
-            reg.take_archive("alice", &scope("p"), &archive),
+            reg.take_archive("alice", &scope("p"), archive),
             Err(JobError::NotFound { .. })
         ));
-        let after = reg.job("alice", &scope("p"), job.id.as_str()).expect("job");
+        let after = reg.job("alice", &scope("p"), job.id).expect("job");
         assert_eq!((after.status, after.archive_id), (PublicStatus::Finished, None));
     }
 
@@ -491,15 +491,15 @@ mod tests {
         let reg = registry_with(settings, Catalog::default());
         let job = export_done(&reg, "alice", "p");
         reg.clock().advance(Duration::from_secs(59));
-        assert!(reg.job("alice", &scope("p"), job.id.as_str()).is_ok());
+        assert!(reg.job("alice", &scope("p"), job.id).is_ok());
         reg.clock().advance(Duration::from_secs(1));
         assert!(matches!(
-            reg.job("alice", &scope("p"), job.id.as_str()),
+            reg.job("alice", &scope("p"), job.id),
             Err(JobError::NotFound { .. })
         ));
-        let archive = job.archive_id.expect("archive").to_string();
+        let archive = job.archive_id.expect("archive");
         assert!(
-            reg.take_archive("alice", &scope("p"), &archive).is_err(),
+            reg.take_archive("alice", &scope("p"), archive).is_err(),
             "its archive went too"
         );
         assert!(reg.jobs().is_empty());
@@ -519,7 +519,7 @@ mod tests {
             .export(&"u3".into(), scope("p"), sel(), None)
             .expect("evicts the oldest ended");
         assert!(
-            reg.job("u1", &scope("p"), first.id.as_str()).is_err(),
+            reg.job("u1", &scope("p"), first.id).is_err(),
             "oldest ended job evicted"
         );
         let _fourth = reg
@@ -529,7 +529,7 @@ mod tests {
             .export(&"u5".into(), scope("p"), sel(), None)
             .expect_err("both running");
         assert!(matches!(err, JobError::Capacity(_)), "{err:?}");
-        assert!(reg.job("u3", &scope("p"), third.as_str()).is_ok());
+        assert!(reg.job("u3", &scope("p"), third).is_ok());
     }
 
     #[test]
@@ -540,14 +540,14 @@ mod tests {
             ..JobSettings::default()
         };
         let reg = registry_with(settings, Catalog::default());
-        let a = export_done(&reg, "u1", "p").archive_id.expect("a").to_string();
-        let b = export_done(&reg, "u2", "p").archive_id.expect("b").to_string();
+        let a = export_done(&reg, "u1", "p").archive_id.expect("a");
+        let b = export_done(&reg, "u2", "p").archive_id.expect("b");
         assert!(
-            reg.take_archive("u1", &scope("p"), &a).is_err(),
+            reg.take_archive("u1", &scope("p"), a).is_err(),
             "evicted: ~100 bytes each, cap 150"
         );
         assert!(
-            reg.take_archive("u2", &scope("p"), &b).is_ok(),
+            reg.take_archive("u2", &scope("p"), b).is_ok(),
             "the newest is kept"
         );
     }
@@ -620,7 +620,7 @@ mod tests {
             "the Running slot was rebuilt"
         );
         reg.clock().advance(Duration::from_millis(1000));
-        let done = reg.job("alice", &scope("p"), first.as_str()).expect("job");
+        let done = reg.job("alice", &scope("p"), first).expect("job");
         assert_eq!(done.status, PublicStatus::Success, "the due queue was rebuilt");
         assert!(
             reg.export(&"alice".into(), scope("p"), sel(), None).is_ok(),

@@ -1,0 +1,104 @@
+//! Step 2, body limit: what is refused before a byte of the body is read (so no `100 Continue`
+//! is sent for it), and the bound on the body of everything else.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{Method, header};
+
+use super::context::Exchange;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// The gateway's limits on a request head: a URI of at most 32 KB, each header at most 32 KB and
+/// all of them at most 128 KB. hyper's own limits are set above these (see `transport`), so
+/// these answers are the gateway's.
+pub const MAX_URI: usize = 32 * 1024;
+/// See [`MAX_URI`].
+pub const MAX_HEADER: usize = 32 * 1024;
+/// See [`MAX_URI`].
+pub const MAX_HEADERS_TOTAL: usize = 128 * 1024;
+
+/// Refuses any request but a probe on a probe slot, a head over the gateway's limits, a `HEAD`
+/// of the asset API (the gateway keys an API by method and path, and a `HEAD` of an archive must
+/// not consume it), a declared `Content-Length` over the operation's limit, and a large body when
+/// `[server] max_large_bodies` are being read. Otherwise bounds the body by that limit, however
+/// it is sent (chunked too).
+pub fn check(app: &AppState, req: &mut Request, exchange: &Exchange) -> Result<(), ApiError> {
+    if req.extensions().get::<crate::api::ProbeSlot>().is_some()
+        && !crate::api::is_probe(req.method(), req.uri().path())
+    {
+        return Err(ApiError::new(
+            ErrorCode::Unavailable,
+            "every connection is busy (server.max_connections); this one is kept for health probes",
+        ));
+    }
+    over_gateway_limits(req)?;
+    if req.method() == Method::HEAD && req.uri().path().starts_with("/v2/") {
+        return Err(ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            "this path does not take this method",
+        ));
+    }
+    let route = exchange.route.as_ref().map(axum::extract::MatchedPath::as_str);
+    let limit = crate::api::body_limit(app, route);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(len) = declared.filter(|len| *len > limit as u64) {
+        return Err(ApiError::new(
+            ErrorCode::RequestTooLarge,
+            format!("the body is {len} bytes; this operation accepts at most {limit}"),
+        ));
+    }
+    // A large body holds one of a few permits while it is read, so memory stays bounded by
+    // max_large_bodies × max_body_bytes whatever the tenants send.
+    let sends_body = matches!(*req.method(), Method::POST | Method::PUT) && declared != Some(0);
+    let permit = if crate::api::takes_large_body(route) && sends_body {
+        match app.large_bodies.clone().try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => return Err(crate::api::large_bodies_busy()),
+        }
+    } else {
+        None
+    };
+    // A declared length within the limit is enforced by hyper (the body ends there); only a body
+    // without one (chunked) needs counting while it is read.
+    if declared.is_none() || permit.is_some() {
+        let body = std::mem::take(req.body_mut());
+        let body = http_body_util::BodyExt::map_frame(body, move |frame| {
+            let _held = &permit;
+            frame
+        });
+        *req.body_mut() = match declared {
+            None => Body::new(http_body_util::Limited::new(body, limit)),
+            Some(_) => Body::new(body),
+        };
+    }
+    Ok(())
+}
+
+fn over_gateway_limits(req: &Request) -> Result<(), ApiError> {
+    let uri = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if uri > MAX_URI {
+        return Err(ApiError::new(
+            ErrorCode::UriTooLarge,
+            format!("the request URI is {uri} bytes; the gateway takes at most {MAX_URI}"),
+        ));
+    }
+    let mut total = 0;
+    for (name, value) in req.headers() {
+        let size = name.as_str().len() + value.len();
+        total += size;
+        if size > MAX_HEADER || total > MAX_HEADERS_TOTAL {
+            return Err(ApiError::new(
+                ErrorCode::HeadersTooLarge,
+                format!(
+                    "a header of {size} bytes, or {total} bytes of headers so far; the gateway takes {MAX_HEADER} a header, {MAX_HEADERS_TOTAL} in all"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

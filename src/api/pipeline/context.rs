@@ -1,0 +1,187 @@
+//! Step 1, context: the one record of a request, built once from its head and read by every
+//! later step (request id, operation, namespace, caller, start time, error).
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
+
+use crate::error::{ApiError, StatusPolicy};
+use crate::ids::Hex32;
+use crate::operation::Operation;
+use crate::scope::{Scope, UserId};
+use crate::state::AppState;
+
+/// The id of the request being handled (D12); also the `request_id` of an error body.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestId(pub Hex32);
+
+/// The `project_id` and `instance_id` of a namespaced path, percent-decoded as axum's path
+/// parameters are, and parsed once: handlers take the [`Scope`] (see `api::extract`).
+#[derive(Debug, Clone)]
+pub enum Namespace {
+    /// Both ids are valid.
+    Valid(Scope),
+    /// Decoded but refused; `why` names the field.
+    Invalid {
+        /// The decoded `project_id`.
+        project: String,
+        /// The decoded `instance_id`.
+        instance: String,
+        /// What is wrong, naming the field.
+        why: String,
+    },
+    /// A segment is not UTF-8 once percent-decoded.
+    Undecodable,
+}
+
+impl Namespace {
+    /// The project id as the path gave it, if it could be decoded.
+    pub fn project(&self) -> Option<&str> {
+        match self {
+            Namespace::Valid(scope) => Some(scope.project.as_str()),
+            Namespace::Invalid { project, .. } => Some(project),
+            Namespace::Undecodable => None,
+        }
+    }
+
+    /// The instance id as the path gave it, if it could be decoded.
+    pub fn instance(&self) -> Option<&str> {
+        match self {
+            Namespace::Valid(scope) => Some(scope.instance.as_str()),
+            Namespace::Invalid { instance, .. } => Some(instance),
+            Namespace::Undecodable => None,
+        }
+    }
+}
+
+/// The record of one request.
+#[derive(Debug)]
+pub struct Exchange {
+    /// Its id, sent back as `X-Request-Id`.
+    pub id: Hex32,
+    /// When the pipeline took it.
+    pub started: Instant,
+    /// Its method.
+    pub method: Method,
+    /// The route template it matched, if any.
+    pub route: Option<MatchedPath>,
+    /// The cloud operation of the route and method, if it is one.
+    pub operation: Option<Operation>,
+    /// The status policy of its API (D1 for the asset API, catalog statuses elsewhere).
+    pub policy: StatusPolicy,
+    /// Its namespace, when the route has one.
+    pub namespace: Option<Namespace>,
+    /// Its path, when the journal records it.
+    pub journaled: Option<String>,
+    /// Who the authentication step found.
+    pub caller: Option<UserId>,
+    /// The error it is answered with, if any.
+    pub error: Option<ApiError>,
+}
+
+/// The asset API's routes all start so; the namespace is their second and fourth segments.
+const NAMESPACED: &str = "/v2/{project_id}/instances/{instance_id}/";
+
+impl Exchange {
+    /// The record of `req`, as routing left it.
+    pub fn begin(app: &AppState, req: &Request) -> Self {
+        let started = Instant::now();
+        let route = req.extensions().get::<MatchedPath>().cloned();
+        let path = req.uri().path();
+        let control = path.starts_with("/_emulator") || path == "/openapi.json";
+        // D1 covers the asset operations; IAM and the control plane always answer catalog statuses.
+        let policy = if path.starts_with("/v2/") {
+            app.api_statuses
+        } else {
+            StatusPolicy::Catalog
+        };
+        let operation = route
+            .as_ref()
+            .and_then(|r| crate::api::operation(req.method(), r.as_str()));
+        let namespace = route
+            .as_ref()
+            .filter(|r| r.as_str().starts_with(NAMESPACED))
+            .map(|_| namespace(path));
+        Exchange {
+            id: app.ids.requests.next_id(),
+            started,
+            method: req.method().clone(),
+            route,
+            operation,
+            policy,
+            namespace,
+            journaled: (app.journal.enabled() && !control).then(|| path.to_owned()),
+            caller: None,
+            error: None,
+        }
+    }
+
+    /// The project id of the path, when the route has one.
+    pub fn project(&self) -> Option<&str> {
+        self.namespace.as_ref().and_then(Namespace::project)
+    }
+
+    /// The instance id of the path, when the route has one.
+    pub fn instance(&self) -> Option<&str> {
+        self.namespace.as_ref().and_then(Namespace::instance)
+    }
+}
+
+/// The namespace of a path whose route starts with [`NAMESPACED`], read straight from the path.
+fn namespace(path: &str) -> Namespace {
+    let mut segments = path.split('/').skip(2);
+    let decoded = |segment: Option<&str>| {
+        percent_encoding::percent_decode_str(segment?)
+            .decode_utf8()
+            .ok()
+            .map(std::borrow::Cow::into_owned)
+    };
+    let project = decoded(segments.next());
+    let instance = decoded(segments.nth(1));
+    let (Some(project), Some(instance)) = (project, instance) else {
+        return Namespace::Undecodable;
+    };
+    match Scope::new(&project, &instance) {
+        Ok(scope) => Namespace::Valid(scope),
+        Err(why) => Namespace::Invalid {
+            project,
+            instance,
+            why,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Namespace, namespace};
+
+    #[test]
+    fn the_namespace_is_decoded_and_parsed_once() {
+        let ids = |ns: &Namespace| (ns.project().map(str::to_owned), ns.instance().map(str::to_owned));
+        let some = |p: &str, i: &str| (Some(p.to_owned()), Some(i.to_owned()));
+        let valid = namespace("/v2/p1/instances/i1/assets/export");
+        assert!(matches!(valid, Namespace::Valid(_)));
+        assert_eq!(ids(&valid), some("p1", "i1"));
+        assert_eq!(
+            ids(&namespace("/v2/my%20project/instances/%C3%BC/assets/export")),
+            some("my project", "ü")
+        );
+        assert!(matches!(
+            namespace("/v2/p1/instances/%FF/assets/export"),
+            Namespace::Undecodable
+        ));
+        let long = format!("/v2/{}/instances/i/assets/export", "p".repeat(65));
+        match namespace(&long) {
+            Namespace::Invalid { why, project, .. } => {
+                assert!(why.starts_with("project_id"), "{why}");
+                assert_eq!(project.len(), 65);
+            }
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+        assert!(matches!(
+            namespace("/v2/p/instances/a%2Fb/assets/export"),
+            Namespace::Invalid { .. }
+        ));
+    }
+}

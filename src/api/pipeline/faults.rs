@@ -1,0 +1,37 @@
+//! Step 4, faults: the first matching fault rule answers late, answers an error, or lets the
+//! request through with a planned job failure. Costs nothing while no rule exists.
+
+use super::context::Exchange;
+use crate::error::ApiError;
+use crate::faults::Request as FaultRequest;
+use crate::jobs::FailPlan;
+use crate::operation::Operation;
+use crate::state::AppState;
+
+/// The job failure a rule plans for this request, or the error a rule answers it with.
+pub async fn apply(
+    app: &AppState,
+    exchange: &Exchange,
+    operation: Operation,
+) -> Result<Option<FailPlan>, ApiError> {
+    if app.faults.is_empty() {
+        return Ok(None);
+    }
+    let request = FaultRequest {
+        operation,
+        user: exchange.caller.as_deref(),
+        project_id: exchange.project(),
+        instance_id: exchange.instance(),
+    };
+    let Some(effect) = app.faults.check(&request, || app.ids.draws.next_unit()) else {
+        return Ok(None);
+    };
+    app.metrics.fault_fired(operation);
+    if let Some(delay) = effect.delay {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some((status, code)) = effect.error {
+        return Err(ApiError::injected(status, &code));
+    }
+    Ok(effect.fail_job)
+}

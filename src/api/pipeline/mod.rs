@@ -1,0 +1,119 @@
+//! The request pipeline: one layer around every route, running single-purpose steps over one
+//! [`context::Exchange`] record. Steps are plain async functions, not layers of their own: each
+//! `from_fn` layer would cost a clone of what it wraps and a boxed future a request.
+//!
+//! 1. [`context`]: the record (request id, operation, namespace, start time).
+//! 2. [`body_limit`]: refusals before the body is read; the body's bound.
+//! 3. [`authentication`]: the caller of an asset operation.
+//! 4. [`faults`]: the first matching fault rule.
+//! 5. the handler, within `[server] request_timeout_ms` together with steps 3 and 4.
+//! 6. [`respond`]: the error body, `X-Request-Id`, journal, metrics, log line.
+//!
+//! The control plane's [`admin_guard`] is a route layer of its routes only.
+
+pub mod admin_guard;
+pub mod authentication;
+pub mod body_limit;
+pub mod context;
+pub mod faults;
+pub mod respond;
+
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use futures_util::FutureExt;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+use context::{Exchange, RequestId};
+
+/// Runs a request through the steps (see the module documentation).
+pub async fn run(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let mut exchange = Exchange::begin(&app, &req);
+    req.extensions_mut().insert(RequestId(exchange.id));
+    if let Some(namespace) = &exchange.namespace {
+        req.extensions_mut().insert(namespace.clone());
+    }
+    let outcome = match body_limit::check(&app, &mut req, &exchange) {
+        Err(err) => Err(err),
+        Ok(()) => {
+            let timeout = Duration::from_millis(app.config.server.request_timeout_ms);
+            let steps = AssertUnwindSafe(handle(&app, &mut exchange, req, next)).catch_unwind();
+            match tokio::time::timeout(timeout, steps).await {
+                Ok(Ok(outcome)) => outcome,
+                Ok(Err(panic)) => Err(respond::panicked(&*panic)),
+                Err(_) => Err(ApiError::new(
+                    ErrorCode::Timeout,
+                    "the request took longer than server.request_timeout_ms",
+                )),
+            }
+        }
+    };
+    respond::finish(&app, exchange, outcome)
+}
+
+/// Steps 3 to 5.
+async fn handle(
+    app: &AppState,
+    exchange: &mut Exchange,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let Some(operation) = exchange.operation else {
+        return Ok(next.run(req).await);
+    };
+    if operation.is_asset() {
+        let (authenticated, caller) = authentication::authenticate(app, exchange, req).await?;
+        req = authenticated;
+        exchange.caller = Some(caller.user.clone());
+        req.extensions_mut().insert(caller);
+    }
+    if let Some(plan) = faults::apply(app, exchange, operation).await? {
+        req.extensions_mut().insert(plan);
+    }
+    Ok(next.run(req).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::extract::Request;
+    use axum::middleware::from_fn_with_state;
+    use axum::routing::get;
+    use tower::Service;
+
+    use crate::config::Config;
+    use crate::state::AppState;
+
+    async fn boom() -> &'static str {
+        panic!("the secret details")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_gets_an_internal_error_body_and_a_journal_entry() {
+        let app = AppState::new(Config::default());
+        let mut router = Router::new()
+            .route("/boom", get(boom))
+            .layer(from_fn_with_state(app.clone(), super::run))
+            .with_state(app.clone());
+        let req = Request::get("/boom").body(Body::empty()).expect("request");
+        let res = router.call(req).await.expect("infallible");
+        assert_eq!(res.status(), 500);
+        let request_id = res.headers()["x-request-id"].to_str().expect("id").to_owned();
+        let body = axum::body::to_bytes(res.into_body(), 4096).await.expect("body");
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(body["request_id"], request_id.as_str());
+        assert_eq!(body["error_code"], "APIG.0201", "{body}");
+        assert!(!body.to_string().contains("secret"), "{body}");
+        let journal = app.journal.all();
+        let entry = journal.last().expect("journaled");
+        assert_eq!(
+            (entry.status, entry.request_id.as_str()),
+            (500, request_id.as_str())
+        );
+    }
+}

@@ -1,0 +1,137 @@
+//! Step 5, respond: the one place an [`ApiError`] becomes a response (its status under the
+//! request's policy, the ROMA, gateway or IAM JSON body, `Content-Type: application/json`), then
+//! `X-Request-Id`, the journal, the metrics and one log line (never a credential).
+
+use axum::http::{HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+
+use super::context::Exchange;
+use crate::error::{ApiError, ErrorCode, StatusPolicy};
+use crate::journal::Entry;
+use crate::state::AppState;
+
+/// The complete response for `err`: status, JSON body, content type.
+pub fn render(err: &ApiError, policy: StatusPolicy, request_id: &str) -> Response {
+    let bytes = err.body_bytes(request_id);
+    let mut res = (err.status(policy), bytes).into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res
+}
+
+impl IntoResponse for ApiError {
+    /// A placeholder carrying the error; [`finish`] replaces it by [`render`] with the request id
+    /// and the status policy of the route.
+    fn into_response(self) -> Response {
+        let mut res = self.code.catalog_status().into_response();
+        res.extensions_mut().insert(self);
+        res
+    }
+}
+
+/// The response to send for `outcome`, with the exchange recorded.
+pub fn finish(app: &AppState, mut exchange: Exchange, outcome: Result<Response, ApiError>) -> Response {
+    let mut res = match outcome {
+        Ok(mut res) => {
+            exchange.error = res.extensions_mut().remove::<ApiError>();
+            res
+        }
+        Err(err) => {
+            exchange.error = Some(err);
+            Response::default()
+        }
+    };
+    let request_id = exchange.id;
+    if let Some(err) = &exchange.error {
+        if err.code == ErrorCode::Internal {
+            tracing::error!(request_id = %request_id, error = %err.details, "internal error");
+            // Internal details go to the log only.
+            let sent = ApiError {
+                details: "see the emulator's log for this request_id".into(),
+                ..err.clone()
+            };
+            res = render(&sent, exchange.policy, request_id.as_str());
+        } else {
+            res = render(err, exchange.policy, request_id.as_str());
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(request_id.as_str()) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    record(app, exchange, res.status().as_u16());
+    res
+}
+
+/// The journal entry, the metrics and the log line of a finished exchange.
+fn record(app: &AppState, exchange: Exchange, status: u16) {
+    // Keystone's answer to a wrong password carries no code.
+    let error_code = exchange
+        .error
+        .as_ref()
+        .map(ApiError::wire_code)
+        .filter(|c| !c.is_empty());
+    // A gateway body has no error_details (D13): what exactly was wrong goes to the log line.
+    let error_details = exchange
+        .error
+        .as_ref()
+        .filter(|e| e.code != ErrorCode::Internal)
+        .map(|e| &*e.details);
+    let operation = exchange.operation;
+    let elapsed = exchange.started.elapsed();
+    let route = exchange.route.as_ref().map(axum::extract::MatchedPath::as_str);
+    tracing::info!(
+        method = %exchange.method,
+        route = route.unwrap_or("(no route)"),
+        operation = operation.map_or("", crate::operation::Operation::id),
+        status,
+        error_code = error_code.unwrap_or_default(),
+        error_details = error_details.unwrap_or_default(),
+        latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+        request_id = %exchange.id,
+        "request"
+    );
+    // Bounded labels: an operation id, else the route template, else "unmatched".
+    let label = match (operation, route) {
+        (Some(op), _) => op.id().into(),
+        (None, Some(route)) => route.to_owned().into(),
+        (None, None) => "unmatched".into(),
+    };
+    app.metrics.request(label, status, elapsed);
+    if let Some(path) = exchange.journaled {
+        let (project_id, instance_id) = match &exchange.namespace {
+            Some(ns) => (ns.project().map(str::to_owned), ns.instance().map(str::to_owned)),
+            None => (None, None),
+        };
+        app.journal.record(Entry {
+            time: app.clock.now(),
+            method: method_name(&exchange.method),
+            path,
+            operation,
+            user: exchange.caller,
+            project_id,
+            instance_id,
+            status,
+            error_code: error_code.map(str::to_owned),
+            request_id: exchange.id,
+        });
+    }
+}
+
+/// A method's name, borrowed when it is a standard one.
+fn method_name(method: &Method) -> std::borrow::Cow<'static, str> {
+    const STANDARD: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"];
+    match STANDARD.iter().find(|name| **name == method.as_str()) {
+        Some(name) => (*name).into(),
+        None => method.as_str().to_owned().into(),
+    }
+}
+
+/// The error of a step or handler that panicked: `Internal`, with what it said for the log.
+pub fn panicked(panic: &(dyn std::any::Any + Send)) -> ApiError {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_owned());
+    ApiError::new(ErrorCode::Internal, format!("handler panicked: {what}"))
+}
