@@ -81,7 +81,7 @@ impl Control {
             if now >= deadline {
                 let details = format!(
                     "job {id} is {} after {} ms",
-                    job.status.seed(),
+                    job.status.seed_spelling(),
                     timeout.as_millis()
                 );
                 return Err(ApiError::new(ErrorCode::WaitTimeout, details));
@@ -97,7 +97,7 @@ impl Control {
                 () = crate::state::stopped(&mut shutdown) => {
                     return Err(ApiError::new(
                         ErrorCode::Unavailable,
-                        format!("the emulator is shutting down; job {id} is {}", job.status.seed()),
+                        format!("the emulator is shutting down; job {id} is {}", job.status.seed_spelling()),
                     ));
                 }
             }

@@ -169,7 +169,7 @@ impl Metrics {
     pub fn render(&self, gauges: &Gauges<'_>) -> String {
         self.jobs.clear();
         for job in gauges.jobs.jobs() {
-            let status = job.status.seed();
+            let status = job.status.seed_spelling();
             self.jobs
                 .get_or_create(&JobLabels {
                     r#type: job.kind.as_str(),

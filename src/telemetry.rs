@@ -91,8 +91,9 @@ struct Pending {
     done: bool,
 }
 
+/// What the subscriber's writers and the writer thread share: the pending lines and two signals.
 #[derive(Debug, Default)]
-struct Shared {
+struct Handoff {
     pending: Mutex<Pending>,
     /// Lines arrived, or the buffer closed.
     lines: Condvar,
@@ -100,7 +101,7 @@ struct Shared {
     finished: Condvar,
 }
 
-impl Shared {
+impl Handoff {
     fn lock(&self) -> MutexGuard<'_, Pending> {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -108,12 +109,12 @@ impl Shared {
 
 /// The subscriber's writer: appends each formatted line to the pending buffer, or drops it.
 #[derive(Debug, Clone)]
-pub struct LineBuffer(Arc<Shared>);
+pub struct LineBuffer(Arc<Handoff>);
 
 impl LineBuffer {
     /// A buffer written to `out` by a new thread, and the guard that drains it.
     pub fn spawn<W: Write + Send + 'static>(out: W) -> (Self, LogGuard) {
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Handoff::default());
         let spawned = {
             let shared = shared.clone();
             std::thread::Builder::new()
@@ -176,7 +177,7 @@ pub const GATHER: Duration = Duration::from_millis(2);
 /// The writer thread: woken by the first line after it went idle, it lets lines gather for
 /// [`GATHER`], then takes everything pending at once and writes it, until closed and empty. After
 /// lines were dropped, the next write says how many.
-fn write_out(shared: &Shared, mut out: impl Write) {
+fn write_out(shared: &Handoff, mut out: impl Write) {
     let mut batch = Vec::new();
     loop {
         let dropped = {
@@ -215,7 +216,7 @@ fn write_out(shared: &Shared, mut out: impl Write) {
 /// [`FLUSH_DEADLINE`]; lines logged after it are dropped.
 #[derive(Debug)]
 pub struct LogGuard {
-    shared: Arc<Shared>,
+    shared: Arc<Handoff>,
 }
 
 impl LogGuard {

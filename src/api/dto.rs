@@ -53,8 +53,8 @@ impl AssetJobStatus {
             id: view.id,
             kind: view.kind.as_str(),
             status: match dialect {
-                Dialect::Seed => view.status.seed(),
-                Dialect::Current => view.status.current(),
+                Dialect::Seed => view.status.seed_spelling(),
+                Dialect::Current => view.status.current_spelling(),
             },
             progress_percent: (view.progress * 10_000.0).round() / 10_000.0,
             begin_time: view.begin.rfc3339_seconds(),

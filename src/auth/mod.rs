@@ -92,7 +92,7 @@ pub enum AuthError {
     TooLong,
     /// A token that is not accepted.
     #[error("{0}")]
-    Bad(&'static str),
+    BadToken(&'static str),
     /// An issued token past its expiry.
     #[error("token expires, expires_at: {0}")]
     Expired(String),

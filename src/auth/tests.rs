@@ -76,10 +76,13 @@ fn refusals() {
     let strict = auth(Mode::Strict);
     assert_eq!(strict.token(None), Err(AuthError::Missing));
     assert_eq!(strict.token(Some(b"  ")), Err(AuthError::Missing));
-    assert!(matches!(strict.token(Some(b"unknown")), Err(AuthError::Bad(_))));
+    assert!(matches!(
+        strict.token(Some(b"unknown")),
+        Err(AuthError::BadToken(_))
+    ));
     assert!(matches!(
         strict.token(Some(&[0xff, 0xfe])),
-        Err(AuthError::Bad(_))
+        Err(AuthError::BadToken(_))
     ));
     assert_eq!(
         strict.token(Some(&vec![b'a'; MAX_TOKEN_LEN + 1])),
@@ -118,7 +121,7 @@ fn issued_tokens_name_the_same_user_and_expire_by_the_clock() {
     let other_process = Authenticator::new(config(Mode::Open), [2u8; 32], Clock::new_virtual());
     assert!(matches!(
         other_process.token(Some(issued.token.as_bytes())),
-        Err(AuthError::Bad(_))
+        Err(AuthError::BadToken(_))
     ));
 }
 

@@ -40,7 +40,7 @@ impl Authenticator {
             return Err(AuthError::TooLong);
         }
         let text =
-            std::str::from_utf8(token).map_err(|_| AuthError::Bad("X-Auth-Token is not valid text"))?;
+            std::str::from_utf8(token).map_err(|_| AuthError::BadToken("X-Auth-Token is not valid text"))?;
         let token_digest = digest(token);
         if let Some(&i) = self.by_token.get(&token_digest) {
             return Ok(self.users[i].caller());
@@ -49,7 +49,7 @@ impl Authenticator {
             return self.issued(text);
         }
         match self.mode {
-            Mode::Strict => Err(AuthError::Bad("the token is not known (auth.mode = strict)")),
+            Mode::Strict => Err(AuthError::BadToken("the token is not known (auth.mode = strict)")),
             Mode::Open => Ok(Caller {
                 user: open_user(&self.open_names, &token_digest),
                 projects: None,
@@ -59,7 +59,7 @@ impl Authenticator {
     }
 
     fn issued(&self, token: &str) -> Result<Caller, AuthError> {
-        let claims = iam::open(&self.token_key, token).ok_or(AuthError::Bad(
+        let claims = iam::open(&self.token_key, token).ok_or(AuthError::BadToken(
             "decrypt token fail: not issued by this emulator (or it has restarted)",
         ))?;
         if self.clock.now() >= claims.expires_at {
@@ -68,7 +68,7 @@ impl Authenticator {
         let i = *self
             .by_name
             .get(&claims.user)
-            .ok_or(AuthError::Bad("the token's user is no longer configured"))?;
+            .ok_or(AuthError::BadToken("the token's user is no longer configured"))?;
         let scope = match claims.project {
             Some(project) => IssuedScope::Project(project.into()),
             None => IssuedScope::Domain,

@@ -12,7 +12,7 @@ pub enum JobError {
     Invalid(String),
     /// Nothing to operate on.
     #[error("{0}")]
-    Nothing(&'static str),
+    NothingToOperate(&'static str),
     /// The user already has a Running job of this kind (D9).
     #[error("the user already has a Running {kind} job: {id}", kind = .0.as_str(), id = .1)]
     Running(JobKind, JobId),
@@ -54,7 +54,9 @@ impl From<PackageError> for JobError {
         match e {
             PackageError::NotAZip(m) => JobError::NotAZip(m),
             PackageError::Invalid(m) => JobError::Invalid(format!("ImportAssetRequestBody: {m}")),
-            PackageError::Empty => JobError::Nothing("ImportAssetRequestBody: the package holds no asset"),
+            PackageError::Empty => {
+                JobError::NothingToOperate("ImportAssetRequestBody: the package holds no asset")
+            }
         }
     }
 }
@@ -63,7 +65,7 @@ impl From<SelectionError> for JobError {
     fn from(e: SelectionError) -> Self {
         match e {
             SelectionError::Invalid(s) => JobError::Invalid(s),
-            SelectionError::Nothing(s) => JobError::Nothing(s),
+            SelectionError::NothingToOperate(s) => JobError::NothingToOperate(s),
         }
     }
 }

@@ -77,7 +77,7 @@ pub enum PublicStatus {
 
 impl PublicStatus {
     /// Spelling of the seed's region (D5).
-    pub fn seed(self) -> &'static str {
+    pub fn seed_spelling(self) -> &'static str {
         match self {
             PublicStatus::Running => "Running",
             PublicStatus::Success => "Success",
@@ -87,7 +87,7 @@ impl PublicStatus {
     }
 
     /// Spelling of the current documents and the OAS (D5); Finished has none and stays SUCCEEDED.
-    pub fn current(self) -> &'static str {
+    pub fn current_spelling(self) -> &'static str {
         match self {
             PublicStatus::Running => "RUNNING",
             PublicStatus::Success | PublicStatus::Finished => "SUCCEEDED",
@@ -99,7 +99,9 @@ impl PublicStatus {
     pub fn parse(s: &str) -> Option<Self> {
         [Self::Running, Self::Success, Self::Failed, Self::Finished]
             .into_iter()
-            .find(|st| st.seed().eq_ignore_ascii_case(s) || st.current().eq_ignore_ascii_case(s))
+            .find(|st| {
+                st.seed_spelling().eq_ignore_ascii_case(s) || st.current_spelling().eq_ignore_ascii_case(s)
+            })
     }
 }
 

@@ -9,7 +9,7 @@ use super::catalog::Catalog;
 use super::job::{ArchiveId, Job, JobId, JobState, MAX_REASONS, Reason};
 use super::queue::TimeQueue;
 use super::settings::JobSettings;
-use super::snapshot::{Archive, RegistrySnapshot, Work};
+use super::snapshot::{Archive, PendingEffect, RegistrySnapshot};
 use crate::clock::Timestamp;
 use crate::ids::Ids;
 use crate::scope::UserId;
@@ -40,7 +40,7 @@ pub struct Footprint {
 #[derive(Debug, Default)]
 pub(super) struct Ledger {
     pub jobs: HashMap<JobId, Job>,
-    pub work: HashMap<JobId, Work>,
+    pub work: HashMap<JobId, PendingEffect>,
     /// The Running job of each user, per kind (D9).
     pub running: HashMap<UserId, [Option<JobId>; 3]>,
     /// Running jobs by the time they are due to end, earliest first.
@@ -113,11 +113,15 @@ impl Ledger {
         let instance = &scope.instance;
         let outcome = match (forced.or(planned_failure), work) {
             (Some(reasons), _) => Err(reasons),
-            (None, Some(Work::Export(selection))) => self.catalog.resolve(instance, &selection).map(Some),
-            (None, Some(Work::Import(assets, mode))) => {
+            (None, Some(PendingEffect::Export(selection))) => {
+                self.catalog.resolve(instance, &selection).map(Some)
+            }
+            (None, Some(PendingEffect::Import(assets, mode))) => {
                 self.catalog.import(instance, &assets, mode).map(|()| None)
             }
-            (None, Some(Work::Delete(selection))) => self.catalog.delete(instance, &selection).map(|()| None),
+            (None, Some(PendingEffect::Delete(selection))) => {
+                self.catalog.delete(instance, &selection).map(|()| None)
+            }
             (None, None) => Ok(None),
         };
         let mut new_archive = None;

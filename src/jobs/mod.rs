@@ -38,5 +38,5 @@ pub use ledger::Footprint;
 pub use registry::JobRegistry;
 pub use selection::{AppRef, AssetSelection, SelectionError};
 pub use settings::{JobSettings, Progression};
-pub use snapshot::{Archive, RegistrySnapshot, Work};
+pub use snapshot::{Archive, PendingEffect, RegistrySnapshot};
 pub use view::{FailPlan, JobFilter, JobView};

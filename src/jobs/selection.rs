@@ -43,7 +43,7 @@ pub enum SelectionError {
     /// The body is malformed; the text names the parameter.
     Invalid(String),
     /// The body is empty or selects nothing.
-    Nothing(&'static str),
+    NothingToOperate(&'static str),
 }
 
 /// The body of ExportAsset and DeleteAsset as read, before the rules: only `apps` and `tasks` are
@@ -68,7 +68,7 @@ impl AssetSelection {
     /// Parses and validates a request body.
     pub fn from_json(body: &[u8]) -> Result<Self, SelectionError> {
         if body.iter().all(u8::is_ascii_whitespace) {
-            return Err(SelectionError::Nothing("the request body is empty"));
+            return Err(SelectionError::NothingToOperate("the request body is empty"));
         }
         // A derived struct would also take an array, positionally; only an object is a body.
         if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
@@ -91,7 +91,9 @@ impl AssetSelection {
             )));
         }
         if total == 0 {
-            return Err(SelectionError::Nothing("no application or task selected"));
+            return Err(SelectionError::NothingToOperate(
+                "no application or task selected",
+            ));
         }
         Ok(Self {
             apps: dedup(apps),
@@ -325,7 +327,10 @@ mod tests {
     #[test]
     fn empty_or_nothing_selected_is_nothing() {
         for body in ["", "  \n", r#"{"apps": []}"#, r#"{"apps": "", "tasks": []}"#] {
-            assert!(matches!(parse(body), Err(SelectionError::Nothing(_))), "{body:?}");
+            assert!(
+                matches!(parse(body), Err(SelectionError::NothingToOperate(_))),
+                "{body:?}"
+            );
         }
     }
 }

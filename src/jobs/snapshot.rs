@@ -16,7 +16,7 @@ pub struct RegistrySnapshot {
     /// Every job, oldest first.
     pub jobs: Vec<Job>,
     /// The work of the jobs still Running.
-    pub work: Vec<(JobId, Work)>,
+    pub work: Vec<(JobId, PendingEffect)>,
     /// The archives not yet downloaded, oldest first.
     pub archives: Vec<(ArchiveId, Archive)>,
     /// The catalog's instances with their assets.
@@ -25,7 +25,7 @@ pub struct RegistrySnapshot {
 
 /// What a job does when it ends.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub enum Work {
+pub enum PendingEffect {
     /// Export these assets.
     Export(AssetSelection),
     /// Import these assets (already renamed) this way.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::catalog::Catalog;
 use super::job::{JobKind, JobState, MAX_REASONS};
-use super::snapshot::{RegistrySnapshot, Work};
+use super::snapshot::{PendingEffect, RegistrySnapshot};
 use crate::clock::Timestamp;
 
 /// The highest `last_seq` a state may carry: far below `u64::MAX`, so sequence numbers never wrap
@@ -101,9 +101,9 @@ pub fn check(snapshot: &RegistrySnapshot, catalog: &Catalog) -> Result<(), Strin
         }
         let matches = matches!(
             (kind, work),
-            (JobKind::Export, Work::Export(_))
-                | (JobKind::Import, Work::Import(..))
-                | (JobKind::Delete, Work::Delete(_))
+            (JobKind::Export, PendingEffect::Export(_))
+                | (JobKind::Import, PendingEffect::Import(..))
+                | (JobKind::Delete, PendingEffect::Delete(_))
         );
         if !matches {
             return Err(format!(

@@ -1,0 +1,149 @@
+//! Tests of `catalog`.
+
+use super::*;
+use crate::jobs::asset::Content;
+use crate::jobs::import_options::ImportOptions;
+
+fn catalog(strict: bool) -> Catalog {
+    let app = Asset::new("a1", "orders", &serde_json::json!({"v": 1}));
+    let task = Asset::new("t1", "", &serde_json::Value::Null);
+    let inst = InstanceSeed {
+        id: "A".into(),
+        apps: vec![app],
+        tasks: vec![task],
+    };
+    Catalog::new(strict, CatalogLimits::default(), &[inst])
+}
+
+fn sel(body: &str) -> AssetSelection {
+    AssetSelection::from_json(body.as_bytes()).expect("selection")
+}
+
+#[test]
+fn resolve_finds_by_id_and_name_and_makes_placeholders_unless_strict() {
+    let lax = catalog(false);
+    let found = lax
+        .resolve(
+            "A",
+            &sel(r#"{"apps": "orders", "tasks": [{"id": "t1"}, {"id": "zz"}]}"#),
+        )
+        .expect("ok");
+    assert_eq!(found.len(), 3);
+    assert_eq!(found[0].1.id, "a1");
+    assert_eq!(found[1].1.name, "t1", "name defaults to the id");
+    assert!(found[2].1.content.get().contains(r#""placeholder":true"#));
+    assert!(lax.has_instance("anything"));
+
+    let strict = catalog(true);
+    let reasons = strict
+        .resolve(
+            "A",
+            &sel(r#"{"apps": [{"id": "nope"}], "tasks": [{"id": "zz"}]}"#),
+        )
+        .expect_err("missing");
+    assert_eq!(reasons.len(), 2);
+    assert_eq!(reasons[0].resource_type, ResourceType::Application);
+    assert_eq!(reasons[1].resource_name, "zz");
+    assert!(!strict.has_instance("B"));
+}
+
+#[test]
+fn import_adds_new_refuses_duplicates_merges_and_prefixes_names() {
+    let mut c = catalog(false);
+    let pkg = c
+        .resolve("A", &sel(r#"{"apps": [{"id": "a1"}], "tasks": [{"id": "t1"}]}"#))
+        .expect("ok");
+    let opts = ImportOptions {
+        prefix: "copy-".into(),
+        ..Default::default()
+    };
+    c.import("B", &opts.apply_prefix(pkg.clone()), ImportMode::AddNew)
+        .expect("into empty B");
+    let b = c.instance("B").expect("B");
+    assert_eq!(b.apps["a1"].name, "copy-orders");
+    assert_eq!(b.tasks["t1"].name, "t1", "prefix applies to applications only");
+    assert_eq!(c.import("B", &pkg, ImportMode::AddNew).expect_err("dup").len(), 2);
+    c.import("B", &pkg, ImportMode::Merge).expect("merge replaces");
+    let b = c.instance("B").expect("B");
+    assert_eq!(b.apps["a1"].name, "orders");
+    assert_eq!(
+        b.bytes,
+        pkg.iter().map(|(_, a)| a.weight()).sum::<u64>(),
+        "weights follow replacements"
+    );
+}
+
+#[test]
+fn the_catalog_stays_within_its_limits() {
+    let limits = CatalogLimits {
+        max_instances: 2,
+        max_assets_per_instance: 3,
+        max_bytes_per_instance: 200,
+    };
+    let mut c = Catalog::new(false, limits, &[]);
+    let asset = |id: &str, size: usize| {
+        let content = Content::from_json(format!("\"{}\"", "x".repeat(size))).expect("json");
+        let a = Asset {
+            id: id.into(),
+            name: id.into(),
+            content,
+        };
+        (ResourceType::Task, Arc::new(a))
+    };
+    c.import("i1", &[asset("a", 10), asset("b", 10)], ImportMode::Merge)
+        .expect("fits");
+    let too_many = c.import("i1", &[asset("c", 1), asset("d", 1)], ImportMode::Merge);
+    assert!(
+        too_many.expect_err("4 > 3")[0]
+            .error_msg
+            .contains("max_assets_per_instance")
+    );
+    let too_big = c.import("i1", &[asset("c", 300)], ImportMode::Merge);
+    assert!(
+        too_big.expect_err("bytes")[0]
+            .error_msg
+            .contains("max_bytes_per_instance")
+    );
+    c.import("i2", &[asset("a", 1)], ImportMode::Merge)
+        .expect("second instance");
+    let third = c.import("i3", &[asset("a", 1)], ImportMode::Merge);
+    assert!(
+        third.expect_err("instances")[0]
+            .error_msg
+            .contains("max_instances")
+    );
+    // Deleting from unknown instances adds nothing; emptying one frees its place.
+    for i in 0..100 {
+        c.delete(&format!("new-{i}"), &sel(r#"{"apps": [{"id": "x"}]}"#))
+            .expect("lax delete");
+    }
+    assert_eq!(c.instance_count(), 2);
+    c.delete("i2", &sel(r#"{"apps": [], "tasks": [{"id": "a"}]}"#))
+        .expect("delete");
+    assert_eq!(c.instance_count(), 1);
+    c.import("i3", &[asset("a", 1)], ImportMode::Merge)
+        .expect("room again");
+}
+
+#[test]
+fn delete_removes_and_strict_refuses_missing() {
+    let mut c = catalog(true);
+    let reasons = c
+        .delete(
+            "A",
+            &sel(r#"{"apps": [{"id": "a1"}], "tasks": [{"id": "nope"}]}"#),
+        )
+        .expect_err("strict");
+    assert_eq!(reasons.len(), 1);
+    assert!(
+        c.instance("A").expect("A").apps.contains_key("a1"),
+        "nothing changed"
+    );
+    c.delete("A", &sel(r#"{"apps": "orders", "tasks": [{"id": "t1"}]}"#))
+        .expect("delete");
+    assert!(c.instance("A").is_none(), "an emptied instance holds nothing");
+    assert!(
+        c.has_instance("A"),
+        "a configured instance still exists once emptied"
+    );
+}
