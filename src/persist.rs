@@ -43,8 +43,9 @@ pub struct Parts<'a> {
 
 /// The `format` of a snapshot.
 pub const FORMAT: &str = "roma-emulator-state";
-/// The snapshot version this build writes, and the newest it reads.
-pub const VERSION: u32 = 1;
+/// The snapshot version this build writes, and the newest it reads. Version 2 keys the catalog by
+/// project and instance (D18); a version-1 snapshot is migrated as it is read.
+pub const VERSION: u32 = 2;
 
 /// The whole mutable state.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,6 +111,13 @@ impl Snapshot {
                 ));
             }
             None | Some(0) => return Err("the snapshot has no valid version".into()),
+            Some(1) => {
+                let mut value: serde_json::Value =
+                    serde_json::from_slice(bytes).map_err(|e| format!("not a readable snapshot: {e}"))?;
+                migrate_v1(&mut value)?;
+                return serde_path_to_error::deserialize(value)
+                    .map_err(|e| format!("the snapshot is damaged: {}: {}", e.path(), e.inner()));
+            }
             Some(_) => {}
         }
         // The path names where a value is wrong (`registry.jobs[0].scope.project`), as the
@@ -164,6 +172,62 @@ impl Snapshot {
         app.jobs.settle();
         Ok(())
     }
+}
+
+/// Version 1 to 2: the catalog was keyed by instance alone, and each instance's assets were seen
+/// from every project. They go to every project whose jobs or archives name that instance; an
+/// instance no job names cannot be placed, and is dropped with a warning naming it.
+fn migrate_v1(value: &mut serde_json::Value) -> Result<(), String> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let Some(registry) = value.get_mut("registry") else {
+        return Ok(());
+    };
+    let legacy: crate::jobs::LegacyCatalog = match registry.get_mut("catalog") {
+        Some(catalog) => serde_json::from_value(catalog.take())
+            .map_err(|e| format!("the snapshot is damaged: registry.catalog: {e}"))?,
+        None => BTreeMap::new(),
+    };
+    let mut projects: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let scopes = registry
+        .get("jobs")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|job| job.get("scope"))
+        .chain(
+            registry
+                .get("archives")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|pair| pair.get(1).and_then(|a| a.get("scope"))),
+        );
+    for scope in scopes.flatten() {
+        if let (Some(p), Some(i)) = (
+            scope.get("project").and_then(serde_json::Value::as_str),
+            scope.get("instance").and_then(serde_json::Value::as_str),
+        ) {
+            projects.entry(i.to_owned()).or_default().insert(p.to_owned());
+        }
+    }
+    let owners = |instance: &str| {
+        projects
+            .get(instance)
+            .into_iter()
+            .flatten()
+            .filter_map(|p| crate::scope::ProjectId::parse(p).ok())
+            .collect()
+    };
+    let (catalog, unplaced) = crate::jobs::Catalog::migrate_legacy(legacy, &owners);
+    if !unplaced.is_empty() {
+        tracing::warn!(
+            instances = %unplaced.join(", "),
+            "a version-1 snapshot's catalog names instances no job or archive places in a project (D18); their assets are dropped"
+        );
+    }
+    registry["catalog"] = serde_json::to_value(catalog).map_err(|e| format!("migrating the catalog: {e}"))?;
+    value["version"] = VERSION.into();
+    Ok(())
 }
 
 /// Reads the snapshot at `path`; `Ok(None)` when there is no file yet.

@@ -42,6 +42,7 @@ pub fn catalog(config: &Config) -> Catalog {
             };
             InstanceSeed {
                 id: inst.id.clone(),
+                project: inst.project.clone(),
                 apps: assets(&inst.apps),
                 tasks: assets(&inst.tasks),
             }

@@ -149,6 +149,9 @@ impl Default for CatalogConfig {
 pub struct InstanceConfig {
     /// The instance id (as in the paths).
     pub id: String,
+    /// The one project it belongs to (D18); unset, it exists under every project, each with its
+    /// own copy of these assets.
+    pub project: Option<String>,
     /// Its applications (`[[instances.apps]]`).
     pub apps: Vec<AssetConfig>,
     /// Its tasks (`[[instances.tasks]]`).

@@ -124,6 +124,10 @@ impl Config {
         for (i, inst) in self.instances.iter().enumerate() {
             crate::scope::check_path_id("id", &inst.id)
                 .map_err(|m| ConfigError::new(format!("instances[{i}].id"), m))?;
+            if let Some(project) = &inst.project {
+                crate::scope::check_path_id("project", project)
+                    .map_err(|m| ConfigError::new(format!("instances[{i}].project"), m))?;
+            }
             if !ids.insert(inst.id.as_str()) {
                 return Err(ConfigError::new(
                     format!("instances[{i}].id"),

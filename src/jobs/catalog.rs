@@ -1,14 +1,16 @@
-//! The asset catalog: the applications and tasks of each instance. Exports read it, imports and
-//! deletes change it. Pure data: no time, no HTTP. Bounded: at most `max_instances` instances
-//! hold assets, each at most `max_assets_per_instance` assets weighing `max_bytes_per_instance`.
+//! The asset catalog: the applications and tasks of each instance of each project (D18). Exports
+//! read it, imports and deletes change it. Pure data: no time, no HTTP. Bounded: at most
+//! `max_instances` namespaces hold assets, each at most `max_assets_per_instance` assets weighing
+//! `max_bytes_per_instance`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::asset::Asset;
 use super::import_options::ImportMode;
 use super::job::{Reason, ResourceType};
 use super::selection::{AppRef, AssetSelection};
+use crate::scope::Scope;
 
 /// An asset with its kind, as exported or imported.
 pub use super::asset::TypedAsset;
@@ -71,10 +73,26 @@ impl InstanceAssets {
     }
 }
 
-/// The catalog as data: each instance's applications and tasks.
-pub type CatalogSnapshot = BTreeMap<String, InstanceSnapshot>;
+/// The catalog as data: the assets of each namespace that holds assets or was changed (a
+/// configured instance emptied by deletes is kept, empty, so its seed does not come back).
+pub type CatalogSnapshot = Vec<ScopedAssets>;
 
-/// One instance's assets as data.
+/// One namespace's assets as data.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ScopedAssets {
+    /// The project and instance.
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// Applications.
+    pub apps: Vec<Arc<Asset>>,
+    /// Tasks.
+    pub tasks: Vec<Arc<Asset>>,
+}
+
+/// The catalog of a version-1 snapshot: keyed by instance alone (before D18).
+pub type LegacyCatalog = BTreeMap<String, InstanceSnapshot>;
+
+/// One instance's assets in a version-1 snapshot.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InstanceSnapshot {
     /// Applications.
@@ -86,11 +104,11 @@ pub struct InstanceSnapshot {
 /// How big the catalog may grow (`[catalog]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CatalogLimits {
-    /// Instances holding assets at once.
+    /// Namespaces holding assets at once.
     pub max_instances: usize,
-    /// Assets in one instance.
+    /// Assets in one namespace.
     pub max_assets_per_instance: usize,
-    /// What one instance's assets weigh together.
+    /// What one namespace's assets weigh together.
     pub max_bytes_per_instance: u64,
 }
 
@@ -110,79 +128,109 @@ impl Default for CatalogLimits {
 pub struct InstanceSeed {
     /// The instance id.
     pub id: String,
+    /// The one project it belongs to; `None`: it exists, seeded alike, under every project.
+    pub project: Option<String>,
     /// Its applications.
     pub apps: Vec<Asset>,
     /// Its tasks.
     pub tasks: Vec<Asset>,
 }
 
-/// Every instance's assets. Under `strict`, only configured instances exist and missing assets
-/// fail jobs. An instance left with no assets is forgotten (unless configured, it never existed).
+/// A configured instance: where it exists, and what it starts with.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Seed {
+    project: Option<Arc<str>>,
+    assets: InstanceAssets,
+}
+
+/// Every namespace's assets, keyed by (project, instance) (D18): the same instance id under
+/// another project is another instance. A configured instance starts with its seed's assets under
+/// each project it belongs to, copied on its first change. Under `strict`, only configured
+/// instances exist (under their project, if they name one) and missing assets fail jobs.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Catalog {
     strict: bool,
     limits: CatalogLimits,
-    configured: Arc<HashSet<Arc<str>>>,
-    instances: HashMap<Arc<str>, InstanceAssets>,
+    seeds: Arc<HashMap<Arc<str>, Seed>>,
+    /// Namespaces that hold assets or were changed; any other reads as its seed (or empty).
+    namespaces: HashMap<Scope, InstanceAssets>,
 }
 
 impl Catalog {
     /// A catalog that starts with `instances` (the configured ones).
     pub fn new(strict: bool, limits: CatalogLimits, instances: &[InstanceSeed]) -> Self {
-        let mut catalog = Self {
+        let seeds = instances
+            .iter()
+            .map(|inst| {
+                let mut assets = InstanceAssets::default();
+                for (kind, list) in [
+                    (ResourceType::Application, &inst.apps),
+                    (ResourceType::Task, &inst.tasks),
+                ] {
+                    for a in list {
+                        assets.insert(kind, Arc::new(a.clone()));
+                    }
+                }
+                let seed = Seed {
+                    project: inst.project.as_deref().map(Into::into),
+                    assets,
+                };
+                (inst.id.as_str().into(), seed)
+            })
+            .collect();
+        Self {
             strict,
             limits,
-            configured: Arc::new(instances.iter().map(|i| i.id.as_str().into()).collect()),
-            instances: HashMap::new(),
-        };
-        for inst in instances {
-            let mut assets = InstanceAssets::default();
-            let mut add = |kind, list: &[Asset]| {
-                for a in list {
-                    assets.insert(kind, Arc::new(a.clone()));
-                }
-            };
-            add(ResourceType::Application, &inst.apps);
-            add(ResourceType::Task, &inst.tasks);
-            if !assets.is_empty() {
-                catalog.instances.insert(inst.id.as_str().into(), assets);
-            }
+            seeds: Arc::new(seeds),
+            namespaces: HashMap::new(),
         }
-        catalog
     }
 
-    /// The assets of every instance, as data.
-    pub fn snapshot(&self) -> CatalogSnapshot {
-        self.instances
-            .iter()
-            .map(|(id, a)| {
-                let snap = InstanceSnapshot {
-                    apps: a.apps.values().cloned().collect(),
-                    tasks: a.tasks.values().cloned().collect(),
-                };
-                (id.to_string(), snap)
+    fn seed(&self, scope: &Scope) -> Option<&InstanceAssets> {
+        self.seeds
+            .get(scope.instance.as_str())
+            .filter(|seed| {
+                seed.project
+                    .as_deref()
+                    .is_none_or(|p| p == scope.project.as_str())
             })
-            .collect()
+            .map(|seed| &seed.assets)
+    }
+
+    /// The namespaces that hold assets or were changed, as data.
+    pub fn snapshot(&self) -> CatalogSnapshot {
+        let mut list: Vec<ScopedAssets> = self
+            .namespaces
+            .iter()
+            .map(|(scope, a)| ScopedAssets {
+                scope: scope.clone(),
+                apps: a.apps.values().cloned().collect(),
+                tasks: a.tasks.values().cloned().collect(),
+            })
+            .collect();
+        list.sort_by(|a, b| a.scope.cmp(&b.scope));
+        list
     }
 
     /// This catalog's rules (strict, limits, configured instances) with the assets of `snapshot`,
     /// which must respect the limits.
     pub fn restored(&self, snapshot: CatalogSnapshot) -> Result<Self, String> {
         let mut catalog = Self {
-            instances: HashMap::new(),
+            namespaces: HashMap::new(),
             ..self.clone()
         };
-        if snapshot.len() > self.limits.max_instances {
-            return Err(format!(
-                "catalog: more than catalog.max_instances ({}) instances",
-                self.limits.max_instances
-            ));
-        }
-        for (id, snap) in snapshot {
+        for entry in snapshot {
+            let scope = entry.scope;
+            if !catalog.has_instance(&scope) {
+                return Err(format!(
+                    "catalog: instance {} of project {} is not configured (catalog.strict = true)",
+                    scope.instance, scope.project
+                ));
+            }
             let mut assets = InstanceAssets::default();
             for (kind, list) in [
-                (ResourceType::Application, snap.apps),
-                (ResourceType::Task, snap.tasks),
+                (ResourceType::Application, entry.apps),
+                (ResourceType::Task, entry.tasks),
             ] {
                 for asset in list {
                     assets.insert(kind, asset);
@@ -191,50 +239,114 @@ impl Catalog {
             if assets.len() > self.limits.max_assets_per_instance
                 || assets.bytes > self.limits.max_bytes_per_instance
             {
-                return Err(format!("catalog: instance {id} is over the catalog limits"));
+                return Err(format!(
+                    "catalog: instance {} of project {} is over the catalog limits",
+                    scope.instance, scope.project
+                ));
             }
-            if !assets.is_empty() {
-                catalog.instances.insert(id.as_str().into(), assets);
+            if catalog.namespaces.insert(scope.clone(), assets).is_some() {
+                return Err(format!(
+                    "catalog: instance {} of project {} is listed twice",
+                    scope.instance, scope.project
+                ));
             }
+        }
+        if catalog.instance_count() > self.limits.max_instances {
+            return Err(format!(
+                "catalog: more than catalog.max_instances ({}) instances",
+                self.limits.max_instances
+            ));
         }
         Ok(catalog)
     }
 
-    /// Whether operations on `instance` are allowed (always, unless strict).
-    pub fn has_instance(&self, instance: &str) -> bool {
-        !self.strict || self.configured.contains(instance)
+    /// A version-1 catalog (keyed by instance alone) as this version's: each instance's assets go
+    /// to every project that `projects` names for it (the projects of its jobs and archives), as
+    /// they were visible there. Returns the instances no project names, which cannot be placed.
+    pub fn migrate_legacy(
+        legacy: LegacyCatalog,
+        projects: &dyn Fn(&str) -> Vec<crate::scope::ProjectId>,
+    ) -> (CatalogSnapshot, Vec<String>) {
+        let mut out = Vec::new();
+        let mut unplaced = Vec::new();
+        for (instance, assets) in legacy {
+            let Ok(instance_id) = crate::scope::InstanceId::parse(&instance) else {
+                unplaced.push(instance);
+                continue;
+            };
+            let owners = projects(&instance);
+            if owners.is_empty() {
+                unplaced.push(instance);
+            }
+            for project in owners {
+                out.push(ScopedAssets {
+                    scope: Scope {
+                        project,
+                        instance: instance_id.clone(),
+                    },
+                    apps: assets.apps.clone(),
+                    tasks: assets.tasks.clone(),
+                });
+            }
+        }
+        (out, unplaced)
     }
 
-    /// The assets of `instance` (`None` if it has none).
-    pub fn instance(&self, instance: &str) -> Option<&InstanceAssets> {
-        self.instances.get(instance)
+    /// Whether operations on `scope` are allowed: always, unless strict; then only on configured
+    /// instances, under their own project if they name one.
+    pub fn has_instance(&self, scope: &Scope) -> bool {
+        !self.strict || self.seed(scope).is_some()
     }
 
-    /// How many instances hold assets.
+    /// The assets of `scope` (`None` if it has none).
+    pub fn instance(&self, scope: &Scope) -> Option<&InstanceAssets> {
+        self.namespaces
+            .get(scope)
+            .or_else(|| self.seed(scope))
+            .filter(|a| !a.is_empty())
+    }
+
+    /// How many namespaces hold assets.
     pub fn instance_count(&self) -> usize {
-        self.instances.len()
+        self.namespaces.values().filter(|a| !a.is_empty()).count()
     }
 
-    /// Replaces one instance's assets by those the configuration gives (or none).
-    pub fn reset_instance(&mut self, instance: &str, from: &Catalog) {
-        match from.instances.get(instance) {
-            Some(assets) => {
-                self.instances.insert(instance.into(), assets.clone());
-            }
-            None => {
-                self.instances.remove(instance);
-            }
+    /// Puts every namespace matching `project` and `instance` (`None`: any) back to its seed.
+    pub fn reset(&mut self, project: Option<&str>, instance: Option<&str>) {
+        self.namespaces.retain(|scope, _| {
+            !(project.is_none_or(|p| p == scope.project.as_str())
+                && instance.is_none_or(|i| i == scope.instance.as_str()))
+        });
+    }
+
+    fn assets(&self, scope: &Scope) -> &InstanceAssets {
+        static EMPTY: std::sync::LazyLock<InstanceAssets> = std::sync::LazyLock::new(InstanceAssets::default);
+        self.namespaces
+            .get(scope)
+            .or_else(|| self.seed(scope))
+            .unwrap_or(&EMPTY)
+    }
+
+    /// The assets of `scope` to change, copied from its seed on the first change.
+    fn assets_mut(&mut self, scope: &Scope) -> &mut InstanceAssets {
+        if !self.namespaces.contains_key(scope) {
+            let start = self.seed(scope).cloned().unwrap_or_default();
+            self.namespaces.insert(scope.clone(), start);
+        }
+        self.namespaces.get_mut(scope).expect("inserted above")
+    }
+
+    /// Forgets `scope` when it is empty and its seed would give it nothing either.
+    fn forget_if_empty(&mut self, scope: &Scope) {
+        let seeded = self.seed(scope).is_some_and(|s| !s.is_empty());
+        if !seeded && self.namespaces.get(scope).is_some_and(InstanceAssets::is_empty) {
+            self.namespaces.remove(scope);
         }
     }
 
     /// The assets an export of `selection` from `instance` packs, or the reasons it fails.
-    pub fn resolve(
-        &self,
-        instance: &str,
-        selection: &AssetSelection,
-    ) -> Result<Vec<TypedAsset>, Vec<Reason>> {
-        let empty = InstanceAssets::default();
-        let assets = self.instances.get(instance).unwrap_or(&empty);
+    pub fn resolve(&self, scope: &Scope, selection: &AssetSelection) -> Result<Vec<TypedAsset>, Vec<Reason>> {
+        let assets = self.assets(scope);
         let mut found = Vec::with_capacity(selection.len());
         let mut reasons = Vec::new();
         for app in &selection.apps {
@@ -261,11 +373,10 @@ impl Catalog {
         }
     }
 
-    /// Removes the selected assets from `instance`. Strict: any missing asset fails the whole
+    /// Removes the selected assets from `scope`. Strict: any missing asset fails the whole
     /// delete. Never adds an instance.
-    pub fn delete(&mut self, instance: &str, selection: &AssetSelection) -> Result<(), Vec<Reason>> {
-        let empty = InstanceAssets::default();
-        let assets = self.instances.get(instance).unwrap_or(&empty);
+    pub fn delete(&mut self, scope: &Scope, selection: &AssetSelection) -> Result<(), Vec<Reason>> {
+        let assets = self.assets(scope);
         let app_ids: Vec<Option<String>> = selection
             .apps
             .iter()
@@ -285,32 +396,30 @@ impl Catalog {
                 return Err(reasons);
             }
         }
-        let Some(assets) = self.instances.get_mut(instance) else {
+        if assets.is_empty() {
             return Ok(());
-        };
+        }
+        let assets = self.assets_mut(scope);
         for id in app_ids.into_iter().flatten() {
             assets.remove(ResourceType::Application, &id);
         }
         for task in &selection.tasks {
             assets.remove(ResourceType::Task, task);
         }
-        if assets.is_empty() {
-            self.instances.remove(instance);
-        }
+        self.forget_if_empty(scope);
         Ok(())
     }
 
     /// Adds a package's assets (already renamed, see [`super::ImportOptions::apply_prefix`]) to
-    /// `instance`. AddNew refuses assets that exist; any import that would pass a limit of
+    /// `scope`. AddNew refuses assets that exist; any import that would pass a limit of
     /// `[catalog]` fails whole, with one reason. Only shared pointers are copied here.
     pub fn import(
         &mut self,
-        instance: &str,
+        scope: &Scope,
         package: &[TypedAsset],
         mode: ImportMode,
     ) -> Result<(), Vec<Reason>> {
-        let empty = InstanceAssets::default();
-        let assets = self.instances.get(instance).unwrap_or(&empty);
+        let assets = self.assets(scope);
         if mode == ImportMode::AddNew {
             let reasons: Vec<Reason> = package
                 .iter()
@@ -337,8 +446,8 @@ impl Catalog {
             }
         }
         let limits = self.limits;
-        let new_instance = !self.instances.contains_key(instance);
-        let over = if new_instance && self.instances.len() >= limits.max_instances {
+        let new_instance = assets.is_empty();
+        let over = if new_instance && self.instance_count() >= limits.max_instances {
             Some(format!(
                 "catalog.max_instances ({}) reached",
                 limits.max_instances
@@ -365,7 +474,7 @@ impl Catalog {
         if package.is_empty() {
             return Ok(());
         }
-        let assets = self.instances.entry(instance.into()).or_default();
+        let assets = self.assets_mut(scope);
         for (kind, asset) in package {
             assets.insert(*kind, asset.clone());
         }

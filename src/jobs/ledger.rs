@@ -110,17 +110,16 @@ impl Ledger {
             (None, None) => 1.0,
         };
         let planned_failure = planned_failure.map(|(_, reasons)| reasons);
-        let instance = &scope.instance;
         let outcome = match (forced.or(planned_failure), work) {
             (Some(reasons), _) => Err(reasons),
             (None, Some(PendingEffect::Export(selection))) => {
-                self.catalog.resolve(instance, &selection).map(Some)
+                self.catalog.resolve(&scope, &selection).map(Some)
             }
             (None, Some(PendingEffect::Import(assets, mode))) => {
-                self.catalog.import(instance, &assets, mode).map(|()| None)
+                self.catalog.import(&scope, &assets, mode).map(|()| None)
             }
             (None, Some(PendingEffect::Delete(selection))) => {
-                self.catalog.delete(instance, &selection).map(|()| None)
+                self.catalog.delete(&scope, &selection).map(|()| None)
             }
             (None, None) => Ok(None),
         };

@@ -147,7 +147,7 @@ impl JobRegistry {
         plan: Option<FailPlan>,
     ) -> Result<JobId, JobError> {
         let (mut state, now) = self.lock();
-        if !state.catalog.has_instance(&scope.instance) {
+        if !state.catalog.has_instance(&scope) {
             return Err(JobError::InstanceNotFound {
                 project: scope.project.to_string(),
                 instance: scope.instance.to_string(),
@@ -325,17 +325,15 @@ impl JobRegistry {
         self.notify();
     }
 
-    /// Forgets the jobs and archives of one namespace: a project, an instance, or both. With an
-    /// instance, that instance's catalog goes back to the configuration.
+    /// Forgets the jobs and archives of one namespace (a project, an instance, or both) and puts
+    /// its catalog back to the configuration (D18).
     pub fn reset_scope(&self, project: Option<&str>, instance: Option<&str>) {
         let (mut state, _) = self.lock();
         state.remove_jobs_where(|job| {
             project.is_none_or(|p| *job.scope.project == *p)
                 && instance.is_none_or(|i| *job.scope.instance == *i)
         });
-        if let Some(instance) = instance {
-            state.catalog.reset_instance(instance, &self.inner.seed_catalog);
-        }
+        state.catalog.reset(project, instance);
         drop(state);
         self.notify();
     }

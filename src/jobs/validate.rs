@@ -39,7 +39,7 @@ pub fn check(snapshot: &RegistrySnapshot, catalog: &Catalog) -> Result<(), Strin
         if kinds.insert(job.id, (job.kind, job.state)).is_some() {
             return Err(format!("{}: job {} appears twice", field("id"), job.id));
         }
-        if !catalog.has_instance(&job.scope.instance) {
+        if !catalog.has_instance(&job.scope) {
             return Err(format!(
                 "{}: instance {} is not configured (catalog.strict = true)",
                 field("scope"),

@@ -27,6 +27,7 @@ async fn seeded_app() -> TestApp {
         };
         c.instances = vec![InstanceConfig {
             id: "i1".into(),
+            project: None,
             apps: vec![asset(
                 "app-conf",
                 "Orders \"v2\" – ü",

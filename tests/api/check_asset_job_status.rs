@@ -91,6 +91,7 @@ async fn the_current_dialect_spells_statuses_as_the_oas_and_validates_unchanged(
         c.catalog.strict = true;
         c.instances = vec![InstanceConfig {
             id: "i1".into(),
+            project: None,
             ..Default::default()
         }];
     })

@@ -406,6 +406,7 @@ async fn a_full_reset_clears_jobs_archives_journal_and_faults_and_restores_the_c
         c.catalog.strict = true;
         c.instances = vec![InstanceConfig {
             id: "A".into(),
+            project: None,
             apps: vec![roma_emulator::config::AssetConfig {
                 id: "app-1".into(),
                 ..Default::default()

@@ -17,6 +17,7 @@ async fn a_delete_job_removes_the_assets_from_the_instance() {
         };
         c.instances = vec![InstanceConfig {
             id: "A".into(),
+            project: None,
             apps: vec![asset("app-1", "orders"), asset("app-2", "billing")],
             tasks: vec![asset("task-1", "nightly")],
         }];

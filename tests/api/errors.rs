@@ -138,6 +138,7 @@ async fn not_found_texts_name_the_ids_as_romas_pages_write_them() {
         c.catalog.strict = true;
         c.instances = vec![roma_emulator::config::InstanceConfig {
             id: "i1".into(),
+            project: None,
             apps: vec![],
             tasks: vec![],
         }];

@@ -106,10 +106,28 @@ impl TestApp {
         file_name: &'static str,
         bytes: Vec<u8>,
     ) -> reqwest::Response {
+        self.import_in(token, "p1", instance, query, part, file_name, bytes)
+            .await
+    }
+
+    /// ImportAsset under `project` (see [`TestApp::import`]).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import_in(
+        &self,
+        token: &str,
+        project: &str,
+        instance: &str,
+        query: &str,
+        part: &'static str,
+        file_name: &'static str,
+        bytes: Vec<u8>,
+    ) -> reqwest::Response {
         let form = reqwest::multipart::Form::new()
             .part(part, reqwest::multipart::Part::bytes(bytes).file_name(file_name));
         self.client
-            .post(self.url(&format!("/v2/p1/instances/{instance}/assets/import{query}")))
+            .post(self.url(&format!(
+                "/v2/{project}/instances/{instance}/assets/import{query}"
+            )))
             .header("X-Auth-Token", token)
             .multipart(form)
             .send()

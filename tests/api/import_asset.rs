@@ -22,6 +22,7 @@ fn two_instances(c: &mut Config) {
     c.instances = vec![
         InstanceConfig {
             id: "A".into(),
+            project: None,
             apps: vec![
                 asset(
                     "app-1",
@@ -34,10 +35,12 @@ fn two_instances(c: &mut Config) {
         },
         InstanceConfig {
             id: "B".into(),
+            project: None,
             ..Default::default()
         },
         InstanceConfig {
             id: "C".into(),
+            project: None,
             ..Default::default()
         },
     ];
@@ -253,4 +256,45 @@ async fn bad_uploads_are_refused_with_clear_codes() {
         .expect("zip");
     let unknown = app.import(TOKEN, "Z", "", "file", "a.zip", pkg).await;
     assert_roma_error(unknown, 404, "ROMA.00110002").await;
+}
+
+/// D18: an instance belongs to its project, catalog included: the same instance id under two
+/// projects holds two sets of assets, and a project's reset clears its catalog only.
+#[tokio::test]
+async fn the_same_instance_under_two_projects_holds_two_catalogs() {
+    let app = spawn_app_with(two_instances).await;
+    let package = app.export_and_download(TOKEN, "A", BOTH).await;
+    for project in ["p1", "p2"] {
+        let res = app
+            .import_in(
+                TOKEN,
+                project,
+                "B",
+                "",
+                "ImportAssetRequestBody",
+                "a.zip",
+                package.clone(),
+            )
+            .await;
+        let id = assert_job_created(res).await;
+        let status = app.job_json(TOKEN, project, "B", &id).await;
+        assert_eq!(status["status"], "Success", "AddNew into {project}/B: {status}");
+    }
+    let (code, _) = app
+        .control_post("/_emulator/reset?project_id=p2", serde_json::Value::Null)
+        .await;
+    assert_eq!(code, 200);
+    let export_from = |project: &'static str| {
+        let app = &app;
+        async move {
+            let id = assert_job_created(app.export(TOKEN, project, "B", BOTH).await).await;
+            app.job_json(TOKEN, project, "B", &id).await["status"].clone()
+        }
+    };
+    assert_eq!(export_from("p1").await, "Success", "p1/B keeps its import");
+    assert_eq!(
+        export_from("p2").await,
+        "Failed",
+        "p2's reset cleared p2/B's catalog (strict: the assets are missing)"
+    );
 }

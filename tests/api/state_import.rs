@@ -38,6 +38,7 @@ async fn manual_app() -> TestApp {
         c.instances = ["i1", "i2"]
             .map(|id| InstanceConfig {
                 id: id.into(),
+                project: None,
                 apps: vec![],
                 tasks: vec![],
             })
@@ -165,6 +166,7 @@ async fn slow_readers_of_the_state_hold_at_most_max_large_bodies_copies() {
         c.catalog.max_bytes_per_instance = 64 * 1024 * 1024;
         c.instances = vec![InstanceConfig {
             id: "i1".into(),
+            project: None,
             apps: vec![roma_emulator::config::AssetConfig {
                 id: "app-1".into(),
                 name: "big".into(),

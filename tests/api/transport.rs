@@ -33,6 +33,7 @@ async fn app_with_big_asset(bytes: usize, edit: impl FnOnce(&mut roma_emulator::
         c.catalog.max_bytes_per_instance = 64 * 1024 * 1024;
         c.instances = vec![InstanceConfig {
             id: "i1".into(),
+            project: None,
             apps: vec![AssetConfig {
                 id: "big".into(),
                 name: "big".into(),
