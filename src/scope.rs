@@ -14,8 +14,18 @@ pub const MAX_PATH_ID: usize = 64;
 pub type UserId = Arc<str>;
 
 /// Checks a path id: 1..64 characters; no control character, no `/` or `\\` (a decoded `%2F`
-/// would otherwise let a namespace reach across the path structure), and not `.` or `..`.
+/// would otherwise let a namespace reach across the path structure), not `.` or `..`, and not a
+/// placeholder an SDK or a template left unfilled, such as `{project_id}` (D20).
 pub fn check_path_id(name: &str, value: &str) -> Result<(), String> {
+    if value.len() >= 2 && value.starts_with('{') && value.ends_with('}') {
+        // error_details carries at most 128 characters: the hint stays short.
+        let hint = if name == "project_id" {
+            "were the credentials built without a project id?"
+        } else {
+            "was the request built without it?"
+        };
+        return Err(format!("{name}: {value} is a placeholder, not a value; {hint}"));
+    }
     let n = value.chars().count();
     if n == 0 || n > MAX_PATH_ID {
         return Err(format!("{name}: must be 1..{MAX_PATH_ID} characters, got {n}"));

@@ -216,3 +216,28 @@ async fn catalog_statuses_replace_403_when_configured() {
         .expect("request");
     assert_roma_error(res, 400, "ROMA.1000").await;
 }
+
+/// D20: a placeholder left in the path (an SDK's `{project_id}` when the credentials carry no
+/// project id) is refused with a hint, never served as a project of that name.
+#[tokio::test]
+async fn a_placeholder_in_the_path_is_refused_with_a_hint() {
+    let app = spawn_app().await;
+    let body = r#"{"apps": [{"id": "a"}]}"#;
+    let res = app.export(TOKEN, "{project_id}", "i1", body).await;
+    let err = assert_roma_error(res, 403, "ROMA.13000").await;
+    let details = err["error_details"].as_str().expect("details");
+    assert!(
+        details.starts_with("project_id: {project_id} is a placeholder"),
+        "{details}"
+    );
+    assert!(details.contains("without a project id"), "{details}");
+    let res = app.export(TOKEN, "p1", "{instance_id}", body).await;
+    let err = assert_roma_error(res, 403, "ROMA.13000").await;
+    assert!(
+        err["error_details"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("instance_id: {instance_id}"))
+    );
+    let res = app.job(TOKEN, "p1", "i1", "{job_id}").await;
+    assert_roma_error(res, 403, "ROMA.13000").await;
+}

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, header};
 
-use super::context::Exchange;
+use super::context::{Exchange, Namespace};
 use crate::auth::signature::{ALGORITHM, EMPTY_BODY_HASH, UNSIGNED_PAYLOAD, sha256_hex};
 use crate::auth::{AuthError, Caller, SignedRequest};
 use crate::error::ApiError;
@@ -29,9 +29,11 @@ pub async fn authenticate(
         let caller = app.auth.token(token)?;
         (req, caller)
     };
+    // A path id that is no valid id (D20's placeholders too) is refused by the handler's `Scope`.
     if (caller.projects.is_some() || caller.scope.is_some())
-        && let Some(project) = exchange.project()
+        && let Some(Namespace::Valid(scope)) = &exchange.namespace
     {
+        let project = scope.project.as_str();
         // D16: a token serves its scope only, checked before any rule of the operation.
         if let Some(why) = caller.out_of_scope(project) {
             return Err(AuthError::OutOfScope(why).into());
