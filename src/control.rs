@@ -32,9 +32,12 @@ impl Control {
         Self { app }
     }
 
-    /// Clears all jobs, archives, the journal and faults; the catalog goes back to the configuration.
+    /// Clears all jobs, archives, the journal, faults and the users added at run time; the catalog
+    /// goes back to the configuration.
     pub fn reset(&self) {
         self.app.auth.clear_lockouts();
+        // An empty list always fits.
+        let _ = self.app.auth.replace_runtime_users(&[]);
         self.app.jobs.reset();
         self.app.journal.clear();
         self.app.faults.clear();
@@ -180,6 +183,21 @@ impl Control {
     /// Removes every fault.
     pub fn clear_faults(&self) {
         self.app.faults.clear();
+    }
+
+    /// Adds a user at run time (D19).
+    pub fn add_user(&self, spec: crate::auth::UserSpec) -> Result<(), ApiError> {
+        Ok(self.app.auth.add_user(spec)?)
+    }
+
+    /// Removes a user added at run time; its jobs stay.
+    pub fn remove_user(&self, name: &str) -> Result<(), ApiError> {
+        Ok(self.app.auth.remove_user(name)?)
+    }
+
+    /// Every user, without secrets.
+    pub fn users(&self) -> Vec<crate::auth::UserView> {
+        self.app.auth.users()
     }
 
     /// The access keys locked now (D15), with when each lock ends.

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use http::StatusCode;
 use serde::Serialize;
 
-use crate::auth::AuthError;
+use crate::auth::{AuthError, UserError};
 use crate::jobs::{JobError, SelectionError};
 
 macro_rules! catalog {
@@ -132,7 +132,7 @@ catalog! {
         "The request body sent nothing for server.body_read_timeout_ms (a stalled upload). The connection is closed."),
     /// The control-plane action does not fit the state.
     Conflict => ("EMULATOR.0409", 409, 409, "The emulator is not in a state that allows this",
-        "Completing or failing a job that is not Running, or moving a clock that is not virtual."),
+        "Completing or failing a job that is not Running, moving a clock that is not virtual, or adding a user whose name, access key or token is taken (or past 1000 users added at run time)."),
     /// Not served now: the connection cap is reached with every connection busy, or shutdown.
     Unavailable => ("EMULATOR.0503", 503, 503, "The emulator cannot take this request now",
         "Every one of the server.max_connections connections is busy and this one was admitted into a slot kept for health probes (only /_emulator/health and /ready are served there; the connection is closed), the probe slots are busy too, server.max_large_bodies large bodies are being read, or a long-poll wait was cut short because the emulator is shutting down."),
@@ -374,6 +374,16 @@ impl From<AuthError> for ApiError {
             err.message = Some(format!("Incorrect IAM authentication information: {text}").into());
         }
         err
+    }
+}
+
+impl From<UserError> for ApiError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::Invalid(m) => ApiError::invalid(m),
+            UserError::Conflict(m) => ApiError::new(ErrorCode::Conflict, m),
+            UserError::NotFound(ref name) => ApiError::not_found(name, e.to_string()),
+        }
     }
 }
 

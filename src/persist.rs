@@ -71,6 +71,10 @@ pub struct Snapshot {
     /// The fault rules.
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// The users added at run time, with their secrets (D19). Only in the state file, never
+    /// exported, like `token_key`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<crate::auth::UserSpec>,
 }
 
 #[derive(Deserialize)]
@@ -91,6 +95,11 @@ impl Snapshot {
             registry: app.jobs.snapshot(),
             journal: app.journal.all(),
             faults: app.faults.list(),
+            users: if with_secrets {
+                app.auth.runtime_users()
+            } else {
+                Vec::new()
+            },
         }
     }
 
@@ -160,9 +169,19 @@ impl Snapshot {
         {
             return Err(format!("ids[{k}]: a position is at most 2^60"));
         }
+        // Users added at run time are only in a state file: a snapshot without them (an export)
+        // leaves the running ones as they are.
+        app.auth
+            .check_runtime_users(&self.users)
+            .map_err(|e| format!("users: {e}"))?;
         app.jobs.restore(self.registry)?;
         app.faults.replace(self.faults)?;
         app.journal.replace(self.journal);
+        if !self.users.is_empty() {
+            app.auth
+                .replace_runtime_users(&self.users)
+                .map_err(|e| format!("users: {e}"))?;
+        }
         if let Some(t) = self.clock {
             app.clock.set(t);
         }

@@ -42,6 +42,8 @@ pub fn router(app: AppState) -> Router<AppState> {
         )
         .route("/_emulator/faults/{fault_id}", delete(remove_fault))
         .route("/_emulator/errors", get(errors))
+        .route("/_emulator/users", get(users).post(add_user))
+        .route("/_emulator/users/{name}", delete(remove_user))
         .route("/_emulator/lockouts", get(lockouts))
         .route("/_emulator/lockouts/{access_key}", delete(lift_lockout))
         .route(STATE, get(export_state).put(import_state))
@@ -262,6 +264,29 @@ async fn remove_fault(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     control(&app).remove_fault(&id)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /_emulator/users`: every user, configured and added at run time, without secrets.
+async fn users(State(app): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({ "users": control(&app).users() }))
+}
+
+/// `POST /_emulator/users`: adds a user at run time (D19); 201 with the user as listed.
+async fn add_user(State(app): State<AppState>, RawBody(body): RawBody) -> Result<Response, ApiError> {
+    let spec: crate::auth::UserSpec = parse_json(&body)?;
+    let name = spec.name.clone();
+    control(&app).add_user(spec)?;
+    let user = control(&app).users().into_iter().find(|u| u.name == name);
+    Ok((StatusCode::CREATED, Json(json!({ "user": user }))).into_response())
+}
+
+/// `DELETE /_emulator/users/{name}`: removes a user added at run time (204); 404 otherwise.
+async fn remove_user(
+    State(app): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    control(&app).remove_user(&name)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,7 +1,8 @@
 //! Who is calling: turns the credentials of a request into a [`Caller`]. No HTTP here; the API
 //! pipeline's authentication step hands over header values and puts the caller into the request.
 //!
-//! - this file: the caller, the refusals, the user table ([`Authenticator`]) and AK lockouts;
+//! - this file: the caller, the refusals, the [`Authenticator`] and AK lockouts;
+//! - `users`: the user table, configured and added at run time (D19);
 //! - `token`: `X-Auth-Token` (static, issued, open mode) and issuing IAM tokens;
 //! - `aksk`: SDK-HMAC-SHA256 signatures, checked in two steps around the body;
 //! - `redact`: what a log line may show of a canonical request;
@@ -30,11 +31,13 @@ pub mod signature;
 #[cfg(test)]
 mod tests;
 mod token;
+mod users;
 
 pub use aksk::{SignedRequest, Signer};
 pub use iam::{PasswordAuth, TokenScope};
 pub use redact::CREDENTIAL_HEADERS;
 pub use token::IssuedToken;
+pub use users::{MAX_RUNTIME_USERS, UserError, UserView};
 
 /// The longest `X-Auth-Token` the documents allow.
 pub const MAX_TOKEN_LEN: usize = 100_000;
@@ -123,8 +126,10 @@ pub enum Mode {
     Strict,
 }
 
-/// A declared user, as the authenticator is given it.
-#[derive(Debug, Clone, Default)]
+/// A declared user, as the authenticator is given it (from `[[auth.users]]`, or added at run time
+/// through the control plane, whose JSON body it reads).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct UserSpec {
     /// The user's name (unique).
     pub name: String,
@@ -142,6 +147,22 @@ pub struct UserSpec {
     pub projects: Option<Vec<String>>,
 }
 
+/// Written with its secrets: only the state file holds users added at run time.
+impl serde::Serialize for UserSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("UserSpec", 7)?;
+        out.serialize_field("name", &self.name)?;
+        out.serialize_field("token", &self.token.as_ref().map(Secret::expose))?;
+        out.serialize_field("password", &self.password.as_ref().map(Secret::expose))?;
+        out.serialize_field("domain", &self.domain)?;
+        out.serialize_field("access_key", &self.access_key)?;
+        out.serialize_field("secret_key", &self.secret_key.as_ref().map(Secret::expose))?;
+        out.serialize_field("projects", &self.projects)?;
+        out.end()
+    }
+}
+
 /// What the authenticator is built from (the composition root derives it from `[auth]`).
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -157,34 +178,11 @@ pub struct Settings {
     pub project_names: HashMap<String, String>,
 }
 
-/// A configured user.
-#[derive(Debug, Clone)]
-struct User {
-    name: UserId,
-    password: Option<[u8; 32]>,
-    domain: Option<String>,
-    secret_key: Option<Secret>,
-    projects: Option<Arc<[String]>>,
-}
-
-impl User {
-    fn caller(&self) -> Caller {
-        Caller {
-            user: self.name.clone(),
-            projects: self.projects.clone(),
-            scope: None,
-        }
-    }
-}
-
 /// The users the emulator knows, and how it treats credentials.
 #[derive(Debug)]
 pub struct Authenticator {
     mode: Mode,
-    users: Vec<User>,
-    by_token: HashMap<[u8; 32], usize>,
-    by_access_key: HashMap<String, usize>,
-    by_name: HashMap<String, usize>,
+    users: users::Users,
     token_ttl: Duration,
     token_key: [u8; 32],
     clock: Clock,
@@ -202,36 +200,10 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 impl Authenticator {
     /// Builds the user table from `settings`. Issued tokens are sealed with `token_key` and expire by `clock`.
     pub fn new(config: Settings, token_key: [u8; 32], clock: Clock) -> Self {
-        let users: Vec<User> = config
-            .users
-            .iter()
-            .map(|u| User {
-                name: u.name.as_str().into(),
-                password: u.password.as_ref().map(|p| digest(p.expose().as_bytes())),
-                domain: u.domain.clone(),
-                secret_key: u.secret_key.clone(),
-                projects: u.projects.as_ref().map(|p| p.clone().into()),
-            })
-            .collect();
-        let mut by_token = HashMap::new();
-        let mut by_access_key = HashMap::new();
-        let mut by_name = HashMap::new();
-        for (i, u) in config.users.iter().enumerate() {
-            if let Some(token) = &u.token {
-                by_token.insert(digest(token.expose().as_bytes()), i);
-            }
-            if let Some(ak) = &u.access_key {
-                by_access_key.insert(ak.clone(), i);
-            }
-            by_name.insert(u.name.clone(), i);
-        }
         let token_ttl = config.token_ttl;
         Self {
             mode: config.mode,
-            users,
-            by_token,
-            by_access_key,
-            by_name,
+            users: users::Users::new(config.users),
             token_ttl,
             token_key,
             clock,
@@ -255,6 +227,38 @@ impl Authenticator {
     /// The access keys locked now, with when each lock ends.
     pub fn lockouts(&self) -> Vec<(String, Timestamp)> {
         self.lockouts.locked(self.clock.now())
+    }
+
+    /// Adds a user at run time (D19): checked as `[[auth.users]]` entries are, unique in name,
+    /// access key and token.
+    pub fn add_user(&self, spec: UserSpec) -> Result<(), UserError> {
+        self.users.add(spec)
+    }
+
+    /// Removes a user added at run time.
+    pub fn remove_user(&self, name: &str) -> Result<(), UserError> {
+        self.users.remove(name)
+    }
+
+    /// Every user (never a secret).
+    pub fn users(&self) -> Vec<UserView> {
+        self.users.list()
+    }
+
+    /// The users added at run time, with their secrets (for the state file only).
+    pub fn runtime_users(&self) -> Vec<UserSpec> {
+        self.users.runtime()
+    }
+
+    /// Checks that `specs` could replace the users added at run time (a snapshot being restored).
+    pub fn check_runtime_users(&self, specs: &[UserSpec]) -> Result<(), UserError> {
+        self.users.check_runtime(specs)
+    }
+
+    /// Replaces the users added at run time (a restored snapshot, or none on reset); a bad list
+    /// changes nothing.
+    pub fn replace_runtime_users(&self, specs: &[UserSpec]) -> Result<(), UserError> {
+        self.users.replace_runtime(specs)
     }
 
     /// Lifts the lock of one access key; false when it was not locked.

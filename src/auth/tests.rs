@@ -222,5 +222,22 @@ fn signatures_verify_for_the_configured_user_only() {
     assert_eq!(req(&authz("AK1", &sig)).map(|c| c.user), Ok("alice".into()));
     let bad = req(&authz("AK1", &"0".repeat(64))).expect_err("bad signature");
     assert_eq!(bad, AuthError::Signature("verify aksk signature fail".into()));
-    assert!(matches!(req(&authz("AK9", &sig)), Err(AuthError::Signature(m)) if m.contains("ak not exist")));
+    // D19: in open mode an undeclared key is checked against itself as the secret key.
+    assert_eq!(
+        req(&authz("AK9", &sig)),
+        Err(AuthError::Signature("verify aksk signature fail".into()))
+    );
+    let self_signed = signature::sign("AK9", &date, &canonical);
+    let undeclared = req(&authz("AK9", &self_signed)).expect("signed with itself");
+    assert!(undeclared.user.starts_with("token-"), "{:?}", undeclared.user);
+    let strict = auth(Mode::Strict);
+    let signed = SignedRequest {
+        authorization: &authz("AK9", &self_signed),
+        method: "GET",
+        path: "/x",
+        query: "",
+        header: &lookup,
+        payload_hash: signature::EMPTY_BODY_HASH,
+    };
+    assert!(matches!(strict.signed(&signed), Err(AuthError::Signature(m)) if m.contains("ak not exist")));
 }

@@ -42,8 +42,8 @@ impl Authenticator {
         let text =
             std::str::from_utf8(token).map_err(|_| AuthError::BadToken("X-Auth-Token is not valid text"))?;
         let token_digest = digest(token);
-        if let Some(&i) = self.by_token.get(&token_digest) {
-            return Ok(self.users[i].caller());
+        if let Some(user) = self.users.by_token(&token_digest) {
+            return Ok(user.caller());
         }
         if text.starts_with(iam::TOKEN_PREFIX) {
             return self.issued(text);
@@ -65,9 +65,9 @@ impl Authenticator {
         if self.clock.now() >= claims.expires_at {
             return Err(AuthError::Expired(claims.expires_at.rfc3339_micros()));
         }
-        let i = *self
-            .by_name
-            .get(&claims.user)
+        let user = self
+            .users
+            .by_name(&claims.user)
             .ok_or(AuthError::BadToken("the token's user is no longer configured"))?;
         let scope = match claims.project {
             Some(project) => IssuedScope::Project(project.into()),
@@ -75,7 +75,7 @@ impl Authenticator {
         };
         Ok(Caller {
             scope: Some(scope),
-            ..self.users[i].caller()
+            ..user.caller()
         })
     }
 
@@ -103,11 +103,12 @@ impl Authenticator {
 
     /// Issues an IAM token for a password request.
     pub fn issue(&self, auth: &PasswordAuth) -> Result<IssuedToken, AuthError> {
-        let user = self.by_name.get(&auth.user).map(|&i| &self.users[i]);
+        let user = self.users.by_name(&auth.user);
         // Compare digests in constant time, and do the same work for unknown users.
         let given = digest(auth.password.as_bytes());
-        let stored = user.and_then(|u| u.password).unwrap_or([0u8; 32]);
-        let password_ok = bool::from(given.ct_eq(&stored)) && user.is_some_and(|u| u.password.is_some());
+        let stored = user.as_ref().and_then(|u| u.password).unwrap_or([0u8; 32]);
+        let password_ok =
+            bool::from(given.ct_eq(&stored)) && user.as_ref().is_some_and(|u| u.password.is_some());
         let user = user.filter(|_| password_ok).ok_or(AuthError::WrongPassword)?;
         if let (Some(want), Some(given)) = (&user.domain, &auth.domain)
             && want != given
@@ -144,7 +145,7 @@ impl Authenticator {
 /// The user an unknown token names in open mode: stable per token (and per token key), and keyed,
 /// so that nobody who sees the name (in the journal, a job listing, a log line) can test guesses
 /// of the token against it: `token-` and 16 hex digits of HMAC-SHA256(token key, SHA-256(token)).
-fn open_user(names: &Hmac<Sha256>, digest: &[u8; 32]) -> UserId {
+pub(super) fn open_user(names: &Hmac<Sha256>, digest: &[u8; 32]) -> UserId {
     let mut mac = names.clone();
     mac.update(digest);
     let keyed = mac.finalize().into_bytes();

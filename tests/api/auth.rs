@@ -226,7 +226,12 @@ async fn a_good_signature_is_the_user_and_every_bad_one_is_apig_0301() {
     let ok = signed_export(&app, AK, SK, &now, None).await;
     assert_job_created(ok).await;
 
-    let other = spawn_app_with(with_alice).await;
+    // Strict: in open mode an undeclared key is checked against itself instead (D19).
+    let other = spawn_app_with(|c| {
+        with_alice(c);
+        c.auth.mode = AuthMode::Strict;
+    })
+    .await;
     let cases = vec![
         (
             "unknown AK",
@@ -788,4 +793,101 @@ mod attacks {
         // The honest request still passes.
         assert_job_created(signed_export(&app, &hash, &[], BODY).await).await;
     }
+}
+
+/// D19: in open mode an undeclared access key signs with itself as the secret key and names its
+/// own user, so two keys are two users (one Running job each); strict mode still refuses it.
+#[tokio::test]
+async fn in_open_mode_an_undeclared_key_signed_with_itself_is_its_own_user() {
+    let app = spawn_app_with(|c| {
+        with_alice(c);
+        c.auth.mode = AuthMode::Open;
+        c.jobs.duration_ms = 60_000;
+    })
+    .await;
+    let first =
+        assert_job_created(signed_export(&app, "WORKER-1", "WORKER-1", &sdk_date(0), None).await).await;
+    let second = signed_export(&app, "WORKER-2", "WORKER-2", &sdk_date(0), None).await;
+    assert_job_created(second).await;
+    let again = signed_export(&app, "WORKER-1", "WORKER-1", &sdk_date(0), None).await;
+    assert_eq!(again.status(), 403, "WORKER-1 is one user with one Running job");
+    let wrong = signed_export(&app, "WORKER-3", "not-the-key", &sdk_date(0), None).await;
+    assert_roma_error(wrong, 401, "APIG.0301").await;
+    let jobs = app.control_json("/_emulator/jobs").await;
+    let owner = jobs["jobs"]
+        .as_array()
+        .and_then(|all| all.iter().find(|j| j["id"] == first.as_str()))
+        .map(|j| j["user"].as_str().unwrap_or_default().to_owned())
+        .expect("the first job is listed");
+    assert!(
+        owner.starts_with("token-") && !owner.contains("WORKER"),
+        "keyed name: {owner}"
+    );
+
+    let strict = spawn_app_with(|c| {
+        with_alice(c);
+        c.auth.mode = AuthMode::Strict;
+    })
+    .await;
+    let refused = signed_export(&strict, "WORKER-1", "WORKER-1", &sdk_date(0), None).await;
+    let body = assert_roma_error(refused, 401, "APIG.0301").await;
+    assert!(
+        body["error_msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("ak not exist")),
+        "{body}"
+    );
+}
+
+/// D19: users added at run time through the control plane sign like configured ones, are
+/// listed without secrets, and stop working once removed.
+#[tokio::test]
+async fn users_added_at_run_time_sign_are_listed_without_secrets_and_can_be_removed() {
+    let app = spawn_app_with(|c| {
+        with_alice(c);
+        c.auth.mode = AuthMode::Strict;
+    })
+    .await;
+    let user = json!({"name": "worker-7", "access_key": "AK-W7", "secret_key": "SK-W7", "projects": ["p1"]});
+    let (status, body) = app.control_post("/_emulator/users", user.clone()).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["user"]["origin"], "runtime");
+    let (status, body) = app.control_post("/_emulator/users", user).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (409, Some("EMULATOR.0409")),
+        "{body}"
+    );
+    let (status, body) = app
+        .control_post("/_emulator/users", json!({"name": "half", "access_key": "AK-H"}))
+        .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (400, Some("ROMA.13000")),
+        "{body}"
+    );
+
+    assert_job_created(signed_export(&app, "AK-W7", "SK-W7", &sdk_date(0), None).await).await;
+    let listed = app.control_json("/_emulator/users").await;
+    let text = listed.to_string();
+    assert!(text.contains("worker-7") && text.contains("alice"), "{text}");
+    assert!(
+        !text.contains("SK-W7") && !text.contains("alice-password"),
+        "no secret listed: {text}"
+    );
+
+    let res = app
+        .control(reqwest::Method::DELETE, "/_emulator/users/worker-7")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 204);
+    let res = app
+        .control(reqwest::Method::DELETE, "/_emulator/users/alice")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 404, "a configured user is not removed");
+    let refused = signed_export(&app, "AK-W7", "SK-W7", &sdk_date(0), None).await;
+    assert_roma_error(refused, 401, "APIG.0301").await;
 }

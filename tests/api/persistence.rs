@@ -61,6 +61,14 @@ async fn jobs_archives_and_issued_tokens_survive_a_restart() {
         .await
         .expect("json");
     let archive = status["archive_id"].as_str().expect("archive").to_owned();
+    // D19: a user added at run time is kept in the state file.
+    let added = client
+        .post(format!("{url}/_emulator/users"))
+        .json(&serde_json::json!({"name": "added", "access_key": "AK-ADDED", "secret_key": "SK-ADDED"}))
+        .send()
+        .await
+        .expect("add a user");
+    assert_eq!(added.status(), 201);
     let logs = stop_and_read_logs(&mut first);
     assert!(logs.contains("saved=true"), "{logs}");
     let file = dir.join("state.json");
@@ -97,6 +105,24 @@ async fn jobs_archives_and_issued_tokens_survive_a_restart() {
     assert!(zip.bytes().await.expect("zip").starts_with(b"PK"));
     // The one-job rule and new ids carry on.
     assert_job_created(export(url.clone(), token.clone()).await).await;
+    let users: Value = client
+        .get(format!("{url}/_emulator/users"))
+        .send()
+        .await
+        .expect("users")
+        .json()
+        .await
+        .expect("json");
+    let restored = users["users"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|u| u["name"] == "added");
+    assert_eq!(
+        restored.map(|u| (u["origin"].clone(), u["access_key"].clone())),
+        Some((Value::from("runtime"), Value::from("AK-ADDED"))),
+        "{users}"
+    );
     stop_and_read_logs(&mut second);
     let _ = std::fs::remove_dir_all(dir);
 }
