@@ -1,11 +1,47 @@
-//! roma-emulator: a local emulator of the Huawei Cloud ROMA Connect asset API.
+//! A local emulator of the Huawei Cloud ROMA Connect asset API: ExportAsset, CheckAssetJobStatus,
+//! DownloadAssetArchive, ImportAsset and DeleteAsset, with IAM tokens and AK/SK signatures checked
+//! as the real gateway checks them, and a control plane for tests.
 //!
-//! Start it in-process with [`Server::start`] and talk HTTP to [`Server::base_url`], or drive
-//! [`api::router`] directly. The layers, top to bottom (ARCHITECTURE.md; `tests/api/layers.rs`
-//! checks them): process (`telemetry`, `probe`), transport (`server`, `transport`), HTTP (`api`),
-//! app (`control`, `state` the composition root, `settings`, `persist`, `metrics`), domain (`error`
-//! the catalog, `faults`, `journal`, `jobs`, `auth`) and base (`config`, `operation`, `scope`,
-//! `secret`, `clock`, `ids`, `json`).
+//! Start it inside a test on a free port and speak HTTP to it, as a client of the real service does:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut config = roma_emulator::Config::default();
+//! config.server.listen = "127.0.0.1:0".into();
+//! config.jobs.duration_ms = 0; // jobs end at once
+//! let server = roma_emulator::Server::start(config).await?;
+//!
+//! // Any token is a user of its own in the default open mode.
+//! let url = format!("{}/v2/my-project/instances/my-instance/assets/export", server.base_url());
+//! let created: serde_json::Value = reqwest::Client::new()
+//!     .post(url)
+//!     .header("X-Auth-Token", "any-token")
+//!     .header("Content-Type", "application/json")
+//!     .body(r#"{"apps": [{"id": "app-1"}]}"#)
+//!     .send()
+//!     .await?
+//!     .json()
+//!     .await?;
+//! let job_id = created["job_id"].as_str().expect("a job id");
+//!
+//! // The control plane, as typed methods (or over HTTP under /_emulator).
+//! let job = server.control().job(job_id)?;
+//! assert_eq!(job.status, roma_emulator::jobs::PublicStatus::Success);
+//! server.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The documents in the repository's `docs/` folder cover the API, authentication, the control plane,
+//! errors, configuration and deployment; `docs/decisions.md` records each choice where the ROMA
+//! documents disagree or are silent.
+//!
+//! The layers, top to bottom (ARCHITECTURE.md; `tests/api/layers.rs` checks them): process
+//! (`telemetry`, `probe`), transport (`server`, `transport`), HTTP (`api`), app (`control`, `state`
+//! the composition root, `settings`, `persist`, `metrics`), domain (`error` the catalog, `faults`,
+//! `journal`, `jobs`, `auth`) and base (`config`, `operation`, `scope`, `secret`, `clock`, `ids`,
+//! `json`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

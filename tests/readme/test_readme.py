@@ -11,6 +11,8 @@ Directives are HTML comments right before a block (invisible when the README is 
                                                  run the next block against a binary with config NAME
                                                  (default: the embedded defaults); `fresh` restarts it
   <!-- readme-test: skip REASON -->              the next block is not run, for the reason given
+  <!-- readme-test: file PATH -->                 the next block is that file of the repository, which
+                                                 another suite runs (it must equal the file)
 A console or python block without a directive fails the test, so no example goes unchecked.
 """
 
@@ -215,6 +217,11 @@ def run_readme(readme_text, page="README.md"):
                 if verb == "skip":
                     assert args, f"{where}: skip needs a reason"
                     continue
+                if verb == "file":
+                    shipped = (ROOT / args[0]).read_text()
+                    assert shipped == "\n".join(body) + "\n", f"{where}: the block differs from {args[0]}"
+                    checked += 1
+                    continue
                 assert verb == "run", f"{where}: unknown directive {directive!r}"
                 name, fresh = "defaults", False
                 for i, arg in enumerate(args):
@@ -230,8 +237,10 @@ def run_readme(readme_text, page="README.md"):
                 session.start(name, configs[name], fresh)
                 if lang == "python":
                     code = session.substitute("\n".join(body))
+                    # The Python package from the source tree, with the binary under test.
+                    env = dict(os.environ, PYTHONPATH=str(ROOT / "python"), ROMA_EMULATOR_BIN=BINARY)
                     result = subprocess.run([os.environ.get("PYTHON_FOR_README", "python3"), "-c", code],
-                                            capture_output=True, text=True, timeout=60, cwd=workdir)
+                                            capture_output=True, text=True, timeout=60, cwd=workdir, env=env)
                     assert result.returncode == 0, f"{where}: {result.stderr}"
                     checked += 1
                     continue
@@ -246,7 +255,7 @@ def run_readme(readme_text, page="README.md"):
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_every_example_runs_as_shown(page):
     checked = run_readme(page.read_text(), str(page.relative_to(ROOT)))
-    minimum = {"README.md": 3, "api.md": 15, "auth.md": 5, "control-plane.md": 5}.get(page.name, 0)
+    minimum = {"README.md": 3, "api.md": 15, "auth.md": 5, "control-plane.md": 5, "python.md": 3}.get(page.name, 0)
     assert checked >= minimum, f"{page.name}: only {checked} examples ran"
 
 

@@ -1,0 +1,133 @@
+"""The pytest plugin (entry point ``pytest11``), loaded by pytest once the package is installed.
+
+Fixtures:
+
+- ``roma_emulator`` (session): the emulator the tests share. Started from the bundled binary, or
+  the one at ``--roma-emulator-url`` / ``ROMA_EMULATOR_URL`` (a container, a staging stub). Under
+  pytest-xdist the controller starts one binary and every worker uses it.
+- ``roma_namespace``: a fresh ``project_id``/``instance_id`` with a user and access key of its own,
+  reset (project-scoped) and removed at teardown, so tests in parallel never see each other.
+- ``roma_client``: an official SDK ``RomaClient`` signed as that namespace's user.
+- ``wait_for_job``: ``wait_for_job(job_id, timeout=30)`` polls until the job ends (either dialect).
+- ``roma_private_emulator``: an emulator of the test's own, for a test that moves the virtual
+  clock (the clock is global: moving a shared one moves every test's jobs).
+
+Options: ``--roma-emulator-url`` (env ``ROMA_EMULATOR_URL``), ``--roma-emulator-config`` (a TOML
+file for the bundled binary), ``--roma-emulator-admin-token`` (when the emulator has one).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterator
+
+import pytest
+
+from ._control import ControlPlane, Namespace, RemoteEmulator
+from ._process import RomaEmulator
+
+_WORKER_KEY = "roma_emulator_url"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("roma-emulator")
+    group.addoption("--roma-emulator-url", default=os.environ.get("ROMA_EMULATOR_URL"),
+                    help="use the emulator running at this URL instead of starting the bundled binary "
+                         "(default: $ROMA_EMULATOR_URL)")
+    group.addoption("--roma-emulator-config", default=None,
+                    help="the TOML config the bundled binary starts with")
+    group.addoption("--roma-emulator-admin-token", default=None,
+                    help="the emulator's [emulator] admin_token, for the control plane")
+
+
+def _options(config: pytest.Config) -> tuple:
+    return (config.getoption("roma_emulator_url"), config.getoption("roma_emulator_config"),
+            config.getoption("roma_emulator_admin_token"))
+
+
+class _XdistController:
+    """With pytest-xdist, the controller starts one emulator and hands its URL to the workers."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def pytest_configure_node(self, node) -> None:  # an xdist hook
+        node.workerinput[_WORKER_KEY] = self.url
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):
+        return
+    url, cfg, token = _options(config)
+    parallel = config.pluginmanager.hasplugin("xdist") and config.getoption("numprocesses", None)
+    if parallel and not url:
+        emulator = RomaEmulator(cfg, admin_token=token).start()
+        config._roma_shared_emulator = emulator  # type: ignore[attr-defined]
+        url = emulator.url
+    if parallel:
+        config.pluginmanager.register(_XdistController(url), "roma-emulator-xdist")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    emulator = getattr(config, "_roma_shared_emulator", None)
+    if emulator is not None:
+        emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def roma_emulator(pytestconfig: pytest.Config) -> Iterator[ControlPlane]:
+    """The emulator this session's tests share (see the module documentation)."""
+    url, cfg, token = _options(pytestconfig)
+    shared = getattr(pytestconfig, "workerinput", {}).get(_WORKER_KEY) or url
+    if shared:
+        remote = RemoteEmulator(shared, admin_token=token)
+        if not remote.health():
+            pytest.fail(f"no roma-emulator answers at {shared}/_emulator/health", pytrace=False)
+        yield remote
+        return
+    with RomaEmulator(cfg, admin_token=token) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def roma_namespace(roma_emulator: ControlPlane) -> Iterator[Namespace]:
+    """A fresh project, instance and user, dropped (scoped reset, user removed) at teardown."""
+    ns = roma_emulator.new_namespace()
+    try:
+        yield ns
+    finally:
+        roma_emulator.drop_namespace(ns)
+
+
+@pytest.fixture
+def roma_client(roma_emulator: ControlPlane, roma_namespace: Namespace):
+    """An official ``huaweicloudsdkroma`` client signed as ``roma_namespace``'s user."""
+    return roma_emulator.roma_client(roma_namespace.project_id, roma_namespace.access_key,
+                                     roma_namespace.secret_key)
+
+
+@pytest.fixture
+def wait_for_job(roma_emulator: ControlPlane) -> Callable[..., dict]:
+    """``wait_for_job(job_id, timeout=30)``: the job (as the control plane shows it) once it has
+    ended: Success/SUCCEEDED, Failed/FAILED or Finished."""
+    def wait(job_id: str, timeout: float = 30.0) -> dict:
+        return roma_emulator.wait_until_ended(job_id, timeout=timeout)
+    return wait
+
+
+@pytest.fixture
+def roma_private_emulator(pytestconfig: pytest.Config) -> Iterator[RomaEmulator]:
+    """An emulator of this test's own, started from the bundled binary with the session's config
+    and a virtual clock, for a test that moves the clock."""
+    _, cfg, token = _options(pytestconfig)
+    with RomaEmulator(cfg, admin_token=token, clock_mode="virtual") as emulator:
+        yield emulator
+
+
+def roma_namespace_for(emulator: ControlPlane) -> Namespace:
+    """A namespace on another emulator (e.g. ``roma_private_emulator``); drop it with
+    ``emulator.drop_namespace``, or let the emulator stop."""
+    return emulator.new_namespace()
+
+
+__all__ = ["roma_namespace_for"]
