@@ -193,14 +193,36 @@ impl Snapshot {
     }
 }
 
-/// Version 1 to 2: the catalog was keyed by instance alone, and each instance's assets were seen
-/// from every project. They go to every project whose jobs or archives name that instance; an
-/// instance no job names cannot be placed, and is dropped with a warning naming it.
+/// Version 1 to 2:
+/// - an archive kept its whole package; now it keeps the assets, and the manifest's `source`,
+///   `exported_at` and `job_id` come from its job when it is downloaded;
+/// - the catalog was keyed by instance alone, and each instance's assets were seen from every
+///   project. They go to every project whose jobs or archives name that instance; an instance no
+///   job names cannot be placed, and is dropped with a warning naming it.
 fn migrate_v1(value: &mut serde_json::Value) -> Result<(), String> {
     use std::collections::{BTreeMap, BTreeSet};
     let Some(registry) = value.get_mut("registry") else {
         return Ok(());
     };
+    let archives = registry
+        .get_mut("archives")
+        .and_then(serde_json::Value::as_array_mut)
+        .into_iter()
+        .flatten();
+    for archive in archives
+        .filter_map(|pair| pair.get_mut(1))
+        .filter_map(serde_json::Value::as_object_mut)
+    {
+        if let Some(mut package) = archive.remove("package") {
+            archive.insert(
+                "assets".into(),
+                package
+                    .get_mut("assets")
+                    .map(serde_json::Value::take)
+                    .unwrap_or_default(),
+            );
+        }
+    }
     let legacy: crate::jobs::LegacyCatalog = match registry.get_mut("catalog") {
         Some(catalog) => serde_json::from_value(catalog.take())
             .map_err(|e| format!("the snapshot is damaged: registry.catalog: {e}"))?,

@@ -4,7 +4,6 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 
-use super::archive::{Package, Source};
 use super::catalog::Catalog;
 use super::job::{ArchiveId, Job, JobId, JobState, MAX_REASONS, Reason};
 use super::queue::TimeQueue;
@@ -145,21 +144,11 @@ impl Ledger {
         }
         if let Some((archive_id, assets)) = new_archive {
             let bytes = assets.iter().map(|(_, a)| a.json_len()).sum();
-            let source = Source {
-                project_id: scope.project.shared(),
-                instance_id: scope.instance.shared(),
-            };
-            let package = Package {
-                source,
-                exported_at: at.rfc3339_seconds(),
-                job_id: id.to_string(),
-                assets,
-            };
             let archive = Archive {
                 job: id,
                 owner: owner.clone(),
                 scope,
-                package,
+                assets,
                 bytes,
             };
             self.add_archive(archive_id, archive, settings.max_archive_bytes);
@@ -309,7 +298,7 @@ impl Ledger {
         state.work.extend(snapshot.work);
         state.repair(settings);
         for (id, mut archive) in snapshot.archives {
-            archive.bytes = archive.package.assets.iter().map(|(_, a)| a.json_len()).sum();
+            archive.bytes = archive.assets.iter().map(|(_, a)| a.json_len()).sum();
             state.add_archive(id, archive, settings.max_archive_bytes);
         }
         while state.jobs.len() > settings.max_jobs && state.evict_oldest_ended() {}

@@ -238,14 +238,27 @@ impl JobRegistry {
                 return Err(not_found());
             }
             let archive = state.drop_archive(archive_id).ok_or_else(not_found)?;
+            // The manifest's time is the export's end (a restored archive's job always has one).
+            let mut exported_at = None;
             if let Some(job) = state.jobs.get_mut(&archive.job) {
                 job.downloaded = true;
+                exported_at = job.end;
             }
-            archive
+            (archive, exported_at.unwrap_or_else(|| self.inner.clock.now()))
         };
         self.notify();
         // The zip is built outside the lock, once, for its one download.
-        archive::build(&archive.package).map_err(|e| JobError::Internal(format!("building the archive: {e}")))
+        let (archive, exported_at) = archive;
+        let package = archive::Package {
+            source: archive::Source {
+                project_id: archive.scope.project.shared(),
+                instance_id: archive.scope.instance.shared(),
+            },
+            exported_at: exported_at.rfc3339_seconds(),
+            job_id: archive.job.to_string(),
+            assets: archive.assets,
+        };
+        archive::build(&package).map_err(|e| JobError::Internal(format!("building the archive: {e}")))
     }
 
     /// The whole state as data (taken under the lock; serialising it is the caller's, outside).

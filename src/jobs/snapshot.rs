@@ -1,6 +1,5 @@
 //! The registry's state as data: what a snapshot saves and restores (every index is rebuilt).
 
-use super::archive::Package;
 use super::asset::TypedAsset;
 use super::catalog::CatalogSnapshot;
 use super::import_options::ImportMode;
@@ -34,7 +33,8 @@ pub enum PendingEffect {
     Delete(AssetSelection),
 }
 
-/// A package waiting for its one download.
+/// An export's assets waiting for their one download. The package's bytes are built when it is
+/// downloaded; its `source`, `exported_at` and `job_id` come from the job.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Archive {
     /// The export job it belongs to.
@@ -43,8 +43,8 @@ pub struct Archive {
     pub owner: UserId,
     /// Its project and instance.
     pub scope: Scope,
-    /// What it packs.
-    pub package: Package,
+    /// What it packs, in manifest order (shared with the catalog; a placeholder is made once).
+    pub assets: Vec<TypedAsset>,
     /// Approximate size (the assets' JSON), counted against `[archives] max_bytes`.
     pub bytes: u64,
 }

@@ -132,9 +132,6 @@ pub fn check(snapshot: &RegistrySnapshot, catalog: &Catalog) -> Result<(), Strin
                 job.id
             ));
         }
-        if archive.package.job_id != job.id.to_string() {
-            return Err(format!("{field}.package.job_id: not the job {}", job.id));
-        }
     }
     Ok(())
 }

@@ -165,3 +165,65 @@ fn shutdown_says_what_is_really_on_disk_and_fails_when_nothing_was_saved() {
     assert!(stderr.contains("no snapshot is on disk"), "{stderr}");
     assert!(!stderr.contains("intact"), "{stderr}");
 }
+
+/// A state file written by version 1 (`tests/fixtures/state/v1.json`, made by the emulator before
+/// D18: a download, an import into `inst-b`, an export from it whose archive waits) loads through
+/// the migration: the waiting archive downloads byte for byte as version 1 built it
+/// (`v1-archive.zip`, downloaded from a copy by that version), and the catalog is `inst-b`'s
+/// under the project of its jobs (D18).
+#[tokio::test]
+async fn a_version_1_state_file_loads_and_its_archive_downloads_as_before() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/state");
+    let mut v1: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixtures.join("v1.json")).expect("v1.json")).expect("JSON");
+    assert_eq!(v1["version"], 1);
+    // Under the virtual clock at the export's end, retention does not expire the jobs however old
+    // the fixture gets.
+    let end = v1["registry"]["jobs"][2]["end"].clone();
+    v1["clock"] = end;
+    let dir = temp_dir("v1");
+    let state = dir.join("state.json");
+    std::fs::write(&state, v1.to_string()).expect("state");
+    let config = config_for(&dir, &state, "[clock]\nmode = \"virtual\"\n");
+    let (mut child, url) = start_binary(&config);
+    let client = reqwest::Client::new();
+    let get = |path: String| {
+        client
+            .get(format!("{url}{path}"))
+            .header("X-Auth-Token", "v1-tenant")
+            .send()
+    };
+    let job: serde_json::Value =
+        get("/v2/p1/instances/inst-b/assets/jobs/c7ff061e6d2948919575eb6dbc05901a".into())
+            .await
+            .expect("job")
+            .json()
+            .await
+            .expect("JSON");
+    assert_eq!(job["status"], "Success", "{job}");
+    let archive = job["archive_id"].as_str().expect("archive_id").to_owned();
+    let zip = get(format!("/v2/p1/instances/inst-b/assets/archives/{archive}"))
+        .await
+        .expect("download");
+    assert_eq!(zip.status(), 200);
+    let bytes = zip.bytes().await.expect("bytes");
+    let golden = std::fs::read(fixtures.join("v1-archive.zip")).expect("v1-archive.zip");
+    assert!(bytes[..] == golden[..], "the archive's bytes are version 1's");
+    let exported: serde_json::Value = client
+        .get(format!("{url}/_emulator/state"))
+        .send()
+        .await
+        .expect("state")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(exported["version"], 2);
+    let catalog = &exported["registry"]["catalog"];
+    assert_eq!(catalog.as_array().map(Vec::len), Some(1), "{catalog}");
+    assert_eq!(
+        (catalog[0]["project"].as_str(), catalog[0]["instance"].as_str()),
+        (Some("p1"), Some("inst-b"))
+    );
+    crate::binary::stop_and_read_logs(&mut child);
+    let _ = std::fs::remove_dir_all(dir);
+}
