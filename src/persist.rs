@@ -201,7 +201,11 @@ impl Snapshot {
 ///   job names cannot be placed, and is dropped with a warning naming it.
 fn migrate_v1(value: &mut serde_json::Value) -> Result<(), String> {
     use std::collections::{BTreeMap, BTreeSet};
-    let Some(registry) = value.get_mut("registry") else {
+    // Only objects are migrated: anything else is left for the reader to refuse by its path.
+    let Some(registry) = value
+        .get_mut("registry")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
         return Ok(());
     };
     let archives = registry
@@ -266,8 +270,11 @@ fn migrate_v1(value: &mut serde_json::Value) -> Result<(), String> {
             "a version-1 snapshot's catalog names instances no job or archive places in a project (D18); their assets are dropped"
         );
     }
-    registry["catalog"] = serde_json::to_value(catalog).map_err(|e| format!("migrating the catalog: {e}"))?;
-    value["version"] = VERSION.into();
+    let catalog = serde_json::to_value(catalog).map_err(|e| format!("migrating the catalog: {e}"))?;
+    registry.insert("catalog".into(), catalog);
+    if let Some(snapshot) = value.as_object_mut() {
+        snapshot.insert("version".into(), VERSION.into());
+    }
     Ok(())
 }
 

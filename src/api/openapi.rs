@@ -98,7 +98,7 @@ fn build() -> Value {
         .collect();
     job_filters.push(json!({"name": "type", "in": "query", "required": false, "schema": {"enum": ["exportAsset", "importAsset", "deleteAsset"]}}));
     job_filters.push(json!({"name": "status", "in": "query", "required": false, "schema": status_enum()}));
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "roma-emulator",
@@ -202,6 +202,25 @@ fn build() -> Value {
                 "responses": {"200": {"description": "This document.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
         },
         "components": {"schemas": all_schemas()}
+    });
+    // Apart: one `json!` has a recursion limit.
+    if let (Some(paths), Value::Object(users)) = (document["paths"].as_object_mut(), user_paths()) {
+        paths.extend(users);
+    }
+    document
+}
+
+/// The paths of the users added at run time (D19).
+fn user_paths() -> Value {
+    json!({
+            "/_emulator/users": {
+                "get": {"operationId": "EmulatorListUsers", "tags": ["emulator"],
+                    "responses": ok("200", "Every user, configured and added at run time, without secrets.", Some("Users"))},
+                "post": {"operationId": "EmulatorAddUser", "tags": ["emulator"],
+                    "requestBody": {"required": true, "content": json_content("UserSpec")},
+                    "responses": ok("201", "Added (D19).", Some("UserAdded"))}},
+            "/_emulator/users/{name}": {"delete": {"operationId": "EmulatorRemoveUser", "tags": ["emulator"],
+                "parameters": path_params(&["name"]), "responses": ok("204", "Removed (404 for a configured or unknown name).", None)}}
     })
 }
 
@@ -337,6 +356,17 @@ fn state_schemas() -> Value {
         "KeystoneError": {"type": "object", "additionalProperties": false, "required": ["error"],
             "properties": {"error": {"type": "object", "additionalProperties": false, "required": ["code", "message", "title"],
                 "properties": {"code": {"const": 401}, "message": {"type": "string"}, "title": {"const": "Unauthorized"}}}}},
+        "UserSpec": {"type": "object", "additionalProperties": false, "required": ["name"],
+            "properties": {"name": text(1, 64), "access_key": text(1, 128), "secret_key": text(1, 128),
+                "token": text(1, 100_000), "password": {"type": "string", "minLength": 1}, "domain": {"type": "string"},
+                "projects": {"type": "array", "items": {"type": "string"}, "maxItems": 1000}}},
+        "User": {"type": "object", "additionalProperties": false, "required": ["name", "access_key", "projects", "origin"],
+            "properties": {"name": {"type": "string"}, "access_key": {"type": ["string", "null"]},
+                "projects": {"type": ["array", "null"], "items": {"type": "string"}}, "origin": {"enum": ["config", "runtime"]}}},
+        "Users": {"type": "object", "additionalProperties": false, "required": ["users"],
+            "properties": {"users": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}}},
+        "UserAdded": {"type": "object", "additionalProperties": false, "required": ["user"],
+            "properties": {"user": {"$ref": "#/components/schemas/User"}}},
         "Restored": {"type": "object", "additionalProperties": false, "required": ["restored"],
             "properties": {"restored": {"type": "object", "properties": {"jobs": {"type": "integer"}}}}},
         "Saved": {"type": "object", "additionalProperties": false, "required": ["saved", "bytes"],

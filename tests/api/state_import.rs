@@ -515,3 +515,19 @@ mod attacks {
         }
     }
 }
+
+/// A version-1 state whose parts are not objects is refused naming what is wrong, never a panic
+/// inside the migration (schemathesis found this one).
+#[tokio::test]
+async fn a_malformed_version_1_state_is_refused_not_a_500() {
+    let app = manual_app().await;
+    for registry in [
+        json!([null, null]),
+        json!({"archives": [[1, 2]], "catalog": [1]}),
+        json!(3),
+    ] {
+        let state = json!({"format": "roma-emulator-state", "version": 1, "registry": registry, "journal": [], "faults": []});
+        let res = put_state(&app, &state).await;
+        assert_roma_error(res, 400, "ROMA.13000").await;
+    }
+}
