@@ -25,6 +25,8 @@ use crate::faults::FaultSpec;
 use crate::jobs::{JobFilter, JobKind, PublicStatus, ReasonSpec};
 use crate::state::AppState;
 
+mod credentials;
+
 /// The control routes (all but health), behind the admin token when one is set.
 pub fn router(app: AppState) -> Router<AppState> {
     Router::new()
@@ -42,10 +44,16 @@ pub fn router(app: AppState) -> Router<AppState> {
         )
         .route("/_emulator/faults/{fault_id}", delete(remove_fault))
         .route("/_emulator/errors", get(errors))
-        .route("/_emulator/users", get(users).post(add_user))
-        .route("/_emulator/users/{name}", delete(remove_user))
-        .route("/_emulator/lockouts", get(lockouts))
-        .route("/_emulator/lockouts/{access_key}", delete(lift_lockout))
+        .route(
+            "/_emulator/users",
+            get(credentials::users).post(credentials::add_user),
+        )
+        .route("/_emulator/users/{name}", delete(credentials::remove_user))
+        .route("/_emulator/lockouts", get(credentials::lockouts))
+        .route(
+            "/_emulator/lockouts/{access_key}",
+            delete(credentials::lift_lockout),
+        )
         .route(STATE, get(export_state).put(import_state))
         .route("/_emulator/state/save", post(save_state))
         .route_layer(from_fn_with_state(
@@ -264,49 +272,6 @@ async fn remove_fault(
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     control(&app).remove_fault(&id)?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// `GET /_emulator/users`: every user, configured and added at run time, without secrets.
-async fn users(State(app): State<AppState>) -> Json<serde_json::Value> {
-    Json(json!({ "users": control(&app).users() }))
-}
-
-/// `POST /_emulator/users`: adds a user at run time (D19); 201 with the user as listed.
-async fn add_user(State(app): State<AppState>, RawBody(body): RawBody) -> Result<Response, ApiError> {
-    let spec: crate::auth::UserSpec = parse_json(&body)?;
-    let name = spec.name.clone();
-    control(&app).add_user(spec)?;
-    let user = control(&app).users().into_iter().find(|u| u.name == name);
-    Ok((StatusCode::CREATED, Json(json!({ "user": user }))).into_response())
-}
-
-/// `DELETE /_emulator/users/{name}`: removes a user added at run time (204); 404 otherwise.
-async fn remove_user(
-    State(app): State<AppState>,
-    ApiPath(name): ApiPath<String>,
-) -> Result<StatusCode, ApiError> {
-    control(&app).remove_user(&name)?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// `GET /_emulator/lockouts`: the access keys locked now (`[auth] ak_lockout`), with when each
-/// lock ends.
-async fn lockouts(State(app): State<AppState>) -> Json<serde_json::Value> {
-    let locked: Vec<serde_json::Value> = control(&app)
-        .lockouts()
-        .into_iter()
-        .map(|(access_key, until)| json!({"access_key": access_key, "locked_until": until.rfc3339_millis()}))
-        .collect();
-    Json(json!({ "lockouts": locked }))
-}
-
-/// `DELETE /_emulator/lockouts/{access_key}`: lifts one key's lock (204), 404 when it is not locked.
-async fn lift_lockout(
-    State(app): State<AppState>,
-    ApiPath(access_key): ApiPath<String>,
-) -> Result<StatusCode, ApiError> {
-    control(&app).lift_lockout(&access_key)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -3,103 +3,22 @@
 //! `max_instances` namespaces hold assets, each at most `max_assets_per_instance` assets weighing
 //! `max_bytes_per_instance`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::asset::Asset;
 use super::import_options::ImportMode;
 use super::job::{Reason, ResourceType};
-use super::selection::{AppRef, AssetSelection};
+use super::selection::AssetSelection;
 use crate::scope::Scope;
 
 /// An asset with its kind, as exported or imported.
 pub use super::asset::TypedAsset;
+pub use data::{CatalogSnapshot, InstanceSnapshot, LegacyCatalog, ScopedAssets};
+pub use instance::InstanceAssets;
 
-/// The assets of one instance, by id.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct InstanceAssets {
-    /// Applications.
-    pub apps: BTreeMap<String, Arc<Asset>>,
-    /// Tasks.
-    pub tasks: BTreeMap<String, Arc<Asset>>,
-    /// What the assets weigh together ([`Asset::weight`]).
-    pub bytes: u64,
-}
-
-impl InstanceAssets {
-    fn map(&self, kind: ResourceType) -> &BTreeMap<String, Arc<Asset>> {
-        match kind {
-            ResourceType::Application => &self.apps,
-            ResourceType::Task => &self.tasks,
-        }
-    }
-
-    fn insert(&mut self, kind: ResourceType, asset: Arc<Asset>) {
-        self.bytes += asset.weight();
-        let map = match kind {
-            ResourceType::Application => &mut self.apps,
-            ResourceType::Task => &mut self.tasks,
-        };
-        if let Some(old) = map.insert(asset.id.clone(), asset) {
-            self.bytes -= old.weight();
-        }
-    }
-
-    fn remove(&mut self, kind: ResourceType, id: &str) {
-        let map = match kind {
-            ResourceType::Application => &mut self.apps,
-            ResourceType::Task => &mut self.tasks,
-        };
-        if let Some(old) = map.remove(id) {
-            self.bytes -= old.weight();
-        }
-    }
-
-    /// How many assets it holds.
-    pub fn len(&self) -> usize {
-        self.apps.len() + self.tasks.len()
-    }
-
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn find_app(&self, r: &AppRef) -> Option<&Arc<Asset>> {
-        match r {
-            AppRef::Id(id) => self.apps.get(id),
-            AppRef::Name(name) => self.apps.values().find(|a| &a.name == name),
-        }
-    }
-}
-
-/// The catalog as data: the assets of each namespace that holds assets or was changed (a
-/// configured instance emptied by deletes is kept, empty, so its seed does not come back).
-pub type CatalogSnapshot = Vec<ScopedAssets>;
-
-/// One namespace's assets as data.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ScopedAssets {
-    /// The project and instance.
-    #[serde(flatten)]
-    pub scope: Scope,
-    /// Applications.
-    pub apps: Vec<Arc<Asset>>,
-    /// Tasks.
-    pub tasks: Vec<Arc<Asset>>,
-}
-
-/// The catalog of a version-1 snapshot: keyed by instance alone (before D18).
-pub type LegacyCatalog = BTreeMap<String, InstanceSnapshot>;
-
-/// One instance's assets in a version-1 snapshot.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct InstanceSnapshot {
-    /// Applications.
-    pub apps: Vec<Arc<Asset>>,
-    /// Tasks.
-    pub tasks: Vec<Arc<Asset>>,
-}
+mod data;
+mod instance;
 
 /// How big the catalog may grow (`[catalog]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -258,38 +177,6 @@ impl Catalog {
             ));
         }
         Ok(catalog)
-    }
-
-    /// A version-1 catalog (keyed by instance alone) as this version's: each instance's assets go
-    /// to every project that `projects` names for it (the projects of its jobs and archives), as
-    /// they were visible there. Returns the instances no project names, which cannot be placed.
-    pub fn migrate_legacy(
-        legacy: LegacyCatalog,
-        projects: &dyn Fn(&str) -> Vec<crate::scope::ProjectId>,
-    ) -> (CatalogSnapshot, Vec<String>) {
-        let mut out = Vec::new();
-        let mut unplaced = Vec::new();
-        for (instance, assets) in legacy {
-            let Ok(instance_id) = crate::scope::InstanceId::parse(&instance) else {
-                unplaced.push(instance);
-                continue;
-            };
-            let owners = projects(&instance);
-            if owners.is_empty() {
-                unplaced.push(instance);
-            }
-            for project in owners {
-                out.push(ScopedAssets {
-                    scope: Scope {
-                        project,
-                        instance: instance_id.clone(),
-                    },
-                    apps: assets.apps.clone(),
-                    tasks: assets.tasks.clone(),
-                });
-            }
-        }
-        (out, unplaced)
     }
 
     /// Whether operations on `scope` are allowed: always, unless strict; then only on configured

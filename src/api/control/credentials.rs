@@ -1,0 +1,58 @@
+//! The control plane's credentials: users added at run time (D19) and AK lockouts (D15).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::control;
+use crate::api::extract::{ApiPath, RawBody, parse_json};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `GET /_emulator/users`: every user, configured and added at run time, without secrets.
+pub(super) async fn users(State(app): State<AppState>) -> Json<serde_json::Value> {
+    Json(json!({ "users": control(&app).users() }))
+}
+
+/// `POST /_emulator/users`: adds a user at run time (D19); 201 with the user as listed.
+pub(super) async fn add_user(
+    State(app): State<AppState>,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    let spec: crate::auth::UserSpec = parse_json(&body)?;
+    let name = spec.name.clone();
+    control(&app).add_user(spec)?;
+    let user = control(&app).users().into_iter().find(|u| u.name == name);
+    Ok((StatusCode::CREATED, Json(json!({ "user": user }))).into_response())
+}
+
+/// `DELETE /_emulator/users/{name}`: removes a user added at run time (204); 404 otherwise.
+pub(super) async fn remove_user(
+    State(app): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    control(&app).remove_user(&name)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /_emulator/lockouts`: the access keys locked now (`[auth] ak_lockout`), with when each
+/// lock ends.
+pub(super) async fn lockouts(State(app): State<AppState>) -> Json<serde_json::Value> {
+    let locked: Vec<serde_json::Value> = control(&app)
+        .lockouts()
+        .into_iter()
+        .map(|(access_key, until)| json!({"access_key": access_key, "locked_until": until.rfc3339_millis()}))
+        .collect();
+    Json(json!({ "lockouts": locked }))
+}
+
+/// `DELETE /_emulator/lockouts/{access_key}`: lifts one key's lock (204), 404 when it is not locked.
+pub(super) async fn lift_lockout(
+    State(app): State<AppState>,
+    ApiPath(access_key): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    control(&app).lift_lockout(&access_key)?;
+    Ok(StatusCode::NO_CONTENT)
+}
