@@ -26,6 +26,7 @@ struct Entry {
 #[derive(Debug, Default)]
 pub struct Lockouts {
     enabled: bool,
+    /// Keyed by access keys as clients send them: SipHash, against collision floods.
     keys: Mutex<HashMap<String, Entry>>,
 }
 

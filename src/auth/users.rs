@@ -59,6 +59,8 @@ pub struct UserView {
     pub origin: &'static str,
 }
 
+/// Keyed by names, token digests and access keys that users (and, at run time, tenants) choose:
+/// SipHash, keyed per process, so nobody can aim collisions at a lookup every request makes.
 #[derive(Debug, Default)]
 struct Table {
     by_name: HashMap<String, Arc<User>>,

@@ -70,8 +70,10 @@ struct Seed {
 pub struct Catalog {
     strict: bool,
     limits: CatalogLimits,
+    /// Keyed by configured instance ids (the config's author picks them): SipHash is cheap enough.
     seeds: Arc<HashMap<Arc<str>, Seed>>,
-    /// Namespaces that hold assets or were changed; any other reads as its seed (or empty).
+    /// Namespaces that hold assets or were changed; any other reads as its seed (or empty). Keyed
+    /// by the path's project and instance, which clients pick: SipHash, against collision floods.
     namespaces: HashMap<Scope, InstanceAssets>,
 }
 

@@ -10,7 +10,7 @@ use super::queue::TimeQueue;
 use super::settings::JobSettings;
 use super::snapshot::{Archive, PendingEffect, RegistrySnapshot};
 use crate::clock::Timestamp;
-use crate::ids::Ids;
+use crate::ids::{Hex32, Ids};
 use crate::scope::UserId;
 
 /// How many entries the registry's structures hold.
@@ -36,17 +36,24 @@ pub struct Footprint {
     pub catalog_instances: usize,
 }
 
+/// A map keyed by ids this emulator draws (job and archive ids): foldhash, seeded per process.
+/// The keys are random (ChaCha12) unless a seeded run or a state file chose them; a state file is
+/// written by the stub's owner, and without the per-process seed nobody can aim collisions at
+/// the map, so the DoS-resistant SipHash is not needed here.
+pub(super) type IdMap<V> = HashMap<Hex32, V, foldhash::fast::RandomState>;
+
 #[derive(Debug, Default)]
 pub(super) struct Ledger {
-    pub jobs: HashMap<JobId, Job>,
-    pub work: HashMap<JobId, PendingEffect>,
-    /// The Running job of each user, per kind (D9).
+    pub jobs: IdMap<Job>,
+    pub work: IdMap<PendingEffect>,
+    /// The Running job of each user, per kind (D9). Keyed by user names, which an open-mode client
+    /// picks (its token or access key): SipHash, keyed per process, against collision floods.
     pub running: HashMap<UserId, [Option<JobId>; 3]>,
     /// Running jobs by the time they are due to end, earliest first.
     pub due: BinaryHeap<Reverse<(Timestamp, JobId)>>,
     /// Ended jobs by the time they expire, earliest first (also the eviction order).
     pub expiry: TimeQueue,
-    pub archives: HashMap<ArchiveId, Archive>,
+    pub archives: IdMap<Archive>,
     /// Archives in creation order (may hold ids already gone).
     pub archive_order: VecDeque<ArchiveId>,
     pub archive_bytes: u64,
