@@ -3,6 +3,7 @@ errors. Run by scripts/test-python-package.sh in a fresh venv with no cargo on P
 
 import os
 import shutil
+import sys
 import subprocess
 
 import pytest
@@ -55,3 +56,18 @@ def test_a_client_without_keys_signs_with_a_key_of_its_own():
             client = emulator.roma_client("my-project")
             client.export_asset(ExportAssetRequest(instance_id="i", body=body))
         assert len({j["user"] for j in emulator.jobs()}) == 2
+
+
+def test_xdist_workers_share_the_controllers_emulator(tmp_path):
+    out = tmp_path / "urls"
+    out.mkdir()
+    (tmp_path / "test_shared.py").write_text(
+        "def test_record(roma_emulator, worker_id):\n"
+        f"    open(r'{out}/' + worker_id, 'w').write(roma_emulator.url)\n")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
+                          "--dist", "each", str(tmp_path / "test_shared.py")],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    urls = {p.name: p.read_text() for p in out.iterdir()}
+    assert sorted(urls) == ["gw0", "gw1"], urls
+    assert len(set(urls.values())) == 1, f"one emulator for both workers: {urls}"
