@@ -182,18 +182,22 @@ fn item_id(item: &Item, field: &str, i: usize, alt: &str) -> Result<String, Sele
             )));
         }
     };
-    let name = match key {
+    // The parameter's name is spelled out only for an error: a valid item costs no allocation
+    // beyond its id.
+    let name = || match key {
         Some(key) => format!("{field}[{i}].{key}"),
         None => format!("{field}[{i}]"),
     };
     let Some(id) = value else {
-        return Err(SelectionError::Invalid(format!("{name}: expected a string")));
+        return Err(SelectionError::Invalid(format!("{}: expected a string", name())));
     };
     if id.is_empty() {
-        return Err(SelectionError::Invalid(format!("{name}: must not be empty")));
+        return Err(SelectionError::Invalid(format!("{}: must not be empty", name())));
     }
-    check_len(&name, id)?;
-    check_text(&name, id)?;
+    if id.chars().count() > MAX_ID_LEN || id.chars().any(char::is_control) {
+        check_len(&name(), id)?;
+        check_text(&name(), id)?;
+    }
     Ok(id.to_owned())
 }
 
@@ -216,9 +220,16 @@ fn check_len(name: &str, s: &str) -> Result<(), SelectionError> {
     Ok(())
 }
 
-fn dedup<T: Eq + std::hash::Hash + Clone>(items: Vec<T>) -> Vec<T> {
-    let mut seen = std::collections::HashSet::with_capacity(items.len());
-    items.into_iter().filter(|x| seen.insert(x.clone())).collect()
+/// The items without repeats, in order. At most [`MAX_ITEMS`] items, so a linear scan beats a hash
+/// set (no set to allocate, no item cloned).
+fn dedup<T: Eq>(items: Vec<T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
