@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 EXPORT_PATH = "/v2/bench-project/instances/bench-instance/assets/export"
 JOB_PATH = "/v2/bench-project/instances/bench-instance/assets/jobs/"
@@ -89,17 +90,47 @@ class Server:
         self.proc = None
 
     def cpu_seconds(self):
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        # Fields 14 and 15 of proc(5) (utime, stime) are at 11 and 12 after the ")".
-        return int(fields[11]) / TICKS, int(fields[12]) / TICKS
+        """User and system CPU of the server and every process under it (a peer may fork)."""
+        user = system = 0.0
+        for pid in self.tree():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # Fields 14 and 15 of proc(5) (utime, stime) are at 11 and 12 after the ")".
+            user += int(fields[11]) / TICKS
+            system += int(fields[12]) / TICKS
+        return user, system
+
+    def tree(self):
+        """The server's pid and its descendants'."""
+        parents = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        parents.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+                except OSError:
+                    pass
+        out, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo.extend(parents.get(pid, []))
+        return out
 
     def rss_mib(self):
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS")
+        total = 0
+        for pid in self.tree():
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    total += sum(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+            except OSError:
+                pass
+        if not total:
+            raise RuntimeError("no VmRSS")
+        return total / 1024
 
 
 def http(port, method, path, body="", timeout=2.0):
@@ -188,11 +219,11 @@ def fill(args, server, count):
     wrk(args, server.port, EXPORT_PATH, 32, limit=count)
 
 
-def bench_server(args, server, rss_counts):
+def bench_server(args, server, rss_counts, starts=None):
     """Everything measured on one server."""
     out = {}
-    starts = []
-    for _ in range(args.starts):
+    starts, count = [], args.starts if starts is None else starts
+    for _ in range(count):
         starts.append(first_200(server))
         server.stop()
     if starts:
@@ -311,6 +342,9 @@ def main():
     ap.add_argument("--json", help="also write the figures to this file")
     ap.add_argument("--quick", action="store_true",
                     help="only the load runs of the floor and the emulator (to compare one change)")
+    ap.add_argument("--peers", metavar="DIR",
+                    help="also run Stoplight Prism (serving the emulator's /openapi.json) and the Mockoon "
+                         "CLI (a route file answering the export), installed under DIR/node_modules")
     ap.add_argument("--print-lua", action="store_true",
                     help="print wrk's script for the export request and exit (scripts/profile.sh)")
     args = ap.parse_args()
@@ -349,6 +383,8 @@ def main():
     }
     if args.quick:
         del servers["emulator warn"]
+    if args.peers:
+        servers.update(peer_servers(args, base_env, tmp, log))
     labels = list(servers)
     print(f"bench: wrk {wrk_version()}, server on core {args.server_core}, wrk on core {args.load_core},"
           f" {args.seconds} s a run; server logs to {log}", flush=True)
@@ -356,7 +392,9 @@ def main():
     try:
         for label, server in servers.items():
             print(f"bench: {label} ...", flush=True)
-            results[label] = bench_server(args, server, rss_counts if label != "emulator warn" else [])
+            peer = label in ("prism", "mockoon")
+            results[label] = bench_server(args, server, [] if peer or label == "emulator warn" else rss_counts,
+                                          starts=min(args.starts, 3) if peer else args.starts)
             try:
                 os.truncate(log, 0)
             except OSError:
@@ -375,6 +413,49 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"exports": results, "job_status": jobs}, f, indent=2)
+
+
+def peer_servers(args, env, tmp, log):
+    """Prism and Mockoon, the mocks users pick instead, answering the same export."""
+    bin_dir = os.path.join(os.path.abspath(args.peers), "node_modules", ".bin")
+    spec = os.path.join(tmp, "openapi.json")
+    emulator = subprocess.Popen([args.emulator, "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True, env=env)
+    try:
+        url = emulator.stdout.readline().split()[-1]
+        with urllib.request.urlopen(url + "/openapi.json", timeout=5) as res, open(spec, "wb") as f:
+            f.write(res.read())
+    finally:
+        emulator.terminate()
+        emulator.wait()
+    routes = os.path.join(tmp, "mockoon.json")
+    with open(routes, "w") as f:
+        json.dump(mockoon_environment(), f)
+    return {
+        "prism": Server("prism", [os.path.join(bin_dir, "prism"), "mock", "-h", "127.0.0.1", "-p", "{port}",
+                                  spec], env, args.server_core, log),
+        "mockoon": Server("mockoon", [os.path.join(bin_dir, "mockoon-cli"), "start", "--data", routes,
+                                      "--port", "{port}", "--disable-log-to-file", "--disable-admin-api"],
+                          env, args.server_core, log),
+    }
+
+
+def mockoon_environment():
+    """A Mockoon environment with one route: the export, answered with a fixed job id."""
+    response = {"uuid": "5e0e6f9a-0000-4000-8000-000000000002", "body": '{"job_id":"' + "0" * 32 + '"}',
+                "latency": 0, "statusCode": 200, "label": "", "headers": [{"key": "Content-Type",
+                "value": "application/json"}], "bodyType": "INLINE", "filePath": "", "databucketID": "",
+                "sendFileAsBody": False, "rules": [], "rulesOperator": "OR", "disableTemplating": True,
+                "fallbackTo404": False, "default": True, "crudKey": "id", "callbacks": []}
+    route = {"uuid": "5e0e6f9a-0000-4000-8000-000000000001", "type": "http", "documentation": "ExportAsset",
+             "method": "post", "endpoint": "v2/:project_id/instances/:instance_id/assets/export",
+             "responses": [response], "responseMode": None, "streamingMode": None, "streamingInterval": 0}
+    return {"uuid": "5e0e6f9a-0000-4000-8000-000000000000", "lastMigration": 33, "name": "roma-export",
+            "endpointPrefix": "", "latency": 0, "port": 3000, "hostname": "127.0.0.1", "folders": [],
+            "routes": [route], "rootChildren": [{"type": "route", "uuid": route["uuid"]}], "proxyMode": False,
+            "proxyHost": "", "proxyRemovePrefix": False, "tlsOptions": {"enabled": False, "type": "CERT",
+            "pfxPath": "", "certPath": "", "keyPath": "", "caPath": "", "passphrase": ""}, "cors": False,
+            "headers": [], "proxyReqHeaders": [], "proxyResHeaders": [], "data": [], "callbacks": []}
 
 
 def wrk_version():
