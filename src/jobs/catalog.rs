@@ -75,7 +75,15 @@ pub struct Catalog {
     /// Namespaces that hold assets or were changed; any other reads as its seed (or empty). Keyed
     /// by the path's project and instance, which clients pick: SipHash, against collision floods.
     namespaces: HashMap<Scope, InstanceAssets>,
+    /// The placeholders made so far, by id (a placeholder is the same whatever its kind), so that
+    /// every export of the same missing asset shares one: a held archive then costs a pointer per
+    /// asset. At most [`MAX_PLACEHOLDERS`]; past that each export makes its own. Client-chosen
+    /// keys: SipHash.
+    placeholders: HashMap<Box<str>, Arc<Asset>>,
 }
+
+/// The most placeholders shared between exports (see `Catalog::placeholders`).
+pub const MAX_PLACEHOLDERS: usize = 4096;
 
 impl Catalog {
     /// A catalog that starts with `instances` (the configured ones).
@@ -104,6 +112,7 @@ impl Catalog {
             limits,
             seeds: Arc::new(seeds),
             namespaces: HashMap::new(),
+            placeholders: HashMap::new(),
         }
     }
 
@@ -234,32 +243,60 @@ impl Catalog {
     }
 
     /// The assets an export of `selection` from `instance` packs, or the reasons it fails.
-    pub fn resolve(&self, scope: &Scope, selection: &AssetSelection) -> Result<Vec<TypedAsset>, Vec<Reason>> {
-        let assets = self.assets(scope);
-        let mut found = Vec::with_capacity(selection.len());
-        let mut reasons = Vec::new();
-        for app in &selection.apps {
-            match (assets.find_app(app), self.strict) {
-                (Some(a), _) => found.push((ResourceType::Application, a.clone())),
-                (None, false) => {
-                    let asset = Asset::placeholder(app.as_str(), app.as_str());
-                    found.push((ResourceType::Application, Arc::new(asset)));
+    /// Strict: every asset must exist. Lax: what the catalog lacks exports as a placeholder.
+    pub fn resolve(
+        &mut self,
+        scope: &Scope,
+        selection: &AssetSelection,
+    ) -> Result<Vec<TypedAsset>, Vec<Reason>> {
+        if self.strict {
+            let assets = self.assets(scope);
+            let mut found = Vec::with_capacity(selection.len());
+            let mut reasons = Vec::new();
+            for app in &selection.apps {
+                match assets.find_app(app) {
+                    Some(a) => found.push((ResourceType::Application, a.clone())),
+                    None => reasons.push(missing(ResourceType::Application, app.as_str())),
                 }
-                (None, true) => reasons.push(missing(ResourceType::Application, app.as_str())),
             }
+            for task in &selection.tasks {
+                match assets.tasks.get(task) {
+                    Some(a) => found.push((ResourceType::Task, a.clone())),
+                    None => reasons.push(missing(ResourceType::Task, task)),
+                }
+            }
+            return if reasons.is_empty() {
+                Ok(found)
+            } else {
+                Err(reasons)
+            };
+        }
+        let mut found = Vec::with_capacity(selection.len());
+        for app in &selection.apps {
+            let asset = self.assets(scope).find_app(app).cloned();
+            let asset = asset.unwrap_or_else(|| self.placeholder(app.as_str()));
+            found.push((ResourceType::Application, asset));
         }
         for task in &selection.tasks {
-            match (assets.tasks.get(task), self.strict) {
-                (Some(a), _) => found.push((ResourceType::Task, a.clone())),
-                (None, false) => found.push((ResourceType::Task, Arc::new(Asset::placeholder(task, task)))),
-                (None, true) => reasons.push(missing(ResourceType::Task, task)),
-            }
+            let asset = self.assets(scope).tasks.get(task).cloned();
+            found.push((
+                ResourceType::Task,
+                asset.unwrap_or_else(|| self.placeholder(task)),
+            ));
         }
-        if reasons.is_empty() {
-            Ok(found)
-        } else {
-            Err(reasons)
+        Ok(found)
+    }
+
+    /// The placeholder of `id`, shared while there is room (see `placeholders`).
+    fn placeholder(&mut self, id: &str) -> Arc<Asset> {
+        if let Some(shared) = self.placeholders.get(id) {
+            return shared.clone();
         }
+        let made = Arc::new(Asset::placeholder(id, id));
+        if self.placeholders.len() < MAX_PLACEHOLDERS {
+            self.placeholders.insert(id.into(), made.clone());
+        }
+        made
     }
 
     /// Removes the selected assets from `scope`. Strict: any missing asset fails the whole

@@ -27,7 +27,7 @@ fn sel(body: &str) -> AssetSelection {
 
 #[test]
 fn resolve_finds_by_id_and_name_and_makes_placeholders_unless_strict() {
-    let lax = catalog(false);
+    let mut lax = catalog(false);
     let found = lax
         .resolve(
             &ns("A"),
@@ -40,7 +40,7 @@ fn resolve_finds_by_id_and_name_and_makes_placeholders_unless_strict() {
     assert!(found[2].1.content.get().contains(r#""placeholder":true"#));
     assert!(lax.has_instance(&ns("anything")));
 
-    let strict = catalog(true);
+    let mut strict = catalog(true);
     let reasons = strict
         .resolve(
             &ns("A"),
@@ -245,4 +245,26 @@ fn a_version_1_catalog_goes_to_the_projects_its_jobs_name() {
         .collect();
     assert_eq!(scopes, ["p1/used", "p2/used"]);
     assert_eq!(unplaced, ["orphan"]);
+}
+
+#[test]
+fn exports_of_the_same_missing_asset_share_one_placeholder_up_to_the_cap() {
+    let mut lax = catalog(false);
+    let body = sel(r#"{"apps": [{"id": "nope"}], "tasks": [{"id": "nope"}]}"#);
+    let first = lax.resolve(&ns("A"), &body).expect("lax");
+    let second = lax.resolve(&ns("B"), &body).expect("lax");
+    assert!(
+        Arc::ptr_eq(&first[0].1, &second[0].1),
+        "one placeholder for every export of it"
+    );
+    assert!(Arc::ptr_eq(&first[0].1, &first[1].1), "whatever its kind");
+    assert_eq!(
+        (first[1].0, first[1].1.name.as_str()),
+        (ResourceType::Task, "nope")
+    );
+    for i in 0..MAX_PLACEHOLDERS + 10 {
+        lax.resolve(&ns("A"), &sel(&format!(r#"{{"apps": [{{"id": "p{i}"}}]}}"#)))
+            .expect("lax");
+    }
+    assert_eq!(lax.placeholders.len(), MAX_PLACEHOLDERS, "bounded");
 }
