@@ -237,7 +237,8 @@ pub struct Job {
     /// Whether that archive was downloaded (status Finished).
     pub downloaded: bool,
     /// Progress at which the job fails, if it is set to fail (a fault's `fail_job`).
-    pub fail_at: Option<(f64, Vec<Reason>)>,
+    /// (Boxed: rare, and a held job is kept small.)
+    pub fail_at: Option<Box<(f64, Vec<Reason>)>>,
     /// Progress when it ended.
     pub end_progress: Option<f64>,
 }

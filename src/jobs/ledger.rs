@@ -11,7 +11,7 @@ use super::settings::JobSettings;
 use super::snapshot::{Archive, PendingEffect, RegistrySnapshot};
 use crate::clock::Timestamp;
 use crate::ids::{Hex32, Ids};
-use crate::scope::UserId;
+use crate::scope::{Scope, UserId};
 
 /// How many entries the registry's structures hold.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -60,6 +60,9 @@ pub(super) struct Ledger {
     pub catalog: Catalog,
     /// The `seq` of the last job created.
     pub last_seq: u64,
+    /// The owner and namespace of the last job created: the next job of the same tenant shares
+    /// them instead of keeping copies of its own (see [`Ledger::shared`]).
+    last: Option<(UserId, Scope)>,
 }
 
 impl Ledger {
@@ -67,6 +70,18 @@ impl Ledger {
         Self {
             catalog,
             ..Self::default()
+        }
+    }
+
+    /// `owner` and `scope` as a new job keeps them: the last job's copies when they are equal
+    /// (a tenant's jobs then share one name and one namespace, not a copy each).
+    pub fn shared(&mut self, owner: &UserId, scope: Scope) -> (UserId, Scope) {
+        match &self.last {
+            Some((o, s)) if **o == **owner && *s == scope => (o.clone(), s.clone()),
+            _ => {
+                self.last = Some((owner.clone(), scope.clone()));
+                (owner.clone(), scope)
+            }
         }
     }
 
@@ -104,7 +119,7 @@ impl Ledger {
                 job.scope.clone(),
                 job.owner.clone(),
                 job.kind,
-                job.fail_at.clone(),
+                job.fail_at.as_deref().cloned(),
                 job.progress(at),
             ),
             _ => return,

@@ -169,11 +169,12 @@ impl JobRegistry {
             state.running.entry(owner.clone()).or_default()[kind.index()] = Some(id);
         }
         state.last_seq += 1;
+        let (owner, scope) = state.shared(owner, scope);
         let job = Job {
             id,
             seq: state.last_seq,
             kind,
-            owner: owner.clone(),
+            owner,
             scope,
             begin: now,
             duration: match self.inner.settings.progression {
@@ -186,7 +187,7 @@ impl JobRegistry {
             reasons: Vec::new(),
             archive: None,
             downloaded: false,
-            fail_at: plan.map(|p| (p.at_progress.clamp(0.0, 1.0), p.reasons)),
+            fail_at: plan.map(|p| Box::new((p.at_progress.clamp(0.0, 1.0), p.reasons))),
             end_progress: None,
         };
         let due = job.due().filter(|_| !immediate);

@@ -55,7 +55,7 @@ pub fn check(snapshot: &RegistrySnapshot, catalog: &Catalog) -> Result<(), Strin
             return Err(format!("{}: at most 366 days", field("duration")));
         }
         let fraction = |p: f64| p.is_finite() && (0.0..=1.0).contains(&p);
-        if job.fail_at.as_ref().is_some_and(|(p, _)| !fraction(*p))
+        if job.fail_at.as_deref().is_some_and(|(p, _)| !fraction(*p))
             || job.end_progress.is_some_and(|p| !fraction(p))
         {
             return Err(format!(
@@ -63,7 +63,8 @@ pub fn check(snapshot: &RegistrySnapshot, catalog: &Catalog) -> Result<(), Strin
                 field("fail_at/end_progress")
             ));
         }
-        if job.reasons.len() > MAX_REASONS || job.fail_at.as_ref().is_some_and(|(_, r)| r.len() > MAX_REASONS)
+        if job.reasons.len() > MAX_REASONS
+            || job.fail_at.as_deref().is_some_and(|(_, r)| r.len() > MAX_REASONS)
         {
             return Err(format!("{}: at most {MAX_REASONS} reasons", field("reasons")));
         }
