@@ -168,9 +168,7 @@ impl Ledger {
             let bytes = assets.iter().map(|(_, a)| a.json_len()).sum();
             let archive = Archive {
                 job: id,
-                owner: owner.clone(),
-                scope,
-                assets,
+                assets: assets.into_boxed_slice(),
                 bytes,
             };
             self.add_archive(archive_id, archive, settings.max_archive_bytes);

@@ -234,7 +234,8 @@ impl JobRegistry {
             let visible = state
                 .archives
                 .get(&archive_id)
-                .is_some_and(|a| &*a.owner == owner && a.scope == *scope);
+                .and_then(|a| state.jobs.get(&a.job))
+                .is_some_and(|job| &*job.owner == owner && job.scope == *scope);
             if !visible {
                 return Err(not_found());
             }
@@ -252,12 +253,12 @@ impl JobRegistry {
         let (archive, exported_at) = archive;
         let package = archive::Package {
             source: archive::Source {
-                project_id: archive.scope.project.shared(),
-                instance_id: archive.scope.instance.shared(),
+                project_id: scope.project.shared(),
+                instance_id: scope.instance.shared(),
             },
             exported_at: exported_at.rfc3339_seconds(),
             job_id: archive.job.to_string(),
-            assets: archive.assets,
+            assets: archive.assets.into_vec(),
         };
         archive::build(&package).map_err(|e| JobError::Internal(format!("building the archive: {e}")))
     }

@@ -5,7 +5,6 @@ use super::catalog::CatalogSnapshot;
 use super::import_options::ImportMode;
 use super::job::{ArchiveId, Job, JobId};
 use super::selection::AssetSelection;
-use crate::scope::{Scope, UserId};
 
 /// The registry's state as data: what a snapshot saves (every index is rebuilt on restore).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -34,17 +33,14 @@ pub enum PendingEffect {
 }
 
 /// An export's assets waiting for their one download. The package's bytes are built when it is
-/// downloaded; its `source`, `exported_at` and `job_id` come from the job.
+/// downloaded; its `source`, `exported_at` and `job_id` come from the job, and so do its owner
+/// and namespace (one copy: an archive cannot belong to anyone but its job's user).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Archive {
     /// The export job it belongs to.
     pub job: JobId,
-    /// Its user.
-    pub owner: UserId,
-    /// Its project and instance.
-    pub scope: Scope,
     /// What it packs, in manifest order (shared with the catalog; a placeholder is made once).
-    pub assets: Vec<TypedAsset>,
+    pub assets: Box<[TypedAsset]>,
     /// Approximate size (the assets' JSON), counted against `[archives] max_bytes`.
     pub bytes: u64,
 }

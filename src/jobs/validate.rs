@@ -116,22 +116,16 @@ pub fn check(snapshot: &RegistrySnapshot, catalog: &Catalog) -> Result<(), Strin
     let mut archives = HashSet::new();
     for (i, (id, archive)) in snapshot.archives.iter().enumerate() {
         let field = format!("registry.archives[{i}]");
-        let job = jobs
+        let awaits = jobs
             .get(&archive.job)
-            .filter(|j| j.archive == Some(*id) && !j.downloaded);
-        let Some(job) = job else {
+            .is_some_and(|j| j.archive == Some(*id) && !j.downloaded);
+        if !awaits {
             return Err(format!(
                 "{field}: archive {id} belongs to no job that awaits its download"
             ));
-        };
+        }
         if !archives.insert(*id) {
             return Err(format!("{field}: archive {id} appears twice"));
-        }
-        if archive.owner != job.owner || archive.scope != job.scope {
-            return Err(format!(
-                "{field}: archive {id} belongs to another user, project or instance than job {}",
-                job.id
-            ));
         }
     }
     Ok(())

@@ -114,9 +114,17 @@ async fn archives_are_held_by_their_jobs_owner_and_counted_from_their_content() 
     let app = spawn_app_with(|c| c.jobs.duration_ms = 0).await;
     let job = assert_job_created(app.export_one(TOKEN).await).await;
     let base = state(&app).await;
+    // An archive has no owner of its own: it is its job's, so naming another changes nothing.
+    assert!(
+        base["registry"]["archives"][0][1].get("owner").is_none(),
+        "{base}"
+    );
     let mut stolen = base.clone();
     stolen["registry"]["archives"][0][1]["owner"] = json!("someone-else");
-    refused(&app, &stolen, "registry.archives[0]").await;
+    assert_eq!(put_state(&app, &stolen).await.status(), 200);
+    let mut orphan = base.clone();
+    orphan["registry"]["archives"][0][1]["job"] = json!("0".repeat(32));
+    refused(&app, &orphan, "registry.archives[0]").await;
     let mut inflated = base.clone();
     inflated["registry"]["archives"][0][1]["bytes"] = json!(u64::MAX);
     assert_eq!(put_state(&app, &inflated).await.status(), 200);
