@@ -310,11 +310,12 @@ mod tests {
         );
     }
 
-    /// A sink that never takes a byte: a stuck log pipe.
-    struct Stuck(Arc<(Mutex<bool>, Condvar)>);
+    /// A sink that never takes a byte: a stuck log pipe. It says when the writer thread is in it.
+    struct Stuck(Arc<(Mutex<bool>, Condvar)>, Arc<std::sync::atomic::AtomicBool>);
 
     impl Write for Stuck {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.1.store(true, std::sync::atomic::Ordering::SeqCst);
             let (released, cv) = &*self.0;
             let mut released = released.lock().unwrap_or_else(PoisonError::into_inner);
             while !*released {
@@ -331,7 +332,8 @@ mod tests {
     #[test]
     fn a_stuck_sink_costs_dropped_lines_never_a_wait_and_the_guard_gives_up_in_time() {
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
-        let (mut writer, guard) = LineBuffer::spawn(Stuck(gate.clone()));
+        let entered = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (mut writer, guard) = LineBuffer::spawn(Stuck(gate.clone(), entered.clone()));
         let line = vec![b'x'; 1024];
         let dropped_before = crate::metrics::LOG_LINES_DROPPED.get();
         let started = std::time::Instant::now();
@@ -346,11 +348,21 @@ mod tests {
             dropped >= 64 * 1024 - 2 * 1024 - 2,
             "lines past the buffer are dropped and counted: {dropped}"
         );
-        assert!(writer.dropped() > 0);
         assert!(
             started.elapsed() < Duration::from_secs(20),
             "logging never waits for the sink"
         );
+        // Once the writer thread is stuck in the sink it takes nothing more, so what is dropped
+        // from now on waits, counted, for the line that will report it. (Before, the thread may
+        // still take the count gathered so far, which it reports then.)
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !entered.load(std::sync::atomic::Ordering::SeqCst) && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        for _ in 0..2 * 1024 + 1 {
+            let _ = writer.write_all(&line);
+        }
+        assert!(writer.dropped() > 0, "the writer counts what it will report");
         let closed_at = std::time::Instant::now();
         assert!(
             !guard.close(Duration::from_millis(200)),
