@@ -196,6 +196,37 @@ impl<K: Keys> StrOrObject<K> {
             _ => None,
         }
     }
+
+    /// The value of `key` in an object item, moved out (no copy of its text).
+    pub fn take(&mut self, key: &str) -> Option<Shallow> {
+        match self {
+            StrOrObject::Object(fields, _) => {
+                let at = fields.iter().position(|(k, _)| *k == key)?;
+                Some(fields.swap_remove(at).1)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An object key, matched against `K::KEYS` as it is read: a kept key is its `&'static str`, any
+/// other is `None`. Nothing is allocated for either.
+struct KeptKey<K>(Option<&'static str>, PhantomData<K>);
+
+impl<'de, K: Keys> Deserialize<'de> for KeptKey<K> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<K>(PhantomData<K>);
+        impl<'de, K: Keys> Visitor<'de> for V<K> {
+            type Value = KeptKey<K>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(KeptKey(K::KEYS.iter().find(|k| **k == v).copied(), PhantomData))
+            }
+        }
+        d.deserialize_str(V::<K>(PhantomData))
+    }
 }
 
 impl<'de, K: Keys> Deserialize<'de> for StrOrObject<K> {
@@ -208,10 +239,10 @@ impl<'de, K: Keys> Deserialize<'de> for StrOrObject<K> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut fields: Vec<(&'static str, Shallow)> = Vec::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    match K::KEYS.iter().find(|k| **k == key) {
-                        Some(k) if fields.iter().any(|(seen, _)| seen == k) => {
-                            return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+                while let Some(KeptKey(key, _)) = map.next_key::<KeptKey<K>>()? {
+                    match key {
+                        Some(k) if fields.iter().any(|(seen, _)| *seen == k) => {
+                            return Err(de::Error::custom(format_args!("duplicate field `{k}`")));
                         }
                         Some(k) => fields.push((k, map.next_value()?)),
                         None => {

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::json::{Keys, StrOrList, StrOrObject};
+use crate::json::{Keys, Shallow, StrOrList, StrOrObject};
 
 /// At most this many apps and tasks together (D4).
 pub const MAX_ITEMS: usize = 100;
@@ -134,7 +134,7 @@ fn parse_apps(apps: Option<StrOrList<Item, MAX_ITEMS>>) -> Result<Vec<AppRef>, S
             Ok(vec![AppRef::Name(name.to_owned())])
         }
         Some(StrOrList::List(items)) => items
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, item)| item_id(item, "apps", i, "app_id").map(AppRef::Id))
             .collect(),
@@ -148,7 +148,7 @@ fn parse_tasks(tasks: Option<StrOrList<Item, MAX_ITEMS>>) -> Result<Vec<String>,
     match tasks {
         None | Some(StrOrList::Null) => Ok(Vec::new()),
         Some(StrOrList::List(items)) => items
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, item)| item_id(item, "tasks", i, "task_id"))
             .collect(),
@@ -156,25 +156,27 @@ fn parse_tasks(tasks: Option<StrOrList<Item, MAX_ITEMS>>) -> Result<Vec<String>,
     }
 }
 
-/// The id of `"..."` (the Go SDK's plain app ids), `{"id": ...}` or `{"<alt>": ...}`.
-fn item_id(item: &Item, field: &str, i: usize, alt: &str) -> Result<String, SelectionError> {
+/// The id of `"..."` (the Go SDK's plain app ids), `{"id": ...}` or `{"<alt>": ...}`, moved out of
+/// the parsed body (no copy).
+fn item_id(item: Item, field: &str, i: usize, alt: &str) -> Result<String, SelectionError> {
     let (key, value) = match item {
         // Plain ids are the Go SDK's form for applications only (D3).
-        StrOrObject::Str(id) if alt == "app_id" => (None, Some(id.as_str())),
-        StrOrObject::Object(..) => {
-            let (key, value) = match (item.get("id"), item.get(alt)) {
-                (Some(_), Some(_)) => {
+        StrOrObject::Str(id) if alt == "app_id" => (None, Shallow::Str(id)),
+        mut item @ StrOrObject::Object(..) => {
+            let key = match (item.get("id").is_some(), item.get(alt).is_some()) {
+                (true, true) => {
                     return Err(SelectionError::Invalid(format!(
                         "{field}[{i}]: give one of id and {alt}, not both"
                     )));
                 }
-                (Some(v), None) => ("id", v),
-                (None, Some(v)) => (alt, v),
-                (None, None) => {
+                (true, false) => "id",
+                (false, true) => alt,
+                (false, false) => {
                     return Err(SelectionError::Invalid(format!("{field}[{i}].id: required")));
                 }
             };
-            (Some(key), value.as_str())
+            let value = item.take(key).unwrap_or(Shallow::Null);
+            (Some(key), value)
         }
         StrOrObject::Str(_) | StrOrObject::Other(_) => {
             return Err(SelectionError::Invalid(format!(
@@ -188,17 +190,17 @@ fn item_id(item: &Item, field: &str, i: usize, alt: &str) -> Result<String, Sele
         Some(key) => format!("{field}[{i}].{key}"),
         None => format!("{field}[{i}]"),
     };
-    let Some(id) = value else {
+    let Shallow::Str(id) = value else {
         return Err(SelectionError::Invalid(format!("{}: expected a string", name())));
     };
     if id.is_empty() {
         return Err(SelectionError::Invalid(format!("{}: must not be empty", name())));
     }
     if id.chars().count() > MAX_ID_LEN || id.chars().any(char::is_control) {
-        check_len(&name(), id)?;
-        check_text(&name(), id)?;
+        check_len(&name(), &id)?;
+        check_text(&name(), &id)?;
     }
-    Ok(id.to_owned())
+    Ok(id)
 }
 
 /// No control characters in an id or name: they could not be sent back in a path or a log line.
