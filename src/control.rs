@@ -185,8 +185,8 @@ impl Control {
         self.app.faults.clear();
     }
 
-    /// Adds a user at run time (D19).
-    pub fn add_user(&self, spec: crate::auth::UserSpec) -> Result<(), ApiError> {
+    /// Adds a user at run time (D19); the user as listed.
+    pub fn add_user(&self, spec: crate::auth::UserSpec) -> Result<crate::auth::UserView, ApiError> {
         Ok(self.app.auth.add_user(spec)?)
     }
 

@@ -11,9 +11,6 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any, Optional
 
-_ENDED = {"Success", "SUCCEEDED", "Failed", "FAILED", "Finished"}
-
-
 class EmulatorError(Exception):
     """A control-plane request was refused; carries the status and the ROMA error body."""
 
@@ -97,15 +94,29 @@ class ControlPlane:
                              timeout=timeout_ms / 1000 + 10)
 
     def wait_until_ended(self, job_id: str, timeout: float = 30.0) -> dict:
-        """Polls the job until it has ended (Success/SUCCEEDED, Failed/FAILED or Finished)."""
+        """The job once it has ended (Success/SUCCEEDED, Failed/FAILED or Finished), through the
+        control plane's long-poll wait, at most a second a request (an emulator whose
+        ``server.request_timeout_ms`` is shorter than that is polled instead)."""
         deadline = time.monotonic() + timeout
+        long_poll = True
         while True:
-            job = self.job(job_id)
-            if job.get("status") in _ENDED:
-                return job
-            if time.monotonic() > deadline:
+            left_ms = int((deadline - time.monotonic()) * 1000)
+            if left_ms <= 0:
+                job = self.job(job_id)
                 raise TimeoutError(f"job {job_id} is still {job.get('status')} after {timeout} s")
-            time.sleep(0.05)
+            if not long_poll:
+                job = self.job(job_id)
+                if job.get("status") not in ("Running", "RUNNING"):
+                    return job
+                time.sleep(0.05)
+                continue
+            try:
+                return self.wait(job_id, timeout_ms=min(left_ms, 1000))
+            except EmulatorError as err:
+                if err.status == 400:  # timeout_ms over the emulator's request timeout
+                    long_poll = False
+                elif err.status != 408:
+                    raise
 
     def complete(self, job_id: str) -> dict:
         """Ends a Running job successfully (manual progression)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import tempfile
 import time
@@ -116,7 +115,7 @@ class RomaEmulator(ControlPlane):
         code = None
         if proc is not None:
             if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM if hasattr(signal, "SIGTERM") else signal.SIGINT)
+                proc.terminate()  # SIGTERM: the graceful shutdown
                 try:
                     proc.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:

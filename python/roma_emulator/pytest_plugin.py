@@ -122,12 +122,3 @@ def roma_private_emulator(pytestconfig: pytest.Config) -> Iterator[RomaEmulator]
     _, cfg, token = _options(pytestconfig)
     with RomaEmulator(cfg, admin_token=token, clock_mode="virtual") as emulator:
         yield emulator
-
-
-def roma_namespace_for(emulator: ControlPlane) -> Namespace:
-    """A namespace on another emulator (e.g. ``roma_private_emulator``); drop it with
-    ``emulator.drop_namespace``, or let the emulator stop."""
-    return emulator.new_namespace()
-
-
-__all__ = ["roma_namespace_for"]

@@ -231,7 +231,7 @@ impl Authenticator {
 
     /// Adds a user at run time (D19): checked as `[[auth.users]]` entries are, unique in name,
     /// access key and token.
-    pub fn add_user(&self, spec: UserSpec) -> Result<(), UserError> {
+    pub fn add_user(&self, spec: UserSpec) -> Result<UserView, UserError> {
         self.users.add(spec)
     }
 

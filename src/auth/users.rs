@@ -61,6 +61,17 @@ pub struct UserView {
 
 /// Keyed by names, token digests and access keys that users (and, at run time, tenants) choose:
 /// SipHash, keyed per process, so nobody can aim collisions at a lookup every request makes.
+impl UserView {
+    fn of(spec: &UserSpec, origin: &'static str) -> Self {
+        Self {
+            name: spec.name.clone(),
+            access_key: spec.access_key.clone(),
+            projects: spec.projects.clone(),
+            origin,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Table {
     by_name: HashMap<String, Arc<User>>,
@@ -113,7 +124,7 @@ impl Users {
 
     /// Adds a user at run time: checked as `[[auth.users]]` entries are, and unique in name,
     /// access key and token among all users.
-    pub(super) fn add(&self, spec: UserSpec) -> Result<(), UserError> {
+    pub(super) fn add(&self, spec: UserSpec) -> Result<UserView, UserError> {
         check(&spec)?;
         let mut table = self.write();
         if table.runtime.len() >= MAX_RUNTIME_USERS {
@@ -142,8 +153,9 @@ impl Users {
             return Err(UserError::Conflict("the token is already another user's".into()));
         }
         table.insert(&spec);
+        let added = UserView::of(&spec, "runtime");
         table.runtime.insert(spec.name.clone(), spec);
-        Ok(())
+        Ok(added)
     }
 
     /// Removes a user added at run time (configured users stay).
@@ -165,16 +177,10 @@ impl Users {
 
     /// Every user, configured first, then those added at run time, by name.
     pub(super) fn list(&self) -> Vec<UserView> {
-        let view = |spec: &UserSpec, origin| UserView {
-            name: spec.name.clone(),
-            access_key: spec.access_key.clone(),
-            projects: spec.projects.clone(),
-            origin,
-        };
         let table = self.read();
-        let configured = self.configured.iter().map(|s| view(s, "config"));
+        let configured = self.configured.iter().map(|s| UserView::of(s, "config"));
         configured
-            .chain(table.runtime.values().map(|s| view(s, "runtime")))
+            .chain(table.runtime.values().map(|s| UserView::of(s, "runtime")))
             .collect()
     }
 

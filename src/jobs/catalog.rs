@@ -91,18 +91,10 @@ impl Catalog {
         let seeds = instances
             .iter()
             .map(|inst| {
-                let mut assets = InstanceAssets::default();
-                for (kind, list) in [
-                    (ResourceType::Application, &inst.apps),
-                    (ResourceType::Task, &inst.tasks),
-                ] {
-                    for a in list {
-                        assets.insert(kind, Arc::new(a.clone()));
-                    }
-                }
+                let shared = |list: &[Asset]| list.iter().cloned().map(Arc::new).collect();
                 let seed = Seed {
                     project: inst.project.as_deref().map(Into::into),
-                    assets,
+                    assets: InstanceAssets::from_lists(shared(&inst.apps), shared(&inst.tasks)),
                 };
                 (inst.id.as_str().into(), seed)
             })
@@ -157,15 +149,7 @@ impl Catalog {
                     scope.instance, scope.project
                 ));
             }
-            let mut assets = InstanceAssets::default();
-            for (kind, list) in [
-                (ResourceType::Application, entry.apps),
-                (ResourceType::Task, entry.tasks),
-            ] {
-                for asset in list {
-                    assets.insert(kind, asset);
-                }
-            }
+            let assets = InstanceAssets::from_lists(entry.apps, entry.tasks);
             if assets.len() > self.limits.max_assets_per_instance
                 || assets.bytes > self.limits.max_bytes_per_instance
             {
@@ -198,10 +182,7 @@ impl Catalog {
 
     /// The assets of `scope` (`None` if it has none).
     pub fn instance(&self, scope: &Scope) -> Option<&InstanceAssets> {
-        self.namespaces
-            .get(scope)
-            .or_else(|| self.seed(scope))
-            .filter(|a| !a.is_empty())
+        Some(self.assets(scope)).filter(|a| !a.is_empty())
     }
 
     /// How many namespaces hold assets.

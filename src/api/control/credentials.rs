@@ -21,10 +21,7 @@ pub(super) async fn add_user(
     State(app): State<AppState>,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
-    let spec: crate::auth::UserSpec = parse_json(&body)?;
-    let name = spec.name.clone();
-    control(&app).add_user(spec)?;
-    let user = control(&app).users().into_iter().find(|u| u.name == name);
+    let user = control(&app).add_user(parse_json(&body)?)?;
     Ok((StatusCode::CREATED, Json(json!({ "user": user }))).into_response())
 }
 

@@ -19,6 +19,17 @@ pub struct InstanceAssets {
 }
 
 impl InstanceAssets {
+    /// The assets of these lists (a later asset replaces an earlier one of the same id).
+    pub fn from_lists(apps: Vec<Arc<Asset>>, tasks: Vec<Arc<Asset>>) -> Self {
+        let mut assets = Self::default();
+        for (kind, list) in [(ResourceType::Application, apps), (ResourceType::Task, tasks)] {
+            for asset in list {
+                assets.insert(kind, asset);
+            }
+        }
+        assets
+    }
+
     pub(super) fn map(&self, kind: ResourceType) -> &BTreeMap<String, Arc<Asset>> {
         match kind {
             ResourceType::Application => &self.apps,
