@@ -8,10 +8,13 @@ use std::path::{Path, PathBuf};
 /// The stack, top first. Within a layer a module may use only the modules listed after it, so
 /// the order is the allowed direction and no circle can form.
 const STACK: &[(&str, &[&str])] = &[
-    ("process", &["telemetry", "probe"]),
+    ("process", &["probe"]),
     ("transport", &["server", "transport"]),
     ("http", &["api"]),
-    ("app", &["control", "state", "settings", "persist", "metrics"]),
+    (
+        "app",
+        &["control", "state", "settings", "persist", "telemetry", "metrics"],
+    ),
     ("domain", &["error", "faults", "journal", "jobs", "auth"]),
     (
         "base",

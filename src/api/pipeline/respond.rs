@@ -9,6 +9,7 @@ use super::context::Exchange;
 use crate::error::{ApiError, ErrorCode, StatusPolicy};
 use crate::journal::Entry;
 use crate::state::AppState;
+use crate::telemetry::RequestLine;
 
 /// The complete response for `err`: status, JSON body, content type.
 pub fn render(err: &ApiError, policy: StatusPolicy, request_id: &str) -> Response {
@@ -79,17 +80,17 @@ fn record(app: &AppState, exchange: Exchange, status: u16) {
     let operation = exchange.operation;
     let elapsed = exchange.started.elapsed();
     let route = exchange.route.as_ref().map(axum::extract::MatchedPath::as_str);
-    tracing::info!(
-        method = %exchange.method,
-        route = route.unwrap_or("(no route)"),
-        operation = operation.map_or("", crate::operation::Operation::id),
+    RequestLine {
+        method: exchange.method.as_str(),
+        route: route.unwrap_or("(no route)"),
+        operation: operation.map_or("", crate::operation::Operation::id),
         status,
-        error_code = error_code.unwrap_or_default(),
-        error_details = error_details.unwrap_or_default(),
-        latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-        request_id = %exchange.id,
-        "request"
-    );
+        error_code: error_code.unwrap_or_default(),
+        error_details: error_details.unwrap_or_default(),
+        latency_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+        request_id: exchange.id.as_str(),
+    }
+    .log();
     // Bounded labels: an operation id, else the route template, else "unmatched".
     let label = match (operation, route) {
         (Some(op), _) => op.id().into(),

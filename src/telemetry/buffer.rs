@@ -1,83 +1,17 @@
-//! Logging: one subscriber, installed by `main` only; `RUST_LOG` wins over `[log] level`, and an
-//! invalid filter in either stops startup. Lines go to stderr (stdout carries only the
-//! `listening on` line), as text or one JSON object a line.
-//!
-//! **A request never waits on stderr.** A line is appended to a buffer in memory and a writer
-//! thread writes whatever has gathered in one `write` (under load, many lines a syscall), at most
-//! [`GATHER`] after the line was logged. The buffer holds at most [`MAX_PENDING`] bytes; a line
-//! that does not fit is dropped and counted (`roma_emulator_log_lines_dropped_total`), and once
-//! writing resumes one line says how many were dropped. A stub's availability matters more than
-//! the completeness of its log: a stuck log shipper or a full container log pipe must not freeze
-//! the requests of every tenant.
-//!
-//! [`LogGuard`], held by `main`, writes out what is pending when it is dropped at the end of a
-//! graceful shutdown, waiting at most [`FLUSH_DEADLINE`]: a blocked stderr cannot hold the exit
-//! (the state file is saved before). A crash (SIGKILL, an abort) loses what was pending, at most
-//! [`MAX_PENDING`] bytes and usually the last few milliseconds of lines.
+//! The log's line buffer and its writer thread: a request never waits on stderr (see the module
+//! above). Lines are appended in memory and written out in batches by one thread.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
-
-use crate::config::LogFormat;
 
 /// The most bytes of log lines held for the writer thread; past it lines are dropped and counted.
 pub const MAX_PENDING: usize = 1 << 20;
 
 /// How long the end of `main` waits for pending lines to be written.
 pub const FLUSH_DEADLINE: Duration = Duration::from_secs(2);
-
-/// The filter for `level` (`[log] level`), unless `RUST_LOG` is set, which wins. An invalid
-/// filter is an error naming where it came from.
-pub fn filter(level: &str, rust_log: Option<&str>) -> Result<EnvFilter, String> {
-    let (text, source) = match rust_log {
-        Some(value) => (value, "RUST_LOG"),
-        None => (level, "key `log.level` (or ROMA_EMULATOR_LOG)"),
-    };
-    check_levels(text)
-        .and_then(|()| EnvFilter::try_new(text).map_err(|e| e.to_string()))
-        .map_err(|e| format!("{source}: {text:?} is not a valid log filter: {e}"))
-}
-
-/// Each directive of a filter names a level: `info`, or `target=debug` (a bare word that is no
-/// level, such as `inf` or `verbose`, would silently filter by a target of that name).
-fn check_levels(text: &str) -> Result<(), String> {
-    for directive in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
-        if directive.contains('[') {
-            continue;
-        }
-        let level = directive.rsplit_once('=').map_or(directive, |(_, level)| level);
-        if level.parse::<tracing_subscriber::filter::LevelFilter>().is_err() {
-            return Err(format!(
-                "{level:?} is not a level (trace, debug, info, warn, error, off)"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Installs the log subscriber; keep the guard until the process ends.
-pub fn init(level: &str, format: LogFormat) -> Result<LogGuard, String> {
-    let rust_log = std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty());
-    let filter = filter(level, rust_log.as_deref())?;
-    let (writer, guard) = LineBuffer::spawn(std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer)
-        .with_target(false);
-    let _ = match format {
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .try_init(),
-    };
-    Ok(guard)
-}
 
 #[derive(Debug, Default)]
 struct Pending {
@@ -138,22 +72,43 @@ impl LineBuffer {
     pub fn dropped(&self) -> u64 {
         self.0.lock().dropped
     }
+
+    /// Appends what `line` writes straight into the pending buffer (no copy of its own), or drops
+    /// it and counts it when it does not fit.
+    pub fn append(&self, line: impl FnOnce(&mut Vec<u8>)) {
+        let mut pending = self.0.lock();
+        let before = pending.bytes.len();
+        if !pending.closed {
+            line(&mut pending.bytes);
+            if pending.bytes.len() <= MAX_PENDING {
+                if pending.idle {
+                    pending.idle = false;
+                    self.0.lines.notify_one();
+                }
+                return;
+            }
+        }
+        pending.bytes.truncate(before);
+        pending.dropped += 1;
+        drop(pending);
+        crate::metrics::LOG_LINES_DROPPED.inc();
+    }
+
+    /// Drops one line, counted.
+    fn drop_line(&self) {
+        self.0.lock().dropped += 1;
+        crate::metrics::LOG_LINES_DROPPED.inc();
+    }
 }
 
 impl Write for LineBuffer {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut pending = self.0.lock();
-        if pending.closed || pending.bytes.len() + buf.len() > MAX_PENDING {
-            pending.dropped += 1;
-            drop(pending);
-            crate::metrics::LOG_LINES_DROPPED.inc();
+        if buf.len() > MAX_PENDING {
+            // Never copied in only to be cut off again.
+            self.drop_line();
             return Ok(buf.len());
         }
-        pending.bytes.extend_from_slice(buf);
-        if pending.idle {
-            pending.idle = false;
-            self.0.lines.notify_one();
-        }
+        self.append(|bytes| bytes.extend_from_slice(buf));
         Ok(buf.len())
     }
 
@@ -390,17 +345,5 @@ mod tests {
             "{}",
             &text[..text.len().min(200)]
         );
-    }
-
-    #[test]
-    fn invalid_filters_are_refused_naming_their_source() {
-        assert!(filter("info", None).is_ok());
-        assert!(filter("roma_emulator=debug,warn", None).is_ok());
-        let bad = filter("verbose", None).expect_err("invalid level");
-        assert!(bad.contains("log.level"), "{bad}");
-        let bad = filter("roma_emulator=loud", None).expect_err("invalid level");
-        assert!(bad.contains("log.level"), "{bad}");
-        let bad = filter("info", Some("=[")).expect_err("invalid RUST_LOG");
-        assert!(bad.contains("RUST_LOG"), "{bad}");
     }
 }
