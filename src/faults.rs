@@ -210,7 +210,7 @@ impl Faults {
     pub fn remove(&self, id: &str) -> bool {
         let mut rules = self.rules();
         let before = rules.len();
-        rules.retain(|f| f.id.as_str() != id);
+        rules.retain(|f| *f.id.hex() != *id);
         self.sync_flag(&rules);
         rules.len() != before
     }

@@ -18,27 +18,55 @@ use rand::rngs::{StdRng, SysRng};
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
-/// A 32-character lowercase hex id, kept inline (no allocation).
+/// A 32-character lowercase hex id, kept as its 128 bits (16 bytes, big-endian, no allocation): a
+/// held job keeps several, so they are kept small, and as bytes (alignment 1, so an `Option` of
+/// one takes 17 bytes rather than a `u128`'s 32). [`Hex32::hex`] spells one out. Ordered as its
+/// text is (big-endian bytes and fixed-width lowercase hex both sort as the number does).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Hex32([u8; 32]);
+pub struct Hex32([u8; 16]);
 
 impl Hex32 {
     /// The simple (32 lowercase hex digits, no hyphens) form of `uuid`.
     pub fn from_uuid(uuid: Uuid) -> Self {
-        let mut out = [0u8; 32];
-        uuid.simple().encode_lower(&mut out);
-        Self(out)
+        Self(*uuid.as_bytes())
     }
 
     /// The id that spells the 128 bits of `v` in hex (fixed ids in tests and fixtures).
     pub fn from_u128(v: u128) -> Self {
-        Self::from_uuid(Uuid::from_u128(v))
+        Self(v.to_be_bytes())
     }
 
     /// The id as text.
+    pub fn hex(&self) -> HexText {
+        let mut out = [0u8; 32];
+        Uuid::from_bytes(self.0).simple().encode_lower(&mut out);
+        HexText(out)
+    }
+}
+
+/// The 32 hex digits of a [`Hex32`], on the stack.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct HexText([u8; 32]);
+
+impl HexText {
+    /// The digits as text.
     pub fn as_str(&self) -> &str {
-        // Only ASCII hex digits are ever stored (from_uuid and from_str check this).
+        // Only ASCII hex digits are ever written (Hex32::hex).
         std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::ops::Deref for HexText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for HexText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -48,32 +76,34 @@ impl FromStr for Hex32 {
     /// Accepts exactly 32 lowercase hex digits.
     fn from_str(s: &str) -> Result<Self, ()> {
         let bytes: [u8; 32] = s.as_bytes().try_into().map_err(|_| ())?;
-        if bytes
-            .iter()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
-        {
-            Ok(Self(bytes))
-        } else {
-            Err(())
+        let mut value = 0u128;
+        for b in bytes {
+            let digit = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                _ => return Err(()),
+            };
+            value = value << 4 | u128::from(digit);
         }
+        Ok(Self::from_u128(value))
     }
 }
 
 impl fmt::Display for Hex32 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(&self.hex())
     }
 }
 
 impl fmt::Debug for Hex32 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.as_str())
+        f.write_str(&self.hex())
     }
 }
 
 impl serde::Serialize for Hex32 {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+        s.serialize_str(&self.hex())
     }
 }
 
@@ -245,13 +275,13 @@ mod tests {
     fn ids_are_32_lowercase_hex_and_parse_back() {
         let s = IdStream::new(7, 1);
         let id = s.next_id();
-        assert_eq!(id.as_str().len(), 32);
+        assert_eq!(id.hex().len(), 32);
         assert!(
-            id.as_str()
+            id.hex()
                 .bytes()
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
         );
-        assert_eq!(id.as_str().parse::<Hex32>(), Ok(id));
+        assert_eq!(id.hex().parse::<Hex32>(), Ok(id));
         for bad in [
             "",
             "ABCDEF0123456789abcdef0123456789",

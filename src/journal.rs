@@ -141,7 +141,7 @@ mod tests {
         let ids: Vec<u128> = j
             .newest(10)
             .iter()
-            .map(|e| u128::from_str_radix(e.request_id.as_str(), 16).unwrap_or(99))
+            .map(|e| u128::from_str_radix(&e.request_id.hex(), 16).unwrap_or(99))
             .collect();
         assert_eq!(ids, vec![4, 3, 2]);
         assert_eq!(j.newest(1).len(), 1);

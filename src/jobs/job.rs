@@ -1,5 +1,6 @@
 //! One asset job: its kind, owner, scope, state and times. Progress is a pure function of time.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -209,8 +210,20 @@ pub fn progress(begin: Timestamp, now: Timestamp, duration: Duration) -> f64 {
     frac.clamp(0.0, 0.99)
 }
 
-/// A job as the registry keeps it.
+/// Whose a job is and where it lives. A tenant's consecutive jobs share one (a held job is kept
+/// small: one pointer instead of a name and a namespace of its own).
+#[derive(Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Tenant {
+    /// The user.
+    pub owner: UserId,
+    /// Project and instance.
+    pub scope: Scope,
+}
+
+/// A job as the registry keeps it. In a snapshot its tenant's fields are the job's own (`owner`,
+/// `scope`), and it is read through [`JobRecord`] so a wrong value is named by its path.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(from = "JobRecord")]
 pub struct Job {
     /// Its id.
     pub id: JobId,
@@ -218,10 +231,9 @@ pub struct Job {
     pub seq: u64,
     /// Export, import or delete.
     pub kind: JobKind,
-    /// Its user.
-    pub owner: UserId,
-    /// Project and instance.
-    pub scope: Scope,
+    /// Its user, project and instance (shared by a tenant's consecutive jobs).
+    #[serde(flatten)]
+    pub tenant: Arc<Tenant>,
     /// When it was created.
     pub begin: Timestamp,
     /// How long it runs (None: until told, in manual progression).
@@ -243,7 +255,59 @@ pub struct Job {
     pub end_progress: Option<f64>,
 }
 
+/// A job as a snapshot spells it: [`Job`] with its tenant's fields in place.
+#[derive(serde::Deserialize)]
+struct JobRecord {
+    id: JobId,
+    seq: u64,
+    kind: JobKind,
+    owner: UserId,
+    scope: Scope,
+    begin: Timestamp,
+    duration: Option<Duration>,
+    end: Option<Timestamp>,
+    state: JobState,
+    reasons: Vec<Reason>,
+    archive: Option<ArchiveId>,
+    downloaded: bool,
+    fail_at: Option<Box<(f64, Vec<Reason>)>>,
+    end_progress: Option<f64>,
+}
+
+impl From<JobRecord> for Job {
+    fn from(r: JobRecord) -> Self {
+        Self {
+            id: r.id,
+            seq: r.seq,
+            kind: r.kind,
+            tenant: Arc::new(Tenant {
+                owner: r.owner,
+                scope: r.scope,
+            }),
+            begin: r.begin,
+            duration: r.duration,
+            end: r.end,
+            state: r.state,
+            reasons: r.reasons,
+            archive: r.archive,
+            downloaded: r.downloaded,
+            fail_at: r.fail_at,
+            end_progress: r.end_progress,
+        }
+    }
+}
+
 impl Job {
+    /// Its user.
+    pub fn owner(&self) -> &UserId {
+        &self.tenant.owner
+    }
+
+    /// Its project and instance.
+    pub fn scope(&self) -> &Scope {
+        &self.tenant.scope
+    }
+
     /// The status the client sees.
     pub fn public_status(&self) -> PublicStatus {
         match self.state {

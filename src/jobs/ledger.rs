@@ -5,7 +5,9 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 
 use super::catalog::Catalog;
-use super::job::{ArchiveId, Job, JobId, JobState, MAX_REASONS, Reason};
+use std::sync::Arc;
+
+use super::job::{ArchiveId, Job, JobId, JobState, MAX_REASONS, Reason, Tenant};
 use super::queue::TimeQueue;
 use super::settings::JobSettings;
 use super::snapshot::{Archive, PendingEffect, RegistrySnapshot};
@@ -62,7 +64,7 @@ pub(super) struct Ledger {
     pub last_seq: u64,
     /// The owner and namespace of the last job created: the next job of the same tenant shares
     /// them instead of keeping copies of its own (see [`Ledger::shared`]).
-    last: Option<(UserId, Scope)>,
+    last: Option<Arc<Tenant>>,
 }
 
 impl Ledger {
@@ -73,14 +75,18 @@ impl Ledger {
         }
     }
 
-    /// `owner` and `scope` as a new job keeps them: the last job's copies when they are equal
-    /// (a tenant's jobs then share one name and one namespace, not a copy each).
-    pub fn shared(&mut self, owner: &UserId, scope: Scope) -> (UserId, Scope) {
+    /// `owner` and `scope` as a new job keeps them: the last job's when they are equal (a
+    /// tenant's jobs then share one, not a copy each).
+    pub fn tenant(&mut self, owner: &UserId, scope: Scope) -> Arc<Tenant> {
         match &self.last {
-            Some((o, s)) if **o == **owner && *s == scope => (o.clone(), s.clone()),
+            Some(last) if *last.owner == **owner && last.scope == scope => last.clone(),
             _ => {
-                self.last = Some((owner.clone(), scope.clone()));
-                (owner.clone(), scope)
+                let tenant = Arc::new(Tenant {
+                    owner: owner.clone(),
+                    scope,
+                });
+                self.last = Some(tenant.clone());
+                tenant
             }
         }
     }
@@ -116,8 +122,8 @@ impl Ledger {
         let work = self.work.remove(&id);
         let (scope, owner, kind, planned_failure, progress_now) = match self.jobs.get(&id) {
             Some(job) if job.state == JobState::Running => (
-                job.scope.clone(),
-                job.owner.clone(),
+                job.scope().clone(),
+                job.owner().clone(),
                 job.kind,
                 job.fail_at.as_deref().cloned(),
                 job.progress(at),
@@ -231,7 +237,7 @@ impl Ledger {
         let doomed: Vec<JobId> = self.jobs.values().filter(|j| matches(j)).map(|j| j.id).collect();
         for id in doomed {
             if let Some(job) = self.jobs.get(&id)
-                && let Some(slots) = self.running.get_mut(&job.owner)
+                && let Some(slots) = self.running.get_mut(job.owner())
             {
                 let slot = &mut slots[job.kind.index()];
                 if *slot == Some(id) {
@@ -260,7 +266,7 @@ impl Ledger {
         for job in jobs {
             match (job.state, job.due(), job.end) {
                 (JobState::Running, due, _) => {
-                    self.running.entry(job.owner.clone()).or_default()[job.kind.index()] = Some(job.id);
+                    self.running.entry(job.owner().clone()).or_default()[job.kind.index()] = Some(job.id);
                     if let Some(due) = due {
                         self.due.push(Reverse((due, job.id)));
                     }

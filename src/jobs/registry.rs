@@ -169,13 +169,11 @@ impl JobRegistry {
             state.running.entry(owner.clone()).or_default()[kind.index()] = Some(id);
         }
         state.last_seq += 1;
-        let (owner, scope) = state.shared(owner, scope);
         let job = Job {
             id,
             seq: state.last_seq,
             kind,
-            owner,
-            scope,
+            tenant: state.tenant(owner, scope),
             begin: now,
             duration: match self.inner.settings.progression {
                 Progression::Timed => Some(self.inner.settings.duration),
@@ -214,8 +212,8 @@ impl JobRegistry {
         let job = state
             .jobs
             .get(&id)
-            .filter(|job| &*job.owner == owner && job.scope == *scope)
-            .ok_or_else(|| job_not_found(id.as_str()))?;
+            .filter(|job| **job.owner() == *owner && job.scope() == scope)
+            .ok_or_else(|| job_not_found(&id.hex()))?;
         Ok(view(job, now))
     }
 
@@ -228,14 +226,14 @@ impl JobRegistry {
         scope: &Scope,
         archive_id: ArchiveId,
     ) -> Result<Vec<u8>, JobError> {
-        let not_found = || archive_not_found(archive_id.as_str());
+        let not_found = || archive_not_found(&archive_id.hex());
         let archive = {
             let (mut state, _) = self.lock();
             let visible = state
                 .archives
                 .get(&archive_id)
                 .and_then(|a| state.jobs.get(&a.job))
-                .is_some_and(|job| &*job.owner == owner && job.scope == *scope);
+                .is_some_and(|job| **job.owner() == *owner && job.scope() == scope);
             if !visible {
                 return Err(not_found());
             }
@@ -345,8 +343,8 @@ impl JobRegistry {
     pub fn reset_scope(&self, project: Option<&str>, instance: Option<&str>) {
         let (mut state, _) = self.lock();
         state.remove_jobs_where(|job| {
-            project.is_none_or(|p| *job.scope.project == *p)
-                && instance.is_none_or(|i| *job.scope.instance == *i)
+            project.is_none_or(|p| *job.scope().project == *p)
+                && instance.is_none_or(|i| *job.scope().instance == *i)
         });
         state.catalog.reset(project, instance);
         drop(state);

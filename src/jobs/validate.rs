@@ -39,11 +39,11 @@ pub fn check(snapshot: &RegistrySnapshot, catalog: &Catalog) -> Result<(), Strin
         if kinds.insert(job.id, (job.kind, job.state)).is_some() {
             return Err(format!("{}: job {} appears twice", field("id"), job.id));
         }
-        if !catalog.has_instance(&job.scope) {
+        if !catalog.has_instance(job.scope()) {
             return Err(format!(
                 "{}: instance {} is not configured (catalog.strict = true)",
                 field("scope"),
-                job.scope.instance
+                job.scope().instance
             ));
         }
         for (name, time) in [("begin", Some(job.begin)), ("end", job.end)] {
@@ -82,11 +82,11 @@ pub fn check(snapshot: &RegistrySnapshot, catalog: &Catalog) -> Result<(), Strin
             ));
         }
         // D9: one Running job per user and kind.
-        if running_now && !running.insert((job.owner.clone(), job.kind)) {
+        if running_now && !running.insert((job.owner().clone(), job.kind)) {
             return Err(format!(
                 "{}: user {} already has a Running {:?} job",
                 field("state"),
-                job.owner,
+                job.owner(),
                 job.kind
             ));
         }

@@ -78,8 +78,8 @@ pub(super) fn view(job: &Job, now: Timestamp) -> JobView {
         end: job.end,
         archive_id: if job.downloaded { None } else { job.archive },
         reasons: job.reasons.clone(),
-        owner: job.owner.clone(),
-        scope: job.scope.clone(),
+        owner: job.owner().clone(),
+        scope: job.scope().clone(),
         due: job.due(),
         seq: job.seq,
     }

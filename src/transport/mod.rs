@@ -271,7 +271,7 @@ fn hyper_refusal(app: &AppState, status: u16) -> Vec<u8> {
 /// A complete HTTP/1.1 error response with the ROMA body, closing the connection.
 fn raw_error(app: &AppState, status: StatusCode, code: ErrorCode, details: &str) -> Vec<u8> {
     let request_id = app.ids.requests.next_id();
-    let body = ApiError::new(code, details.to_owned()).body_bytes(request_id.as_str());
+    let body = ApiError::new(code, details.to_owned()).body_bytes(&request_id.hex());
     // 494 (the gateway's "headers too large") has no standard reason phrase: nginx's is used.
     let reason = status
         .canonical_reason()

@@ -111,9 +111,6 @@ mod tests {
         assert!(!body.to_string().contains("secret"), "{body}");
         let journal = app.journal.all();
         let entry = journal.last().expect("journaled");
-        assert_eq!(
-            (entry.status, entry.request_id.as_str()),
-            (500, request_id.as_str())
-        );
+        assert_eq!((entry.status, entry.request_id.to_string()), (500, request_id));
     }
 }

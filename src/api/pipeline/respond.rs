@@ -42,7 +42,7 @@ pub fn finish(app: &AppState, mut exchange: Exchange, outcome: Result<Response, 
             Response::default()
         }
     };
-    let request_id = exchange.id;
+    let request_id = exchange.id.hex();
     if let Some(err) = &exchange.error {
         if err.code == ErrorCode::Internal {
             tracing::error!(request_id = %request_id, error = %err.details, "internal error");
@@ -51,20 +51,20 @@ pub fn finish(app: &AppState, mut exchange: Exchange, outcome: Result<Response, 
                 details: "see the emulator's log for this request_id".into(),
                 ..err.clone()
             };
-            res = render(&sent, exchange.policy, request_id.as_str());
+            res = render(&sent, exchange.policy, &request_id);
         } else {
-            res = render(err, exchange.policy, request_id.as_str());
+            res = render(err, exchange.policy, &request_id);
         }
     }
-    if let Ok(v) = HeaderValue::from_str(request_id.as_str()) {
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert("x-request-id", v);
     }
-    record(app, exchange, res.status().as_u16());
+    record(app, exchange, &request_id, res.status().as_u16());
     res
 }
 
 /// The journal entry, the metrics and the log line of a finished exchange.
-fn record(app: &AppState, exchange: Exchange, status: u16) {
+fn record(app: &AppState, exchange: Exchange, request_id: &str, status: u16) {
     // Keystone's answer to a wrong password carries no code.
     let error_code = exchange
         .error
@@ -88,7 +88,7 @@ fn record(app: &AppState, exchange: Exchange, status: u16) {
         error_code: error_code.unwrap_or_default(),
         error_details: error_details.unwrap_or_default(),
         latency_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-        request_id: exchange.id.as_str(),
+        request_id,
     }
     .log();
     // Bounded labels: an operation id, else the route template, else "unmatched".
