@@ -187,3 +187,8 @@ impl ShutdownSignal {
         }
     }
 }
+
+/// mimalloc, built without transparent huge pages (see Cargo.toml): the library leaves the
+/// allocator to whoever embeds it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
