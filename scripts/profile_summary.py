@@ -8,8 +8,8 @@ from collections import defaultdict
 
 # First match wins: a symbol is charged to the component its name names first in this list.
 COMPONENTS = [
-    ("allocation", r"\b(malloc|free|realloc|calloc|cfree|_int_malloc|_int_free|_int_realloc|malloc_consolidate|tcache|unlink_chunk|__rust_alloc|__rust_dealloc|__rdl_)"),
-    ("logging (tracing)", r"\btracing(_subscriber|_core|_appender)?::|\bsharded_slab::|\bnu_ansi_term::"),
+    ("allocation", r"\b(malloc|free|realloc|calloc|cfree|_int_malloc|_int_free|_int_realloc|malloc_consolidate|tcache|unlink_chunk|__rust_alloc|__rust_dealloc|__rdl_|_?mi_[a-z_]+)"),
+    ("logging (tracing, the request line)", r"\btracing(_subscriber|_core|_appender)?::|\bsharded_slab::|\bnu_ansi_term::|roma_emulator::telemetry::"),
     ("metrics", r"\bprometheus_client::|roma_emulator::metrics::"),
     ("JSON (serde_json)", r"\bserde_json::|\bserde::"),
     ("ids (rand, uuid)", r"\brand(_core|_chacha)?::|\bchacha20::|\buuid::|roma_emulator::ids::"),

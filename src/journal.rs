@@ -2,7 +2,6 @@
 //! bounded by `[journal] max_entries`.
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 
 use crate::clock::Timestamp;
@@ -39,7 +38,30 @@ pub struct Entry {
 #[derive(Debug)]
 pub struct Journal {
     max: usize,
-    entries: Mutex<VecDeque<Entry>>,
+    entries: Mutex<Ring>,
+}
+
+/// The entries, a ring once full: the newest overwrites the oldest in place (no entry is moved
+/// to make room, and the one it replaces is dropped after the lock is released).
+#[derive(Debug, Default)]
+struct Ring {
+    entries: Vec<Entry>,
+    /// Where the oldest entry is once the ring is full (0 until then).
+    head: usize,
+}
+
+impl Ring {
+    /// Oldest first.
+    fn iter(&self) -> impl DoubleEndedIterator<Item = &Entry> {
+        let (newer, older) = self.entries.split_at(self.head);
+        older.iter().chain(newer)
+    }
+
+    /// Replaces the entries by `entries`, oldest first.
+    fn set(&mut self, entries: Vec<Entry>) {
+        self.entries = entries;
+        self.head = 0;
+    }
 }
 
 impl Journal {
@@ -47,7 +69,10 @@ impl Journal {
     pub fn new(max: usize) -> Self {
         Self {
             max,
-            entries: Mutex::new(VecDeque::with_capacity(max.min(1024))),
+            entries: Mutex::new(Ring {
+                entries: Vec::with_capacity(max.min(1024)),
+                head: 0,
+            }),
         }
     }
 
@@ -56,7 +81,7 @@ impl Journal {
         self.max > 0
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, VecDeque<Entry>> {
+    fn entries(&self) -> std::sync::MutexGuard<'_, Ring> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -65,11 +90,16 @@ impl Journal {
         if self.max == 0 {
             return;
         }
-        let mut entries = self.entries();
-        if entries.len() == self.max {
-            entries.pop_front();
+        let mut ring = self.entries();
+        if ring.entries.len() < self.max {
+            ring.entries.push(entry);
+            return;
         }
-        entries.push_back(entry);
+        let head = ring.head;
+        let oldest = std::mem::replace(&mut ring.entries[head], entry);
+        ring.head = (head + 1) % ring.entries.len();
+        drop(ring);
+        drop(oldest);
     }
 
     /// The newest `limit` entries, newest first.
@@ -79,7 +109,7 @@ impl Journal {
 
     /// How many entries are kept.
     pub fn len(&self) -> usize {
-        self.entries().len()
+        self.entries().entries.len()
     }
 
     /// Whether none is kept.
@@ -95,21 +125,27 @@ impl Journal {
     /// Replaces every entry by `entries` (oldest first), keeping the newest within the bound.
     pub fn replace(&self, entries: Vec<Entry>) {
         let skip = entries.len().saturating_sub(self.max);
-        *self.entries() = entries.into_iter().skip(skip).collect();
+        self.entries().set(entries.into_iter().skip(skip).collect());
     }
 
     /// Forgets everything.
     pub fn clear(&self) {
-        self.entries().clear();
+        self.entries().set(Vec::new());
     }
 
     /// Forgets the entries of a namespace (a scoped reset).
     pub fn clear_scope(&self, project: Option<&str>, instance: Option<&str>) {
-        self.entries().retain(|e| {
-            let in_scope = project.is_none_or(|p| e.project_id.as_deref() == Some(p))
-                && instance.is_none_or(|i| e.instance_id.as_deref() == Some(i));
-            !in_scope
-        });
+        let mut ring = self.entries();
+        let kept = ring
+            .iter()
+            .filter(|e| {
+                let in_scope = project.is_none_or(|p| e.project_id.as_deref() == Some(p))
+                    && instance.is_none_or(|i| e.instance_id.as_deref() == Some(i));
+                !in_scope
+            })
+            .cloned()
+            .collect();
+        ring.set(kept);
     }
 }
 
@@ -152,5 +188,33 @@ mod tests {
         let off = Journal::new(0);
         off.record(entry(1, "p"));
         assert!(off.newest(10).is_empty());
+    }
+
+    fn ids(entries: &[Entry]) -> Vec<u128> {
+        entries
+            .iter()
+            .map(|e| u128::from_str_radix(&e.request_id.hex(), 16).unwrap_or(99))
+            .collect()
+    }
+
+    #[test]
+    fn the_ring_keeps_the_newest_in_order_across_wraps_clears_and_replaces() {
+        let j = Journal::new(4);
+        for n in 0..11 {
+            j.record(entry(n, if n % 3 == 0 { "p" } else { "q" }));
+        }
+        assert_eq!(ids(&j.all()), vec![7, 8, 9, 10], "oldest first after wrapping");
+        assert_eq!(ids(&j.newest(3)), vec![10, 9, 8]);
+        j.clear_scope(Some("p"), None);
+        assert_eq!(ids(&j.all()), vec![7, 8, 10]);
+        for n in 11..14 {
+            j.record(entry(n, "q"));
+        }
+        assert_eq!(ids(&j.all()), vec![10, 11, 12, 13]);
+        j.replace((20..26).map(|n| entry(n, "q")).collect());
+        assert_eq!(ids(&j.all()), vec![22, 23, 24, 25], "the newest within the bound");
+        j.record(entry(26, "q"));
+        assert_eq!(ids(&j.all()), vec![23, 24, 25, 26]);
+        assert_eq!(j.len(), 4);
     }
 }

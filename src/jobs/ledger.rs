@@ -224,8 +224,7 @@ impl Ledger {
     /// Drops the ended job that ended first, to make room; false if every job is still running.
     pub fn evict_oldest_ended(&mut self) -> bool {
         while let Some((_, id)) = self.expiry.pop() {
-            if self.jobs.contains_key(&id) {
-                self.remove_job(id);
+            if self.remove_job(id) {
                 return true;
             }
         }
@@ -353,10 +352,17 @@ impl Ledger {
         }
     }
 
-    pub fn remove_job(&mut self, id: JobId) {
-        if let Some(archive) = self.jobs.remove(&id).and_then(|job| job.archive) {
+    /// Removes job `id` with its archive and work; false if there is no such job.
+    pub fn remove_job(&mut self, id: JobId) -> bool {
+        let Some(job) = self.jobs.remove(&id) else {
+            return false;
+        };
+        if let Some(archive) = job.archive {
             self.drop_archive(archive);
         }
-        self.work.remove(&id);
+        if !self.work.is_empty() {
+            self.work.remove(&id);
+        }
+        true
     }
 }
