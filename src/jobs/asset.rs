@@ -77,13 +77,11 @@ impl Asset {
     }
 
     /// The length of the asset's compact JSON (`{"id":...,"name":...,"content":...}`), counted
-    /// without writing it anywhere.
+    /// without writing it: the content is kept as compact JSON text, so only the two strings'
+    /// escapes need counting (every export counts its assets).
     pub fn json_len(&self) -> u64 {
-        let mut counter = Counter(0);
-        match serde_json::to_writer(&mut counter, self) {
-            Ok(()) => counter.0,
-            Err(_) => 0,
-        }
+        let punctuation = r#"{"id":,"name":,"content":}"#.len();
+        (punctuation + json_str_len(&self.id) + json_str_len(&self.name) + self.content.get().len()) as u64
     }
 
     /// What the asset weighs against `[catalog] max_bytes_per_instance`.
@@ -95,16 +93,50 @@ impl Asset {
 /// An asset with its kind, as exported or imported.
 pub type TypedAsset = (ResourceType, Arc<Asset>);
 
-/// A writer that only counts bytes.
-struct Counter(u64);
+/// The length of `s` as a JSON string, quotes included, escaped as `serde_json` escapes it: `"`,
+/// `\` and the control characters with a short form take two bytes, other control characters six
+/// (`\u00XX`), everything else (non-ASCII included) as it is.
+fn json_str_len(s: &str) -> usize {
+    2 + s
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\x08' | b'\t' | b'\n' | b'\x0c' | b'\r' => 2,
+            0..0x20 => 6,
+            _ => 1,
+        })
+        .sum::<usize>()
+}
 
-impl std::io::Write for Counter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len() as u64;
-        Ok(buf.len())
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    #[test]
+    fn json_len_is_the_length_serde_json_writes() {
+        let every_ascii: String = (0u8..0x80).map(char::from).collect();
+        let strings = [
+            "",
+            "app-1",
+            "quote \" and backslash \\",
+            "ünïcødé ✓ 漢字 \u{85} \u{2028}",
+            every_ascii.as_str(),
+        ];
+        let contents = [
+            serde_json::json!({}),
+            serde_json::json!({"nested": {"list": [1, 2.5, "x\ny"]}, "s": "\u{1}"}),
+            serde_json::Value::Null,
+        ];
+        for id in strings {
+            for name in strings {
+                for content in &contents {
+                    let asset = Asset::new(id, name, content);
+                    let written = serde_json::to_vec(&asset).map(|v| v.len()).unwrap_or(0);
+                    assert_eq!(asset.json_len(), written as u64, "{asset:?}");
+                }
+            }
+        }
+        let placeholder = Asset::placeholder("a\tb", "\u{1f}");
+        let written = serde_json::to_vec(&placeholder).map(|v| v.len()).unwrap_or(0);
+        assert_eq!(placeholder.json_len(), written as u64);
     }
 }
