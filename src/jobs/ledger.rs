@@ -206,8 +206,12 @@ impl Ledger {
     pub fn drop_archive(&mut self, id: ArchiveId) -> Option<Archive> {
         let archive = self.archives.remove(&id)?;
         self.archive_bytes -= archive.bytes;
-        // Keep the order list from filling with ids already gone (amortised O(1)).
-        if self.archive_order.len() > 2 * self.archives.len() + 16 {
+        // Archives mostly go in the order they came (jobs expire and are evicted in the order they
+        // ended): then the oldest entry is this one. Otherwise keep the order list from filling
+        // with ids already gone (amortised O(1), but a lookup per entry).
+        if self.archive_order.front() == Some(&id) {
+            self.archive_order.pop_front();
+        } else if self.archive_order.len() > 2 * self.archives.len() + 16 {
             let archives = &self.archives;
             self.archive_order.retain(|a| archives.contains_key(a));
         }
