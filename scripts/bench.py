@@ -220,7 +220,8 @@ def fill(args, server, count):
 
 
 def bench_server(args, server, rss_counts, starts=None):
-    """Everything measured on one server."""
+    """What is measured on one server alone: starts, idle RSS and RSS after many exports. Leaves the
+    server running, warmed up, for the load rounds."""
     out = {}
     starts, count = [], args.starts if starts is None else starts
     for _ in range(count):
@@ -228,13 +229,6 @@ def bench_server(args, server, rss_counts, starts=None):
         server.stop()
     if starts:
         out["start_ms"] = statistics.median(starts) * 1000
-    server.start()
-    wait_up(server)
-    out["idle_rss"] = server.rss_mib()
-    wrk(args, server.port, EXPORT_PATH, 32, seconds=2)  # warm-up
-    out["c1"] = measured_load(args, server, EXPORT_PATH, 1)
-    out["c32"] = measured_load(args, server, EXPORT_PATH, 32)
-    server.stop()
     if rss_counts:
         server.start()
         wait_up(server)
@@ -244,11 +238,31 @@ def bench_server(args, server, rss_counts, starts=None):
             done = count
             out[f"rss_{count}"] = server.rss_mib()
         server.stop()
+    server.start()
+    wait_up(server)
+    out["idle_rss"] = server.rss_mib()
+    wrk(args, server.port, EXPORT_PATH, 32, seconds=2)  # warm-up
     return out
 
 
-def bench_job_status(args, server, held):
-    """CheckAssetJobStatus of one job while `held` jobs are kept."""
+def load_rounds(args, servers, paths, rounds, method="POST", body=BODY):
+    """The load runs of `servers` (running), interleaved: each round runs every server once at 1 and
+    at 32 connections, so a slow spell of a shared machine falls on all of them rather than on one.
+    Each figure is the median of its rounds."""
+    runs = {label: {"c1": [], "c32": []} for label in servers}
+    for _ in range(rounds):
+        for label, server in servers.items():
+            for conns in (1, 32):
+                runs[label][f"c{conns}"].append(
+                    measured_load(args, server, paths[label], conns, method=method, body=body))
+    return {label: {c: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for c, rs in by_conns.items()}
+            for label, by_conns in runs.items()}
+
+
+def job_status_setup(args, server, held):
+    """Starts `server` holding `held` jobs; returns the path of the first job's status."""
+    # Room for wrk's last in-flight answers, so the first job is not evicted.
+    server.env = dict(server.env, ROMA_EMULATOR_JOBS_MAX_JOBS=str(max(held + 1000, 10_000)))
     server.start()
     wait_up(server)
     status, body = http(server.port, "POST", EXPORT_PATH, BODY)
@@ -258,13 +272,7 @@ def bench_job_status(args, server, held):
         fill(args, server, held - 1)
     status, body = http(server.port, "GET", job_path)
     assert status == 200, body
-    out = {
-        "c1": measured_load(args, server, job_path, 1, method="GET", body=""),
-        "c32": measured_load(args, server, job_path, 32, method="GET", body=""),
-        "rss": server.rss_mib(),
-    }
-    server.stop()
-    return out
+    return job_path
 
 
 def wait_up(server):
@@ -334,6 +342,8 @@ def main():
     ap.add_argument("--emulator")
     ap.add_argument("--floor")
     ap.add_argument("--seconds", type=int, default=5, help="length of each measured wrk run")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="interleaved rounds of the load runs (floor, emulator, warn); medians are printed")
     ap.add_argument("--starts", type=int, default=20, help="starts whose median is taken")
     ap.add_argument("--rss-counts", default="100000,1000000", help="exports after which RSS is read")
     ap.add_argument("--held", type=int, default=100_000, help="jobs held for CheckAssetJobStatus")
@@ -389,22 +399,35 @@ def main():
     print(f"bench: wrk {wrk_version()}, server on core {args.server_core}, wrk on core {args.load_core},"
           f" {args.seconds} s a run; server logs to {log}", flush=True)
     results, jobs = {}, {}
+    core = [label for label in labels if label not in ("prism", "mockoon")]
     try:
         for label, server in servers.items():
             print(f"bench: {label} ...", flush=True)
-            peer = label in ("prism", "mockoon")
+            peer = label not in core
             results[label] = bench_server(args, server, [] if peer or label == "emulator warn" else rss_counts,
                                           starts=min(args.starts, 3) if peer else args.starts)
+            if peer:
+                # A peer is measured alone (one round: its figures are far from the others').
+                results[label].update(load_rounds(args, {label: server}, {label: EXPORT_PATH}, 1)[label])
+                server.stop()
             try:
                 os.truncate(log, 0)
             except OSError:
                 pass
-        for label in labels[:2] if args.held else []:
-            print(f"bench: {label}, CheckAssetJobStatus with {args.held:,} jobs held ...", flush=True)
-            server = servers[label]
-            # Room for wrk's last in-flight answers, so the first job is not evicted.
-            server.env = dict(server.env, ROMA_EMULATOR_JOBS_MAX_JOBS=str(max(args.held + 1000, 10_000)))
-            jobs[label] = bench_job_status(args, server, args.held)
+        print(f"bench: {', '.join(core)}: {args.rounds} interleaved rounds ...", flush=True)
+        rounds = load_rounds(args, {l: servers[l] for l in core}, {l: EXPORT_PATH for l in core}, args.rounds)
+        for label in core:
+            results[label].update(rounds[label])
+            servers[label].stop()
+        os.truncate(log, 0)
+        if args.held:
+            pair = {label: servers[label] for label in labels[:2]}
+            print(f"bench: {', '.join(pair)}: CheckAssetJobStatus with {args.held:,} jobs held, "
+                  f"{args.rounds} interleaved rounds ...", flush=True)
+            paths = {label: job_status_setup(args, server, args.held) for label, server in pair.items()}
+            jobs = load_rounds(args, pair, paths, args.rounds, method="GET", body="")
+            for label, server in pair.items():
+                jobs[label]["rss"] = server.rss_mib()
             os.truncate(log, 0)
     finally:
         for server in servers.values():
