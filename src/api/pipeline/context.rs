@@ -12,10 +12,6 @@ use crate::operation::Operation;
 use crate::scope::{Scope, UserId};
 use crate::state::AppState;
 
-/// The id of the request being handled (D12); also the `request_id` of an error body.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestId(pub Hex32);
-
 /// The `project_id` and `instance_id` of a namespaced path, percent-decoded as axum's path
 /// parameters are, and parsed once: handlers take the [`Scope`] (see `api::extract`).
 #[derive(Debug, Clone)]
@@ -131,12 +127,10 @@ impl Exchange {
 /// The namespace of a path whose route starts with [`NAMESPACED`], read straight from the path.
 fn namespace(path: &str) -> Namespace {
     let mut segments = path.split('/').skip(2);
-    let decoded = |segment: Option<&str>| {
-        percent_encoding::percent_decode_str(segment?)
-            .decode_utf8()
-            .ok()
-            .map(std::borrow::Cow::into_owned)
-    };
+    // Borrowed from the path unless a segment has escapes: no copy on the common path.
+    fn decoded(segment: Option<&str>) -> Option<std::borrow::Cow<'_, str>> {
+        percent_encoding::percent_decode_str(segment?).decode_utf8().ok()
+    }
     let project = decoded(segments.next());
     let instance = decoded(segments.nth(1));
     let (Some(project), Some(instance)) = (project, instance) else {
@@ -145,8 +139,8 @@ fn namespace(path: &str) -> Namespace {
     match Scope::new(&project, &instance) {
         Ok(scope) => Namespace::Valid(scope),
         Err(why) => Namespace::Invalid {
-            project,
-            instance,
+            project: project.into_owned(),
+            instance: instance.into_owned(),
             why,
         },
     }

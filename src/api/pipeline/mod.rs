@@ -28,12 +28,11 @@ use futures_util::FutureExt;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-use context::{Exchange, RequestId};
+use context::Exchange;
 
 /// Runs a request through the steps (see the module documentation).
 pub async fn run(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
     let mut exchange = Exchange::begin(&app, &req);
-    req.extensions_mut().insert(RequestId(exchange.id));
     if let Some(namespace) = &exchange.namespace {
         req.extensions_mut().insert(namespace.clone());
     }

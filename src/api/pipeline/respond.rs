@@ -2,7 +2,7 @@
 //! request's policy, the ROMA, gateway or IAM JSON body, `Content-Type: application/json`), then
 //! `X-Request-Id`, the journal, the metrics and one log line (never a credential).
 
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 
 use super::context::Exchange;
@@ -10,6 +10,9 @@ use crate::error::{ApiError, ErrorCode, StatusPolicy};
 use crate::journal::Entry;
 use crate::state::AppState;
 use crate::telemetry::RequestLine;
+
+/// `X-Request-Id`, named once (a name given as text is parsed and copied a response).
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The complete response for `err`: status, JSON body, content type.
 pub fn render(err: &ApiError, policy: StatusPolicy, request_id: &str) -> Response {
@@ -57,7 +60,7 @@ pub fn finish(app: &AppState, mut exchange: Exchange, outcome: Result<Response, 
         }
     }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
-        res.headers_mut().insert("x-request-id", v);
+        res.headers_mut().insert(&X_REQUEST_ID, v);
     }
     record(app, exchange, &request_id, res.status().as_u16());
     res
