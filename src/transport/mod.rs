@@ -123,10 +123,7 @@ pub async fn serve(
             () = stopped(&mut shutdown) => break,
         };
         while tasks.try_join_next().is_some() {}
-        // No TCP_NODELAY: every response goes out in one write (hyper flattens the head and a
-        // whole body into one buffer; no body here is streamed), and Linux's Nagle (Minshall's
-        // variant) never holds the tail of a single write, so Nagle delays nothing here. Setting
-        // it cost 0.7 µs of kernel time an export under load (measured), for no latency gained.
+        let _ = stream.set_nodelay(true);
         let (router, refusal, shutdown) = (router.clone(), refusal.clone(), shutdown.clone());
         // No slot now: the newcomer waits briefly for one (probe slots free within microseconds
         // of their probe, idle connections become evictable after their grace). The socket
