@@ -120,54 +120,68 @@ impl Ledger {
         settings: &JobSettings,
     ) {
         let work = self.work.remove(&id);
-        let (scope, owner, kind, planned_failure, progress_now) = match self.jobs.get(&id) {
-            Some(job) if job.state == JobState::Running => (
-                job.scope().clone(),
-                job.owner().clone(),
-                job.kind,
-                job.fail_at.as_deref().cloned(),
-                job.progress(at),
-            ),
-            _ => return,
+        self.finish_with(id, work, at, forced, ids, settings);
+    }
+
+    /// [`Ledger::finish`] with the job's pending `work` in hand (a job that ends as it is created
+    /// never puts it in `work`).
+    pub fn finish_with(
+        &mut self,
+        id: JobId,
+        work: Option<PendingEffect>,
+        at: Timestamp,
+        forced: Option<Vec<Reason>>,
+        ids: &Ids,
+        settings: &JobSettings,
+    ) {
+        // One lookup: the job stays borrowed from `jobs` while the catalog (another field) works.
+        let Some(job) = self
+            .jobs
+            .get_mut(&id)
+            .filter(|job| job.state == JobState::Running)
+        else {
+            return;
         };
+        let tenant = job.tenant.clone();
+        let planned_failure = job.fail_at.as_deref().cloned();
         // Where the job stops: a planned failure at its point, a forced one where it is, else the end.
         let end_progress = match (&forced, &planned_failure) {
-            (Some(_), _) => progress_now,
+            (Some(_), _) => job.progress(at),
             (None, Some((at_progress, _))) => *at_progress,
             (None, None) => 1.0,
         };
         let planned_failure = planned_failure.map(|(_, reasons)| reasons);
+        let scope = &tenant.scope;
         let outcome = match (forced.or(planned_failure), work) {
             (Some(reasons), _) => Err(reasons),
             (None, Some(PendingEffect::Export(selection))) => {
-                self.catalog.resolve(&scope, &selection).map(Some)
+                self.catalog.resolve(scope, &selection).map(Some)
             }
             (None, Some(PendingEffect::Import(assets, mode))) => {
-                self.catalog.import(&scope, &assets, mode).map(|()| None)
+                self.catalog.import(scope, &assets, mode).map(|()| None)
             }
             (None, Some(PendingEffect::Delete(selection))) => {
-                self.catalog.delete(&scope, &selection).map(|()| None)
+                self.catalog.delete(scope, &selection).map(|()| None)
             }
             (None, None) => Ok(None),
         };
+        job.end = Some(at);
+        job.end_progress = Some(end_progress);
+        let kind = job.kind;
         let mut new_archive = None;
-        if let Some(job) = self.jobs.get_mut(&id) {
-            job.end = Some(at);
-            job.end_progress = Some(end_progress);
-            match outcome {
-                Ok(exported) => {
-                    job.state = JobState::Succeeded;
-                    if let Some(assets) = exported {
-                        let archive_id = ids.archives.next_id();
-                        job.archive = Some(archive_id);
-                        new_archive = Some((archive_id, assets));
-                    }
+        match outcome {
+            Ok(exported) => {
+                job.state = JobState::Succeeded;
+                if let Some(assets) = exported {
+                    let archive_id = ids.archives.next_id();
+                    job.archive = Some(archive_id);
+                    new_archive = Some((archive_id, assets));
                 }
-                Err(mut reasons) => {
-                    reasons.truncate(MAX_REASONS);
-                    job.state = JobState::Failed;
-                    job.reasons = reasons;
-                }
+            }
+            Err(mut reasons) => {
+                reasons.truncate(MAX_REASONS);
+                job.state = JobState::Failed;
+                job.reasons = reasons;
             }
         }
         if let Some((archive_id, assets)) = new_archive {
@@ -179,12 +193,12 @@ impl Ledger {
             };
             self.add_archive(archive_id, archive, settings.max_archive_bytes);
         }
-        if let Some(slots) = self.running.get_mut(&owner) {
+        if let Some(slots) = self.running.get_mut(&tenant.owner) {
             if slots[kind.index()] == Some(id) {
                 slots[kind.index()] = None;
             }
             if slots.iter().all(Option::is_none) {
-                self.running.remove(&owner);
+                self.running.remove(&tenant.owner);
             }
         }
         self.expiry.push((at.plus(settings.retention), id));

@@ -193,11 +193,11 @@ impl JobRegistry {
             state.due.push(Reverse((due, id)));
         }
         state.jobs.insert(id, job);
-        state.work.insert(id, work);
-        // A zero-duration job is done by the time anyone can ask.
+        // A zero-duration job is done by the time anyone can ask (its work never waits in `work`).
         if immediate {
-            state.finish(id, now, None, &self.inner.ids, &self.inner.settings);
+            state.finish_with(id, Some(work), now, None, &self.inner.ids, &self.inner.settings);
         } else {
+            state.work.insert(id, work);
             state.settle(now, &self.inner.ids, &self.inner.settings);
         }
         drop(state);
