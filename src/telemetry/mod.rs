@@ -87,11 +87,7 @@ fn text_lines<W>(
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer)
-        .with_target(false)
-        .with_ansi(ansi)
+    text_lines_plain(filter, writer).with_ansi(ansi)
 }
 
 /// The JSON subscriber of [`init`]: one flat object a line.
@@ -99,13 +95,21 @@ fn json_lines<W>(filter: EnvFilter, writer: W) -> SubscriberBuilder<JsonFields, 
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
+    text_lines_plain(filter, writer)
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+}
+
+/// What both subscribers share: the filter, the writer, no target.
+fn text_lines_plain<W>(filter: EnvFilter, writer: W) -> SubscriberBuilder<DefaultFields, Format, EnvFilter, W>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
         .with_target(false)
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
 }
 
 #[cfg(test)]
