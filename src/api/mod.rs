@@ -16,7 +16,6 @@ pub mod pipeline;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Method;
-use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
 
@@ -111,7 +110,7 @@ pub fn router(app: AppState) -> Router {
         // runs inside routing, so it sees the matched route.
         .layer(
             ServiceBuilder::new()
-                .layer(from_fn_with_state(app.clone(), pipeline::run))
+                .layer(pipeline::PipelineLayer(app.clone()))
                 .layer(DefaultBodyLimit::max(app.config.server.max_body_bytes)),
         )
         .with_state(app)

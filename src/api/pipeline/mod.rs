@@ -1,6 +1,7 @@
-//! The request pipeline: one layer around every route, running single-purpose steps over one
-//! [`context::Exchange`] record. Steps are plain async functions, not layers of their own: each
-//! `from_fn` layer would cost a clone of what it wraps and a boxed future a request.
+//! The request pipeline: one layer around every route ([`PipelineLayer`], a plain tower service),
+//! running single-purpose steps over one [`context::Exchange`] record. Steps are plain async
+//! functions, not layers of their own: each layer costs a clone of what it wraps and a boxed future
+//! a request. (axum's `from_fn` would add a boxed `Next` and an extractor pass on top.)
 //!
 //! 1. [`context`]: the record (request id, operation, namespace, start time).
 //! 2. [`body_limit`]: refusals before the body is read; the body's bound.
@@ -18,20 +19,70 @@ pub mod context;
 pub mod faults;
 pub mod respond;
 
+use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::Response;
 use futures_util::FutureExt;
+use tower::Service;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use context::Exchange;
 
-/// Runs a request through the steps (see the module documentation).
-pub async fn run(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+/// Puts the pipeline around a route.
+#[derive(Debug, Clone)]
+pub struct PipelineLayer(pub AppState);
+
+impl<S> tower::Layer<S> for PipelineLayer {
+    type Service = Pipeline<S>;
+
+    fn layer(&self, inner: S) -> Pipeline<S> {
+        Pipeline {
+            app: self.0.clone(),
+            inner,
+        }
+    }
+}
+
+/// A route (`inner`) behind the pipeline.
+#[derive(Debug, Clone)]
+pub struct Pipeline<S> {
+    app: AppState,
+    inner: S,
+}
+
+impl<S> Service<Request> for Pipeline<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        // The service made ready goes with the request; its clone stays for the next one.
+        let stays = self.inner.clone();
+        let ready = std::mem::replace(&mut self.inner, stays);
+        let app = self.app.clone();
+        Box::pin(async move { Ok(run(app, req, ready).await) })
+    }
+}
+
+/// Runs a request through the steps (see the module documentation); `route` answers it.
+async fn run<S>(app: AppState, mut req: Request, route: S) -> Response
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
     let mut exchange = Exchange::begin(&app, &req);
     if let Some(namespace) = &exchange.namespace {
         req.extensions_mut().insert(namespace.clone());
@@ -40,7 +91,7 @@ pub async fn run(State(app): State<AppState>, mut req: Request, next: Next) -> R
         Err(err) => Err(err),
         Ok(()) => {
             let timeout = Duration::from_millis(app.config.server.request_timeout_ms);
-            let steps = AssertUnwindSafe(handle(&app, &mut exchange, req, next)).catch_unwind();
+            let steps = AssertUnwindSafe(handle(&app, &mut exchange, req, route)).catch_unwind();
             match tokio::time::timeout(timeout, steps).await {
                 Ok(Ok(outcome)) => outcome,
                 Ok(Err(panic)) => Err(respond::panicked(&*panic)),
@@ -55,25 +106,28 @@ pub async fn run(State(app): State<AppState>, mut req: Request, next: Next) -> R
 }
 
 /// Steps 3 to 5.
-async fn handle(
+async fn handle<S>(
     app: &AppState,
     exchange: &mut Exchange,
     mut req: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    let Some(operation) = exchange.operation else {
-        return Ok(next.run(req).await);
-    };
-    if operation.is_asset() {
-        let (authenticated, caller) = authentication::authenticate(app, exchange, req).await?;
-        req = authenticated;
-        exchange.caller = Some(caller.user.clone());
-        req.extensions_mut().insert(caller);
+    mut route: S,
+) -> Result<Response, ApiError>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    if let Some(operation) = exchange.operation {
+        if operation.is_asset() {
+            let (authenticated, caller) = authentication::authenticate(app, exchange, req).await?;
+            req = authenticated;
+            exchange.caller = Some(caller.user.clone());
+            req.extensions_mut().insert(caller);
+        }
+        if let Some(plan) = faults::apply(app, exchange, operation).await? {
+            req.extensions_mut().insert(plan);
+        }
     }
-    if let Some(plan) = faults::apply(app, exchange, operation).await? {
-        req.extensions_mut().insert(plan);
-    }
-    Ok(next.run(req).await)
+    let Ok(res) = route.call(req).await;
+    Ok(res)
 }
 
 #[cfg(test)]
@@ -81,7 +135,6 @@ mod tests {
     use axum::Router;
     use axum::body::Body;
     use axum::extract::Request;
-    use axum::middleware::from_fn_with_state;
     use axum::routing::get;
     use tower::Service;
 
@@ -97,7 +150,7 @@ mod tests {
         let app = AppState::new(Config::default());
         let mut router = Router::new()
             .route("/boom", get(boom))
-            .layer(from_fn_with_state(app.clone(), super::run))
+            .layer(super::PipelineLayer(app.clone()))
             .with_state(app.clone());
         let req = Request::get("/boom").body(Body::empty()).expect("request");
         let res = router.call(req).await.expect("infallible");
