@@ -39,7 +39,8 @@ impl Hex32 {
     /// The id as text.
     pub fn hex(&self) -> HexText {
         let mut out = [0u8; 32];
-        Uuid::from_bytes(self.0).simple().encode_lower(&mut out);
+        // Cannot fail: 16 bytes are exactly 32 digits.
+        let _ = hex::encode_to_slice(self.0, &mut out);
         HexText(out)
     }
 }
@@ -75,17 +76,14 @@ impl FromStr for Hex32 {
 
     /// Accepts exactly 32 lowercase hex digits.
     fn from_str(s: &str) -> Result<Self, ()> {
-        let bytes: [u8; 32] = s.as_bytes().try_into().map_err(|_| ())?;
-        let mut value = 0u128;
-        for b in bytes {
-            let digit = match b {
-                b'0'..=b'9' => b - b'0',
-                b'a'..=b'f' => b - b'a' + 10,
-                _ => return Err(()),
-            };
-            value = value << 4 | u128::from(digit);
+        let mut bytes = [0u8; 16];
+        let lowercase = s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !lowercase || hex::decode_to_slice(s, &mut bytes).is_err() {
+            return Err(());
         }
-        Ok(Self::from_u128(value))
+        Ok(Self(bytes))
     }
 }
 

@@ -38,10 +38,10 @@
 //! documents disagree or are silent.
 //!
 //! The layers, top to bottom (ARCHITECTURE.md; `tests/api/layers.rs` checks them): process
-//! (`telemetry`, `probe`), transport (`server`, `transport`), HTTP (`api`), app (`control`, `state`
-//! the composition root, `settings`, `persist`, `metrics`), domain (`error` the catalog, `faults`,
-//! `journal`, `jobs`, `auth`) and base (`config`, `operation`, `scope`, `secret`, `clock`, `ids`,
-//! `json`).
+//! (`probe`), transport (`server`, `transport`), HTTP (`api`), app (`control`, `state` the
+//! composition root, `settings`, `persist`, `telemetry` the log, `metrics`), domain (`error` the
+//! catalog, `faults`, `journal`, `jobs`, `auth`) and base (`config`, `operation`, `scope`,
+//! `secret`, `clock`, `ids`, `json`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

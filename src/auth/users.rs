@@ -59,9 +59,8 @@ pub struct UserView {
     pub origin: &'static str,
 }
 
-/// Keyed by names, token digests and access keys that users (and, at run time, tenants) choose:
-/// SipHash, keyed per process, so nobody can aim collisions at a lookup every request makes.
 impl UserView {
+    /// `spec` as listed, without its secrets.
     fn of(spec: &UserSpec, origin: &'static str) -> Self {
         Self {
             name: spec.name.clone(),
@@ -72,6 +71,9 @@ impl UserView {
     }
 }
 
+/// The users by name, token digest and access key. Keyed by what users (and, at run time,
+/// tenants) choose: SipHash, keyed per process, so nobody can aim collisions at a lookup every
+/// request makes.
 #[derive(Debug, Default)]
 struct Table {
     by_name: HashMap<String, Arc<User>>,

@@ -230,42 +230,33 @@ impl Catalog {
         scope: &Scope,
         selection: &AssetSelection,
     ) -> Result<Vec<TypedAsset>, Vec<Reason>> {
+        let assets = self.assets(scope);
+        let apps = selection.apps.iter().map(|app| {
+            (
+                ResourceType::Application,
+                app.as_str(),
+                assets.find_app(app).cloned(),
+            )
+        });
+        let tasks = selection
+            .tasks
+            .iter()
+            .map(|task| (ResourceType::Task, task.as_str(), assets.tasks.get(task).cloned()));
+        let looked_up: Vec<_> = apps.chain(tasks).collect();
         if self.strict {
-            let assets = self.assets(scope);
-            let mut found = Vec::with_capacity(selection.len());
-            let mut reasons = Vec::new();
-            for app in &selection.apps {
-                match assets.find_app(app) {
-                    Some(a) => found.push((ResourceType::Application, a.clone())),
-                    None => reasons.push(missing(ResourceType::Application, app.as_str())),
-                }
+            let reasons: Vec<Reason> = looked_up
+                .iter()
+                .filter(|(_, _, found)| found.is_none())
+                .map(|(kind, id, _)| missing(*kind, id))
+                .collect();
+            if !reasons.is_empty() {
+                return Err(reasons);
             }
-            for task in &selection.tasks {
-                match assets.tasks.get(task) {
-                    Some(a) => found.push((ResourceType::Task, a.clone())),
-                    None => reasons.push(missing(ResourceType::Task, task)),
-                }
-            }
-            return if reasons.is_empty() {
-                Ok(found)
-            } else {
-                Err(reasons)
-            };
         }
-        let mut found = Vec::with_capacity(selection.len());
-        for app in &selection.apps {
-            let asset = self.assets(scope).find_app(app).cloned();
-            let asset = asset.unwrap_or_else(|| self.placeholder(app.as_str()));
-            found.push((ResourceType::Application, asset));
-        }
-        for task in &selection.tasks {
-            let asset = self.assets(scope).tasks.get(task).cloned();
-            found.push((
-                ResourceType::Task,
-                asset.unwrap_or_else(|| self.placeholder(task)),
-            ));
-        }
-        Ok(found)
+        Ok(looked_up
+            .into_iter()
+            .map(|(kind, id, found)| (kind, found.unwrap_or_else(|| self.placeholder(id))))
+            .collect())
     }
 
     /// The placeholder of `id`, shared while there is room (see `placeholders`).

@@ -212,7 +212,7 @@ pub fn progress(begin: Timestamp, now: Timestamp, duration: Duration) -> f64 {
 
 /// Whose a job is and where it lives. A tenant's consecutive jobs share one (a held job is kept
 /// small: one pointer instead of a name and a namespace of its own).
-#[derive(Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, PartialEq, Eq, Serialize)]
 pub struct Tenant {
     /// The user.
     pub owner: UserId,

@@ -3,10 +3,9 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
-
-use super::catalog::Catalog;
 use std::sync::Arc;
 
+use super::catalog::Catalog;
 use super::job::{ArchiveId, Job, JobId, JobState, MAX_REASONS, Reason, Tenant};
 use super::queue::TimeQueue;
 use super::settings::JobSettings;
@@ -62,8 +61,8 @@ pub(super) struct Ledger {
     pub catalog: Catalog,
     /// The `seq` of the last job created.
     pub last_seq: u64,
-    /// The owner and namespace of the last job created: the next job of the same tenant shares
-    /// them instead of keeping copies of its own (see [`Ledger::shared`]).
+    /// The tenant of the last job created: the next job of the same tenant shares it instead of
+    /// keeping a copy of its own (see [`Ledger::tenant`]).
     last: Option<Arc<Tenant>>,
 }
 

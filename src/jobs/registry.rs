@@ -227,7 +227,7 @@ impl JobRegistry {
         archive_id: ArchiveId,
     ) -> Result<Vec<u8>, JobError> {
         let not_found = || archive_not_found(&archive_id.hex());
-        let archive = {
+        let (archive, exported_at) = {
             let (mut state, _) = self.lock();
             let visible = state
                 .archives
@@ -239,16 +239,14 @@ impl JobRegistry {
             }
             let archive = state.drop_archive(archive_id).ok_or_else(not_found)?;
             // The manifest's time is the export's end (a restored archive's job always has one).
-            let mut exported_at = None;
-            if let Some(job) = state.jobs.get_mut(&archive.job) {
+            let ended = state.jobs.get_mut(&archive.job).and_then(|job| {
                 job.downloaded = true;
-                exported_at = job.end;
-            }
-            (archive, exported_at.unwrap_or_else(|| self.inner.clock.now()))
+                job.end
+            });
+            (archive, ended.unwrap_or_else(|| self.inner.clock.now()))
         };
         self.notify();
         // The zip is built outside the lock, once, for its one download.
-        let (archive, exported_at) = archive;
         let package = archive::Package {
             source: archive::Source {
                 project_id: scope.project.shared(),
