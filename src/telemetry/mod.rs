@@ -10,6 +10,9 @@
 //! the completeness of its log: a stuck log shipper or a full container log pipe must not freeze
 //! the requests of every tenant.
 //!
+//! The one line every request logs ([`RequestLine`]) skips the subscriber's formatter: it is
+//! written straight into the same buffer, as the same line (`request_line`).
+//!
 //! [`LogGuard`], held by `main`, writes out what is pending when it is dropped at the end of a
 //! graceful shutdown, waiting at most [`FLUSH_DEADLINE`]: a blocked stderr cannot hold the exit
 //! (the state file is saved before). A crash (SIGKILL, an abort) loses what was pending, at most
@@ -87,7 +90,7 @@ fn text_lines<W>(
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    text_lines_plain(filter, writer).with_ansi(ansi)
+    common_settings(filter, writer).with_ansi(ansi)
 }
 
 /// The JSON subscriber of [`init`]: one flat object a line.
@@ -95,14 +98,14 @@ fn json_lines<W>(filter: EnvFilter, writer: W) -> SubscriberBuilder<JsonFields, 
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    text_lines_plain(filter, writer)
+    common_settings(filter, writer)
         .json()
         .flatten_event(true)
         .with_current_span(false)
 }
 
 /// What both subscribers share: the filter, the writer, no target.
-fn text_lines_plain<W>(filter: EnvFilter, writer: W) -> SubscriberBuilder<DefaultFields, Format, EnvFilter, W>
+fn common_settings<W>(filter: EnvFilter, writer: W) -> SubscriberBuilder<DefaultFields, Format, EnvFilter, W>
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
