@@ -10,8 +10,9 @@ use super::job::{ArchiveId, Job, JobId, JobState, MAX_REASONS, Reason, Tenant};
 use super::queue::TimeQueue;
 use super::settings::JobSettings;
 use super::snapshot::{Archive, PendingEffect, RegistrySnapshot};
+use super::table::{IdMap, JobTable};
 use crate::clock::Timestamp;
-use crate::ids::{Hex32, Ids};
+use crate::ids::Ids;
 use crate::scope::{Scope, UserId};
 
 /// How many entries the registry's structures hold.
@@ -37,15 +38,10 @@ pub struct Footprint {
     pub catalog_instances: usize,
 }
 
-/// A map keyed by ids this emulator draws (job and archive ids): foldhash, seeded per process.
-/// The keys are random (ChaCha12) unless a seeded run or a state file chose them; a state file is
-/// written by the stub's owner, and without the per-process seed nobody can aim collisions at
-/// the map, so the DoS-resistant SipHash is not needed here.
-pub(super) type IdMap<V> = HashMap<Hex32, V, foldhash::fast::RandomState>;
-
 #[derive(Debug, Default)]
 pub(super) struct Ledger {
-    pub jobs: IdMap<Job>,
+    /// The jobs, with the archives they hold.
+    pub jobs: JobTable,
     pub work: IdMap<PendingEffect>,
     /// The Running job of each user, per kind (D9). Keyed by user names, which an open-mode client
     /// picks (its token or access key): SipHash, keyed per process, against collision floods.
@@ -54,7 +50,6 @@ pub(super) struct Ledger {
     pub due: BinaryHeap<Reverse<(Timestamp, JobId)>>,
     /// Ended jobs by the time they expire, earliest first (also the eviction order).
     pub expiry: TimeQueue,
-    pub archives: IdMap<Archive>,
     /// Archives in creation order (may hold ids already gone).
     pub archive_order: VecDeque<ArchiveId>,
     pub archive_bytes: u64,
@@ -204,8 +199,11 @@ impl Ledger {
     }
 
     fn add_archive(&mut self, id: ArchiveId, archive: Archive, max_bytes: u64) {
-        self.archive_bytes += archive.bytes;
-        self.archives.insert(id, archive);
+        let bytes = archive.bytes;
+        if !self.jobs.add_archive(id, archive) {
+            return;
+        }
+        self.archive_bytes += bytes;
         self.archive_order.push_back(id);
         // Over the cap, the oldest unclaimed archives go; the newest is always kept.
         while self.archive_bytes > max_bytes && self.archive_order.len() > 1 {
@@ -217,18 +215,23 @@ impl Ledger {
 
     /// Removes an archive (downloaded, expired or evicted); returns it.
     pub fn drop_archive(&mut self, id: ArchiveId) -> Option<Archive> {
-        let archive = self.archives.remove(&id)?;
-        self.archive_bytes -= archive.bytes;
+        let archive = self.jobs.take_archive(&id)?;
+        self.forget_archive(id, archive.bytes);
+        Some(archive)
+    }
+
+    /// Accounts for archive `id` (of `bytes`) gone from the table.
+    fn forget_archive(&mut self, id: ArchiveId, bytes: u64) {
+        self.archive_bytes -= bytes;
         // Archives mostly go in the order they came (jobs expire and are evicted in the order they
         // ended): then the oldest entry is this one. Otherwise keep the order list from filling
         // with ids already gone (amortised O(1), but a lookup per entry).
         if self.archive_order.front() == Some(&id) {
             self.archive_order.pop_front();
-        } else if self.archive_order.len() > 2 * self.archives.len() + 16 {
-            let archives = &self.archives;
-            self.archive_order.retain(|a| archives.contains_key(a));
+        } else if self.archive_order.len() > 2 * self.jobs.archive_count() + 16 {
+            let jobs = &self.jobs;
+            self.archive_order.retain(|a| jobs.contains_archive(a));
         }
-        Some(archive)
     }
 
     /// Expires the ended job that expires first (and its unclaimed archive).
@@ -267,8 +270,8 @@ impl Ledger {
         let jobs = &self.jobs;
         self.due.retain(|Reverse((_, id))| jobs.contains_key(id));
         self.expiry.retain(|id| jobs.contains_key(id));
-        let archives = &self.archives;
-        self.archive_order.retain(|a| archives.contains_key(a));
+        let jobs = &self.jobs;
+        self.archive_order.retain(|a| jobs.contains_archive(a));
     }
 
     /// Rebuilds everything derived from the jobs and archives (Running slots, due and expiry
@@ -294,10 +297,8 @@ impl Ledger {
             }
         }
         let jobs = &self.jobs;
-        self.archives.retain(|_, a| jobs.contains_key(&a.job));
-        let archives = &self.archives;
-        self.archive_order.retain(|a| archives.contains_key(a));
-        self.archive_bytes = self.archives.values().map(|a| a.bytes).sum();
+        self.archive_order.retain(|a| jobs.contains_archive(a));
+        self.archive_bytes = self.jobs.archive_bytes();
     }
 
     /// The state as data.
@@ -316,7 +317,7 @@ impl Ledger {
             archives: self
                 .archive_order
                 .iter()
-                .filter_map(|id| self.archives.get(id).map(|a| (*id, a.clone())))
+                .filter_map(|id| self.jobs.archive(id).map(|a| (*id, a)))
                 .collect(),
             catalog: self.catalog.snapshot(),
         }
@@ -335,7 +336,7 @@ impl Ledger {
         let mut state = Ledger::new(base.restored(snapshot.catalog)?);
         state.last_seq = snapshot.last_seq;
         for job in snapshot.jobs {
-            state.jobs.insert(job.id, job);
+            state.jobs.insert(job);
         }
         state.work.extend(snapshot.work);
         state.repair(settings);
@@ -362,7 +363,7 @@ impl Ledger {
             running_users: self.running.len(),
             due: self.due.len(),
             expiry: self.expiry.len(),
-            archives: self.archives.len(),
+            archives: self.jobs.archive_count(),
             archive_order: self.archive_order.len(),
             archive_bytes: self.archive_bytes,
             catalog_instances: self.catalog.instance_count(),
@@ -371,11 +372,11 @@ impl Ledger {
 
     /// Removes job `id` with its archive and work; false if there is no such job.
     pub fn remove_job(&mut self, id: JobId) -> bool {
-        let Some(job) = self.jobs.remove(&id) else {
+        let Some((job, archive)) = self.jobs.remove(&id) else {
             return false;
         };
-        if let Some(archive) = job.archive {
-            self.drop_archive(archive);
+        if let (Some(id), Some(archive)) = (job.archive, archive) {
+            self.forget_archive(id, archive.bytes);
         }
         if !self.work.is_empty() {
             self.work.remove(&id);

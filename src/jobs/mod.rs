@@ -10,7 +10,7 @@
 //! The files: `registry` the handle and its operations, `ledger` what the lock guards, `job` one
 //! job, `view` what callers see, `error` refusals, `snapshot` the state as data, `settings` progression and limits, `catalog`
 //! each instance's assets, `selection` and `import_options` what requests ask for, `archive` the
-//! package format, `validate` the checks a restored snapshot passes, `queue` the due order.
+//! package format, `validate` the checks a restored snapshot passes, `queue` the due order, `table` the jobs and archives by id.
 
 pub mod archive;
 pub mod asset;
@@ -24,6 +24,7 @@ mod registry;
 pub mod selection;
 mod settings;
 mod snapshot;
+mod table;
 pub mod validate;
 mod view;
 

@@ -192,7 +192,7 @@ impl JobRegistry {
         if let Some(due) = due {
             state.due.push(Reverse((due, id)));
         }
-        state.jobs.insert(id, job);
+        state.jobs.insert(job);
         // A zero-duration job is done by the time anyone can ask (its work never waits in `work`).
         if immediate {
             state.finish_with(id, Some(work), now, None, &self.inner.ids, &self.inner.settings);
@@ -230,9 +230,8 @@ impl JobRegistry {
         let (archive, exported_at) = {
             let (mut state, _) = self.lock();
             let visible = state
-                .archives
-                .get(&archive_id)
-                .and_then(|a| state.jobs.get(&a.job))
+                .jobs
+                .archive_job(&archive_id)
                 .is_some_and(|job| **job.owner() == *owner && job.scope() == scope);
             if !visible {
                 return Err(not_found());

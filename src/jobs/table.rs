@@ -1,0 +1,287 @@
+//! The jobs and their archives, kept in slots: each job sits in a slot of one vector with its
+//! archive beside it, and two small maps find a slot by job id and by archive id.
+//!
+//! Why not one map per kind keyed by the id, as before: the ids are random, so a map of whole
+//! jobs (about 160 bytes a bucket) spreads 10 000 jobs over a few MiB, and every export at the
+//! cap touched three cold buckets in it (the evicted job, the new job, the new archive) and two
+//! in the archive map. The profile showed those cache misses as the registry's biggest cost.
+//! Here the maps hold 20-byte entries (a few hundred KiB at the default cap, which stays in the
+//! core's cache), and a freed slot is the next one filled: the job evicted at the cap leaves its
+//! slot warm for the job that replaces it, and since jobs end in the order they were created the
+//! evictions walk the vector front to back.
+
+use std::collections::HashMap;
+
+use super::asset::TypedAsset;
+use super::job::{ArchiveId, Job, JobId};
+use super::snapshot::Archive;
+use crate::ids::Hex32;
+
+/// A map keyed by ids this emulator draws (job and archive ids): foldhash, seeded per process.
+/// The keys are random (ChaCha12) unless a seeded run or a state file chose them; a state file is
+/// written by the stub's owner, and without the per-process seed nobody can aim collisions at
+/// the map, so the DoS-resistant SipHash is not needed here.
+pub(super) type IdMap<V> = HashMap<Hex32, V, foldhash::fast::RandomState>;
+
+/// An export's assets waiting for their download, beside its job.
+#[derive(Debug)]
+struct Held {
+    id: ArchiveId,
+    assets: Box<[TypedAsset]>,
+    bytes: u64,
+}
+
+#[derive(Debug)]
+struct Entry {
+    job: Job,
+    archive: Option<Held>,
+}
+
+/// Jobs by id, and the archives they hold by archive id.
+#[derive(Debug, Default)]
+pub(super) struct JobTable {
+    /// Job id → its slot.
+    jobs: IdMap<u32>,
+    /// Archive id → the slot of its job.
+    archives: IdMap<u32>,
+    slots: Vec<Option<Entry>>,
+    /// Empty slots, the most recently emptied last (it is the next one filled).
+    free: Vec<u32>,
+}
+
+impl JobTable {
+    /// How many jobs it holds.
+    pub fn len(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// How many archives it holds.
+    pub fn archive_count(&self) -> usize {
+        self.archives.len()
+    }
+
+    fn entry(&self, slot: u32) -> Option<&Entry> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    fn entry_mut(&mut self, slot: u32) -> Option<&mut Entry> {
+        self.slots.get_mut(slot as usize).and_then(Option::as_mut)
+    }
+
+    /// The job `id`.
+    pub fn get(&self, id: &JobId) -> Option<&Job> {
+        self.entry(*self.jobs.get(id)?).map(|e| &e.job)
+    }
+
+    /// The job `id`, to change.
+    pub fn get_mut(&mut self, id: &JobId) -> Option<&mut Job> {
+        let slot = *self.jobs.get(id)?;
+        self.entry_mut(slot).map(|e| &mut e.job)
+    }
+
+    /// Whether it holds job `id`.
+    pub fn contains_key(&self, id: &JobId) -> bool {
+        self.jobs.contains_key(id)
+    }
+
+    /// Every job, in no particular order.
+    pub fn values(&self) -> impl Iterator<Item = &Job> {
+        self.slots.iter().flatten().map(|e| &e.job)
+    }
+
+    /// Adds `job` (a job of the same id goes, with its archive).
+    pub fn insert(&mut self, job: Job) {
+        self.remove(&job.id);
+        let id = job.id;
+        let entry = Some(Entry { job, archive: None });
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = entry;
+                slot
+            }
+            None => {
+                // More than u32::MAX jobs would not fit in memory long before.
+                let slot = u32::try_from(self.slots.len()).expect("fewer than 2^32 jobs");
+                self.slots.push(entry);
+                slot
+            }
+        };
+        self.jobs.insert(id, slot);
+    }
+
+    /// Takes job `id` out, with the archive it still held.
+    pub fn remove(&mut self, id: &JobId) -> Option<(Job, Option<Archive>)> {
+        let slot = self.jobs.remove(id)?;
+        let entry = self.slots.get_mut(slot as usize)?.take()?;
+        self.free.push(slot);
+        let archive = entry.archive.map(|held| {
+            self.archives.remove(&held.id);
+            Archive {
+                job: *id,
+                assets: held.assets,
+                bytes: held.bytes,
+            }
+        });
+        Some((entry.job, archive))
+    }
+
+    /// Gives archive `id` to its job `archive.job`; false (and nothing kept) if there is no such
+    /// job, the job holds an archive already, or the id is taken.
+    pub fn add_archive(&mut self, id: ArchiveId, archive: Archive) -> bool {
+        let Some(&slot) = self.jobs.get(&archive.job) else {
+            return false;
+        };
+        if self.archives.contains_key(&id) {
+            return false;
+        }
+        let Some(entry) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else {
+            return false;
+        };
+        if entry.archive.is_some() {
+            return false;
+        }
+        entry.archive = Some(Held {
+            id,
+            assets: archive.assets,
+            bytes: archive.bytes,
+        });
+        self.archives.insert(id, slot);
+        true
+    }
+
+    /// The bytes of every archive held, counted again.
+    pub fn archive_bytes(&self) -> u64 {
+        self.slots.iter().flatten().filter_map(|e| e.archive.as_ref()).map(|a| a.bytes).sum()
+    }
+
+    /// The job that holds archive `id`.
+    pub fn archive_job(&self, id: &ArchiveId) -> Option<&Job> {
+        self.entry(*self.archives.get(id)?).map(|e| &e.job)
+    }
+
+    /// Whether archive `id` is held.
+    pub fn contains_archive(&self, id: &ArchiveId) -> bool {
+        self.archives.contains_key(id)
+    }
+
+    /// Archive `id` (a copy, for a snapshot).
+    pub fn archive(&self, id: &ArchiveId) -> Option<Archive> {
+        let entry = self.entry(*self.archives.get(id)?)?;
+        let held = entry.archive.as_ref()?;
+        Some(Archive {
+            job: entry.job.id,
+            assets: held.assets.clone(),
+            bytes: held.bytes,
+        })
+    }
+
+    /// Takes archive `id` away from its job.
+    pub fn take_archive(&mut self, id: &ArchiveId) -> Option<Archive> {
+        let slot = self.archives.remove(id)?;
+        let entry = self.entry_mut(slot)?;
+        let held = entry.archive.take()?;
+        Some(Archive {
+            job: entry.job.id,
+            assets: held.assets,
+            bytes: held.bytes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::Timestamp;
+    use crate::jobs::job::{JobKind, JobState, Tenant};
+    use crate::scope::{Scope, UserId};
+
+    fn job(n: u8) -> Job {
+        Job {
+            id: format!("{n:032x}").parse().expect("an id"),
+            seq: u64::from(n),
+            kind: JobKind::Export,
+            tenant: Arc::new(Tenant {
+                owner: UserId::from("alice"),
+                scope: Scope::new("p", "i").expect("a scope"),
+            }),
+            begin: Timestamp(0),
+            duration: None,
+            end: None,
+            state: JobState::Running,
+            reasons: Vec::new(),
+            archive: None,
+            downloaded: false,
+            fail_at: None,
+            end_progress: None,
+        }
+    }
+
+    fn archive_id(n: u8) -> ArchiveId {
+        format!("{:032x}", 0x100 + u32::from(n)).parse().expect("an id")
+    }
+
+    /// An archive of job `n`, `n` bytes big.
+    fn archive_of(n: u8) -> Archive {
+        Archive {
+            job: job(n).id,
+            assets: Box::new([]),
+            bytes: u64::from(n),
+        }
+    }
+
+    #[test]
+    fn a_freed_slot_is_the_next_one_filled() {
+        let mut table = JobTable::default();
+        for n in 1..=3 {
+            table.insert(job(n));
+        }
+        assert_eq!(table.slots.len(), 3);
+        assert!(table.remove(&job(1).id).is_some());
+        table.insert(job(4));
+        assert_eq!(table.slots.len(), 3, "slot 0 was reused");
+        assert_eq!(table.jobs[&job(4).id], 0);
+        let mut seqs: Vec<u64> = table.values().map(|j| j.seq).collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, [2, 3, 4]);
+    }
+
+    #[test]
+    fn an_archive_is_found_by_its_id_and_goes_with_its_job() {
+        let mut table = JobTable::default();
+        table.insert(job(1));
+        table.insert(job(2));
+        assert!(!table.add_archive(archive_id(9), archive_of(9)), "no such job");
+        assert!(table.add_archive(archive_id(1), archive_of(1)));
+        assert!(!table.add_archive(archive_id(5), archive_of(1)), "job 1 holds one already");
+        assert!(table.add_archive(archive_id(2), archive_of(2)));
+        assert_eq!(table.archive_bytes(), 3);
+        assert_eq!(table.archive_job(&archive_id(2)).map(|j| j.seq), Some(2));
+        assert_eq!(table.archive(&archive_id(1)).map(|a| a.bytes), Some(1));
+
+        // Taken: gone from the table, the job stays.
+        let taken = table.take_archive(&archive_id(1)).expect("held");
+        assert_eq!((taken.job, taken.bytes), (job(1).id, 1));
+        assert!(table.take_archive(&archive_id(1)).is_none());
+        assert!(table.contains_key(&job(1).id));
+
+        // Removed with its job; the slot's next job holds none.
+        let (removed, archive) = table.remove(&job(2).id).expect("held");
+        assert_eq!((removed.seq, archive.map(|a| a.bytes)), (2, Some(2)));
+        assert!(!table.contains_archive(&archive_id(2)));
+        table.insert(job(3));
+        assert_eq!(table.archive_count(), 0);
+        assert!(table.archive_job(&archive_id(2)).is_none());
+    }
+
+    #[test]
+    fn inserting_a_job_again_replaces_it_and_its_archive() {
+        let mut table = JobTable::default();
+        table.insert(job(1));
+        assert!(table.add_archive(archive_id(1), archive_of(1)));
+        table.insert(job(1));
+        assert_eq!((table.len(), table.archive_count()), (1, 0));
+        assert_eq!(table.values().count(), 1);
+    }
+}
