@@ -2,22 +2,21 @@
 //! <https://support.huaweicloud.com/intl/en-us/api-roma/CheckAssetJobStatus.html>
 
 use axum::Json;
-use axum::extract::State;
 
 use crate::api::dto::AssetJobStatus;
-use crate::api::extract::PathJob;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::jobs::JobId;
 use crate::scope::Scope;
 use crate::state::AppState;
 
 /// A job's progress, visible only to its user under its own project and instance.
-pub async fn check_asset_job_status(
-    State(app): State<AppState>,
-    caller: Caller,
-    scope: Scope,
-    PathJob(job_id): PathJob,
+pub fn check_asset_job_status(
+    app: &AppState,
+    caller: &Caller,
+    scope: &Scope,
+    job_id: JobId,
 ) -> Result<Json<AssetJobStatus>, ApiError> {
-    let job = app.jobs.job(&caller.user, &scope, job_id)?;
+    let job = app.jobs.job(&caller.user, scope, job_id)?;
     Ok(Json(AssetJobStatus::new(&job, app.config.api.dialect)))
 }

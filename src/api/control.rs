@@ -5,12 +5,11 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use serde_json::json;
 
 use crate::api::dto::{
@@ -27,39 +26,46 @@ use crate::state::AppState;
 
 mod credentials;
 
-/// The control routes (all but health), behind the admin token when one is set.
-pub fn router(app: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/_emulator/reset", post(reset))
-        .route("/_emulator/jobs", get(jobs))
-        .route("/_emulator/jobs/{job_id}", get(job))
-        .route("/_emulator/jobs/{job_id}/wait", get(wait))
-        .route("/_emulator/jobs/{job_id}/complete", post(complete))
-        .route("/_emulator/jobs/{job_id}/fail", post(fail))
-        .route("/_emulator/clock", get(clock).post(move_clock))
-        .route("/_emulator/requests", get(requests).delete(clear_requests))
-        .route(
+/// The control routes (all but the probes), behind the admin token when one is set.
+pub fn routes(app: &AppState) -> Vec<(&'static str, MethodRouter<AppState>)> {
+    let routes = [
+        ("/_emulator/reset", post(reset)),
+        ("/_emulator/jobs", get(jobs)),
+        ("/_emulator/jobs/{job_id}", get(job)),
+        ("/_emulator/jobs/{job_id}/wait", get(wait)),
+        ("/_emulator/jobs/{job_id}/complete", post(complete)),
+        ("/_emulator/jobs/{job_id}/fail", post(fail)),
+        ("/_emulator/clock", get(clock).post(move_clock)),
+        ("/_emulator/requests", get(requests).delete(clear_requests)),
+        (
             "/_emulator/faults",
             get(faults).post(add_fault).delete(clear_faults),
-        )
-        .route("/_emulator/faults/{fault_id}", delete(remove_fault))
-        .route("/_emulator/errors", get(errors))
-        .route(
+        ),
+        ("/_emulator/faults/{fault_id}", delete(remove_fault)),
+        ("/_emulator/errors", get(errors)),
+        (
             "/_emulator/users",
             get(credentials::users).post(credentials::add_user),
-        )
-        .route("/_emulator/users/{name}", delete(credentials::remove_user))
-        .route("/_emulator/lockouts", get(credentials::lockouts))
-        .route(
+        ),
+        ("/_emulator/users/{name}", delete(credentials::remove_user)),
+        ("/_emulator/lockouts", get(credentials::lockouts)),
+        (
             "/_emulator/lockouts/{access_key}",
             delete(credentials::lift_lockout),
-        )
-        .route(STATE, get(export_state).put(import_state))
-        .route("/_emulator/state/save", post(save_state))
-        .route_layer(from_fn_with_state(
-            app,
-            crate::api::pipeline::admin_guard::require_admin,
-        ))
+        ),
+        (STATE, get(export_state).put(import_state)),
+        ("/_emulator/state/save", post(save_state)),
+    ];
+    routes
+        .into_iter()
+        .map(|(template, route)| {
+            let guarded = route.route_layer(from_fn_with_state(
+                app.clone(),
+                crate::api::pipeline::admin_guard::require_admin,
+            ));
+            (template, guarded)
+        })
+        .collect()
 }
 
 /// The state export/import route (its body limit is `[server] max_body_bytes`).

@@ -2,24 +2,22 @@
 //! <https://support.huaweicloud.com/intl/en-us/api-roma/ExportAsset.html>
 
 use axum::Json;
-use axum::extract::State;
 
 use crate::api::dto::JobCreated;
-use crate::api::extract::{JsonBody, PlannedFailure};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::jobs::{AssetSelection, Scope};
+use crate::jobs::{AssetSelection, FailPlan, Scope};
 use crate::state::AppState;
 
 /// Starts an export job of the selected apps and tasks.
-pub async fn export_asset(
-    State(app): State<AppState>,
-    caller: Caller,
+pub fn export_asset(
+    app: &AppState,
+    caller: &Caller,
     scope: Scope,
-    PlannedFailure(plan): PlannedFailure,
-    JsonBody(body): JsonBody,
+    plan: Option<FailPlan>,
+    body: &[u8],
 ) -> Result<Json<JobCreated>, ApiError> {
-    let selection = AssetSelection::from_json(&body)?;
+    let selection = AssetSelection::from_json(body)?;
     let job_id = app.jobs.export(&caller.user, scope, selection, plan)?;
     Ok(Json(JobCreated { job_id }))
 }

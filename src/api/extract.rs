@@ -1,17 +1,16 @@
 //! Extractors whose rejections are ROMA error bodies, never axum's plain-text ones.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::multipart::MultipartError;
-use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Query, RawPathParams, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
+use tower::{Layer, Service};
 
-use crate::api::pipeline::context::Namespace;
-use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
-use crate::jobs::{ArchiveId, FailPlan, JobError, JobId, archive_not_found, job_not_found};
-use crate::scope::{Scope, check_path_id};
+use crate::jobs::JobError;
+use crate::scope::check_path_id;
 
 /// The error of a request body that sent nothing for `[server] body_read_timeout_ms` (the
 /// transport's read timeout); answered `EMULATOR.0408`.
@@ -82,126 +81,79 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuer
     }
 }
 
-/// The caller the authentication layer found.
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<Caller>()
-            .cloned()
-            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "route without the authentication layer"))
-    }
-}
-
-/// The project and instance of the path, parsed once by the pipeline's context step; a bad one
-/// is `ROMA.13000` naming the field.
-impl<S: Send + Sync> FromRequestParts<S> for Scope {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        match parts.extensions.get::<Namespace>() {
-            Some(Namespace::Valid(scope)) => Ok(scope.clone()),
-            Some(Namespace::Invalid { why, .. }) => Err(ApiError::invalid(why.clone())),
-            Some(Namespace::Undecodable) => Err(ApiError::invalid(
-                "path: project_id and instance_id must be UTF-8 once percent-decoded",
-            )),
-            None => Err(ApiError::new(ErrorCode::Internal, "route without a namespace")),
-        }
-    }
-}
-
-/// The `job_id` of the path: a bad path id is `ROMA.13000`; one that cannot name a job (not an
-/// id this emulator hands out) is not found, as an unknown one is.
-#[derive(Debug)]
-pub struct PathJob(pub JobId);
-
-impl<S: Send + Sync> FromRequestParts<S> for PathJob {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        path_id(parts, state, "job_id", job_not_found).await.map(PathJob)
-    }
-}
-
-/// The `archive_id` of the path, checked as [`PathJob`] is.
-#[derive(Debug)]
-pub struct PathArchive(pub ArchiveId);
-
-impl<S: Send + Sync> FromRequestParts<S> for PathArchive {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        path_id(parts, state, "archive_id", archive_not_found)
-            .await
-            .map(PathArchive)
-    }
-}
-
-async fn path_id<S: Send + Sync>(
-    parts: &mut Parts,
-    state: &S,
+/// The id ending the path (`job_id`, `archive_id`), percent-decoded as axum's path parameters
+/// are: a bad path id is `ROMA.13000`; one that cannot name a job or archive (not an id this
+/// emulator hands out) is not found, as an unknown one is.
+pub fn path_id(
+    path: &str,
     name: &str,
     not_found: fn(&str) -> JobError,
 ) -> Result<crate::ids::Hex32, ApiError> {
-    let params = RawPathParams::from_request_parts(parts, state)
-        .await
-        .map_err(|e| ApiError::invalid(format!("path: {}", e.body_text())))?;
-    let Some((_, value)) = params.iter().find(|(key, _)| *key == name) else {
-        return Err(ApiError::new(
-            ErrorCode::Internal,
-            format!("route without {name}"),
-        ));
-    };
-    check_path_id(name, value).map_err(ApiError::invalid)?;
-    value.parse().map_err(|()| not_found(value).into())
+    let raw = path.rsplit('/').next().unwrap_or_default();
+    let value = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| ApiError::invalid(format!("path: Invalid UTF-8 in `{name}`")))?;
+    check_path_id(name, &value).map_err(ApiError::invalid)?;
+    value.parse().map_err(|()| not_found(&value).into())
 }
 
 /// A JSON request body, as bytes: empty is `ROMA.13001`, a Content-Type other than
 /// `application/json` is `ROMA.13000`, over the size limit is `APIG.0201` (413). Parsing is left to
 /// the domain, which knows which field is wrong.
-#[derive(Debug)]
-pub struct JsonBody(pub Bytes);
+pub async fn json_body(req: Request) -> Result<Bytes, ApiError> {
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        });
+    let bytes = read_body(req.into_body()).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::new(
+            ErrorCode::NothingToOperate,
+            "the request body is empty",
+        ));
+    }
+    if json != Some(true) {
+        return Err(ApiError::invalid("Content-Type: expected application/json"));
+    }
+    Ok(bytes)
+}
 
-impl<S: Send + Sync> FromRequest<S> for JsonBody {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .eq_ignore_ascii_case("application/json")
-            });
-        let bytes = body_bytes(req, state).await?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::new(
-                ErrorCode::NothingToOperate,
-                "the request body is empty",
-            ));
+/// The whole body. The pipeline's body step has bounded it already (by its declared length, or
+/// by counting it): over the bound is `APIG.0201` (413).
+pub async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    match http_body_util::BodyExt::collect(body).await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) => {
+            let too_large = caused_by::<http_body_util::LengthLimitError>(&e);
+            Err(body_error(&e, too_large, "server.max_body_bytes"))
         }
-        if json != Some(true) {
-            return Err(ApiError::invalid("Content-Type: expected application/json"));
-        }
-        Ok(JsonBody(bytes))
     }
 }
 
-/// The whole body, within the configured limit.
-pub async fn body_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
-    Bytes::from_request(req, state).await.map_err(|e| {
-        body_error(
-            &e,
-            e.status() == StatusCode::PAYLOAD_TOO_LARGE,
-            "server.max_body_bytes",
-        )
-    })
+/// Whether `err`, through any wrapping, comes from an `E`.
+fn caused_by<E: std::error::Error + 'static>(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if e.is::<E>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// The query of `req`; a rejection is `ROMA.13000`.
+pub fn query<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    Query::<T>::try_from_uri(req.uri())
+        .map(|Query(v)| v)
+        .map_err(|e| ApiError::invalid(format!("query: {}", e.body_text())))
 }
 
 /// The package of ImportAsset: the multipart part `ImportAssetRequestBody` (or `file`).
@@ -217,33 +169,41 @@ pub struct Upload {
 /// The multipart part names an upload may use: the SDK's, and the common `file`.
 pub const UPLOAD_PARTS: [&str; 2] = ["ImportAssetRequestBody", "file"];
 
-impl<S: Send + Sync> FromRequest<S> for Upload {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let mut multipart = Multipart::from_request(req, state)
-            .await
-            .map_err(|_| ApiError::invalid("Content-Type: expected multipart/form-data with a boundary"))?;
-        let multipart_error = |e: MultipartError| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE || is_stalled(&e) {
-                body_error(&e, true, "server.max_body_bytes")
-            } else {
-                ApiError::invalid(format!("body: malformed multipart ({})", e.body_text()))
-            }
-        };
-        while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-            if !field.name().is_some_and(|n| UPLOAD_PARTS.contains(&n)) {
-                continue;
-            }
-            let file_name = field.file_name().unwrap_or_default().to_owned();
-            let bytes = field.bytes().await.map_err(multipart_error)?;
-            return Ok(Upload { file_name, bytes });
+/// The upload of an ImportAsset request.
+pub async fn upload(req: Request) -> Result<Upload, ApiError> {
+    // axum's own limit (2 MB unless lifted) would cut an upload the body step allows.
+    let req = unlimited(req);
+    let mut multipart = Multipart::from_request(req, &())
+        .await
+        .map_err(|_| ApiError::invalid("Content-Type: expected multipart/form-data with a boundary"))?;
+    let multipart_error = |e: MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE || is_stalled(&e) {
+            body_error(&e, true, "server.max_body_bytes")
+        } else {
+            ApiError::invalid(format!("body: malformed multipart ({})", e.body_text()))
         }
-        Err(ApiError::new(
-            ErrorCode::NothingToOperate,
-            "ImportAssetRequestBody: the multipart part is required",
-        ))
+    };
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        if !field.name().is_some_and(|n| UPLOAD_PARTS.contains(&n)) {
+            continue;
+        }
+        let file_name = field.file_name().unwrap_or_default().to_owned();
+        let bytes = field.bytes().await.map_err(multipart_error)?;
+        return Ok(Upload { file_name, bytes });
     }
+    Err(ApiError::new(
+        ErrorCode::NothingToOperate,
+        "ImportAssetRequestBody: the multipart part is required",
+    ))
+}
+
+/// `req` with axum's default body limit lifted (the pipeline's body step bounds every body).
+fn unlimited(req: Request) -> Request {
+    let mut lift = DefaultBodyLimit::disable().layer(tower::service_fn(|req: Request| {
+        std::future::ready(Ok::<_, std::convert::Infallible>(req))
+    }));
+    let Ok(req) = lift.call(req).into_inner();
+    req
 }
 
 /// The raw body, within the size limit (for bodies whose errors are not the asset API's).
@@ -253,20 +213,8 @@ pub struct RawBody(pub Bytes);
 impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        body_bytes(req, state).await.map(RawBody)
-    }
-}
-
-/// The failure a fault planned for the job this request creates (put there by the fault layer).
-#[derive(Debug, Default)]
-pub struct PlannedFailure(pub Option<FailPlan>);
-
-impl<S: Send + Sync> FromRequestParts<S> for PlannedFailure {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(PlannedFailure(parts.extensions.remove::<FailPlan>()))
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        read_body(req.into_body()).await.map(RawBody)
     }
 }
 

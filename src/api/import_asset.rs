@@ -2,22 +2,21 @@
 //! <https://support.huaweicloud.com/intl/en-us/api-roma/ImportAsset.html>
 
 use axum::Json;
-use axum::extract::State;
 
 use crate::api::dto::{ImportQuery, JobCreated};
-use crate::api::extract::{ApiQuery, PlannedFailure, Upload};
+use crate::api::extract::Upload;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::jobs::{ImportOptions, Scope};
+use crate::jobs::{FailPlan, ImportOptions, Scope};
 use crate::state::AppState;
 
 /// Checks the uploaded package and starts a job that adds its assets to the instance.
-pub async fn import_asset(
-    State(app): State<AppState>,
-    caller: Caller,
+pub fn import_asset(
+    app: &AppState,
+    caller: &Caller,
     scope: Scope,
-    ApiQuery(query): ApiQuery<ImportQuery>,
-    PlannedFailure(plan): PlannedFailure,
+    query: ImportQuery,
+    plan: Option<FailPlan>,
     upload: Upload,
 ) -> Result<Json<JobCreated>, ApiError> {
     let options = ImportOptions::parse(

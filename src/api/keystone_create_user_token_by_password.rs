@@ -2,26 +2,24 @@
 //! <https://support.huaweicloud.com/intl/en-us/api-iam/iam_30_0001.html>
 
 use axum::Json;
-use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::api::dto::{IdName, TokenBody, TokenProject, TokenQuery, TokenResponse, TokenUser};
-use crate::api::extract::{ApiQuery, RawBody};
 use crate::auth::iam::{REGION, stable_id};
 use crate::auth::{AuthError, PasswordAuth, TokenScope};
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Issues a token for a configured user's password: 201, the token in `X-Subject-Token`.
-pub async fn keystone_create_user_token_by_password(
-    State(app): State<AppState>,
-    headers: HeaderMap,
-    ApiQuery(query): ApiQuery<TokenQuery>,
-    RawBody(body): RawBody,
+pub fn keystone_create_user_token_by_password(
+    app: &AppState,
+    headers: &HeaderMap,
+    query: TokenQuery,
+    body: &[u8],
 ) -> Result<Response, ApiError> {
-    let auth = PasswordAuth::from_json(&body).map_err(AuthError::IamInvalid)?;
+    let auth = PasswordAuth::from_json(body).map_err(AuthError::IamInvalid)?;
     let issued = app.auth.issue(&auth)?;
     let domain = || IdName {
         id: stable_id("domain", &issued.domain),
@@ -51,7 +49,7 @@ pub async fn keystone_create_user_token_by_password(
             },
             project,
             domain: scoped_domain,
-            catalog: wants_catalog.then(|| catalog(&base_url(&app, &headers))),
+            catalog: wants_catalog.then(|| catalog(&base_url(app, headers))),
             roles: vec![IdName {
                 id: stable_id("role", "te_admin"),
                 name: "te_admin".to_owned(),

@@ -14,12 +14,13 @@ pub mod openapi;
 pub mod pipeline;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::Request;
 use axum::http::Method;
-use axum::routing::{get, post};
-use tower::ServiceBuilder;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::jobs;
 use crate::operation::Operation;
 use crate::state::AppState;
 
@@ -70,56 +71,149 @@ pub fn takes_large_body(route: Option<&str>) -> bool {
     matches!(route, Some(IMPORT | control::STATE))
 }
 
-/// The cloud's operation id of a route (for the journal and faults).
-pub fn operation(method: &Method, route: &str) -> Option<Operation> {
-    match (method.as_str(), route) {
-        ("POST", EXPORT) => Some(Operation::ExportAsset),
-        ("POST", IMPORT) => Some(Operation::ImportAsset),
-        ("POST", DELETE) => Some(Operation::DeleteAsset),
-        ("GET", JOB) => Some(Operation::CheckAssetJobStatus),
-        ("GET", ARCHIVE) => Some(Operation::DownloadAssetArchive),
-        ("POST", TOKENS) => Some(Operation::KeystoneCreateUserTokenByPassword),
-        _ => None,
+/// Who answers a route: one of the cloud's operations, which the pipeline calls itself (no
+/// extractor pass, no boxed service a request), or one of axum's method routers (the control
+/// plane, the probes, the OpenAPI document).
+pub enum Answer {
+    /// The operation, answered for its one method.
+    Operation(Operation),
+    /// axum's router answers.
+    Router(MethodRouter<AppState>),
+}
+
+/// The route and method of `operation`.
+pub const fn route_of(operation: Operation) -> (&'static str, Method) {
+        match operation {
+            Operation::ExportAsset => (EXPORT, Method::POST),
+            Operation::ImportAsset => (IMPORT, Method::POST),
+            Operation::DeleteAsset => (DELETE, Method::POST),
+            Operation::CheckAssetJobStatus => (JOB, Method::GET),
+            Operation::DownloadAssetArchive => (ARCHIVE, Method::GET),
+            Operation::KeystoneCreateUserTokenByPassword => (TOKENS, Method::POST),
+        }
+}
+
+/// Every route, in one list: the pipeline's route table and axum's router are built from it.
+pub fn routes(app: &AppState) -> Vec<(&'static str, Answer)> {
+    let mut routes: Vec<(&'static str, Answer)> = Operation::ALL
+        .into_iter()
+        .map(|op| (route_of(op).0, Answer::Operation(op)))
+        .collect();
+    routes.extend([
+        ("/_emulator/health", Answer::Router(get(control::health))),
+        ("/_emulator/ready", Answer::Router(get(control::ready))),
+        ("/_emulator/metrics", Answer::Router(get(control::metrics))),
+        ("/openapi.json", Answer::Router(get(openapi::openapi))),
+    ]);
+    routes.extend(control::routes(app).into_iter().map(|(t, r)| (t, Answer::Router(r))));
+    routes
+}
+
+/// A route as the pipeline matched it.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    /// Its template (what the log line and the metrics name).
+    pub template: &'static str,
+    /// The operation, when the route is one (whatever the request's method).
+    pub operation: Option<Operation>,
+}
+
+/// The route table the pipeline matches every path against (matchit, as axum's router does).
+#[derive(Debug, Default)]
+pub struct RouteTable(matchit::Router<Route>);
+
+impl RouteTable {
+    /// The route of `path`, if any.
+    pub fn at(&self, path: &str) -> Option<Route> {
+        self.0.at(path).ok().map(|m| *m.value)
     }
 }
 
-/// The whole emulator as a router (tests may drive it with `oneshot`).
-pub fn router(app: AppState) -> Router {
-    let assets = Router::new()
-        .route(EXPORT, post(export_asset::export_asset))
-        .route(IMPORT, post(import_asset::import_asset))
-        .route(DELETE, post(delete_asset::delete_asset))
-        .route(JOB, get(check_asset_job_status::check_asset_job_status))
-        .route(ARCHIVE, get(download_asset_archive::download_asset_archive));
-    let iam = Router::new().route(
-        TOKENS,
-        post(keystone_create_user_token_by_password::keystone_create_user_token_by_password),
-    );
-    Router::new()
-        .merge(assets)
-        .merge(iam)
-        .merge(control::router(app.clone()))
-        .route("/_emulator/health", get(control::health))
-        .route("/_emulator/ready", get(control::ready))
-        .route("/_emulator/metrics", get(control::metrics))
-        .route("/openapi.json", get(openapi::openapi))
+/// The whole emulator as one service: the pipeline, which answers the cloud's operations itself
+/// and hands every other route to axum's router (tests may drive it with `oneshot`).
+pub fn router(app: AppState) -> pipeline::Pipeline {
+    let mut table = matchit::Router::new();
+    let mut others = Router::new();
+    for (template, answer) in routes(&app) {
+        let operation = match answer {
+            Answer::Operation(op) => Some(op),
+            Answer::Router(method_router) => {
+                others = others.route(template, method_router);
+                None
+            }
+        };
+        // The list is ours and fixed: a clash is a programming error every test would show.
+        table
+            .insert(template, Route { template, operation })
+            .unwrap_or_else(|e| panic!("route {template}: {e}"));
+    }
+    let others = others
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        // One stack, outermost first: each separate `Router::layer` call would box every route
-        // once more, and each boxing level is a clone and an allocation a request. The pipeline
-        // runs inside routing, so it sees the matched route.
-        .layer(
-            ServiceBuilder::new()
-                .layer(pipeline::PipelineLayer(app.clone()))
-                .layer(DefaultBodyLimit::max(app.config.server.max_body_bytes)),
-        )
-        .with_state(app)
+        .with_state(app.clone());
+    pipeline::Pipeline::new(app, RouteTable(table), others)
 }
 
+/// Calls `operation`: its inputs read in the order the API checks them (path, query, body).
+pub async fn dispatch(
+    app: &AppState,
+    operation: Operation,
+    mut call: pipeline::Call<'_>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    use extract::{path_id, read_body};
+    let plan = call.plan.take();
+    Ok(match operation {
+        Operation::ExportAsset => {
+            let (caller, scope) = (call.caller()?, call.scope()?);
+            let body = extract::json_body(req).await?;
+            export_asset::export_asset(app, caller, scope, plan, &body)?.into_response()
+        }
+        Operation::DeleteAsset => {
+            let (caller, scope) = (call.caller()?, call.scope()?);
+            let body = extract::json_body(req).await?;
+            delete_asset::delete_asset(app, caller, scope, plan, &body)?.into_response()
+        }
+        Operation::CheckAssetJobStatus => {
+            let (caller, scope) = (call.caller()?, call.scope()?);
+            let id = path_id(req.uri().path(), "job_id", jobs::job_not_found)?;
+            check_asset_job_status::check_asset_job_status(app, caller, &scope, id)?.into_response()
+        }
+        Operation::DownloadAssetArchive => {
+            let (caller, scope) = (call.caller()?, call.scope()?);
+            let id = path_id(req.uri().path(), "archive_id", jobs::archive_not_found)?;
+            download_asset_archive::download_asset_archive(app, caller, &scope, id)?
+        }
+        Operation::ImportAsset => {
+            let (caller, scope) = (call.caller()?, call.scope()?);
+            let query = extract::query(&req)?;
+            let upload = extract::upload(req).await?;
+            import_asset::import_asset(app, caller, scope, query, plan, upload)?.into_response()
+        }
+        Operation::KeystoneCreateUserTokenByPassword => {
+            let query = extract::query(&req)?;
+            let (parts, body) = req.into_parts();
+            let body = read_body(body).await?;
+            keystone_create_user_token_by_password::keystone_create_user_token_by_password(
+                app,
+                &parts.headers,
+                query,
+                &body,
+            )?
+        }
+    })
+}
+
+/// The refusal of a path no route has.
 async fn route_not_found() -> ApiError {
     ApiError::new(ErrorCode::RouteNotFound, "no API has this path")
 }
 
-async fn method_not_allowed() -> ApiError {
+/// The refusal of a method a path does not take (the gateway's 404 too, D2).
+pub fn method_not_allowed_error() -> ApiError {
     ApiError::new(ErrorCode::MethodNotAllowed, "this path does not take this method")
+}
+
+async fn method_not_allowed() -> ApiError {
+    method_not_allowed_error()
 }

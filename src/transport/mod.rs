@@ -31,7 +31,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+use crate::api::pipeline::Pipeline;
 use axum::http::{HeaderValue, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -39,7 +39,6 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
-use tower::Service;
 
 use self::body::{Finishing, TimedBody};
 use self::io::{ConnIo, Refusal};
@@ -89,7 +88,7 @@ impl Limits {
 /// Serves `router` on `listener` until `shutdown` turns true, then drains for the grace period.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    router: Pipeline,
     app: AppState,
     limits: Limits,
     mut shutdown: watch::Receiver<bool>,
@@ -168,7 +167,7 @@ pub use crate::state::stopped;
 
 async fn serve_connection(
     stream: TcpStream,
-    router: Router,
+    router: Pipeline,
     slot: Arc<Slot>,
     limits: Limits,
     refusal: Refusal,
@@ -192,7 +191,7 @@ async fn serve_connection(
                 if probe_only {
                     req.extensions_mut().insert(crate::api::ProbeSlot);
                 }
-                let Ok(mut res) = router.clone().call(req).await;
+                let mut res = router.answer(req).await;
                 // The gateway keys an API by method and path (D2): a wrong method is "no such
                 // API", with no `Allow` header (axum adds one to its method-not-allowed answers).
                 res.headers_mut().remove(header::ALLOW);

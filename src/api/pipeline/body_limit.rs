@@ -39,7 +39,7 @@ pub fn check(app: &AppState, req: &mut Request, exchange: &Exchange) -> Result<(
             "this path does not take this method",
         ));
     }
-    let route = exchange.route.as_ref().map(axum::extract::MatchedPath::as_str);
+    let route = exchange.template();
     let limit = crate::api::body_limit(app, route);
     let declared = req
         .headers()

@@ -3,9 +3,10 @@
 
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::Request;
 use axum::http::Method;
 
+use crate::api::Route;
 use crate::error::{ApiError, StatusPolicy};
 use crate::ids::Hex32;
 use crate::operation::Operation;
@@ -60,8 +61,8 @@ pub struct Exchange {
     pub started: Instant,
     /// Its method.
     pub method: Method,
-    /// The route template it matched, if any.
-    pub route: Option<MatchedPath>,
+    /// The route it matched, if any.
+    pub route: Option<Route>,
     /// The cloud operation of the route and method, if it is one.
     pub operation: Option<Operation>,
     /// The status policy of its API (D1 for the asset API, catalog statuses elsewhere).
@@ -80,10 +81,9 @@ pub struct Exchange {
 const NAMESPACED: &str = "/v2/{project_id}/instances/{instance_id}/";
 
 impl Exchange {
-    /// The record of `req`, as routing left it.
-    pub fn begin(app: &AppState, req: &Request) -> Self {
+    /// The record of `req`, which matched `route`.
+    pub fn begin(app: &AppState, req: &Request, route: Option<Route>) -> Self {
         let started = Instant::now();
-        let route = req.extensions().get::<MatchedPath>().cloned();
         let path = req.uri().path();
         let control = path.starts_with("/_emulator") || path == "/openapi.json";
         // D1 covers the asset operations; IAM and the control plane always answer catalog statuses.
@@ -93,11 +93,10 @@ impl Exchange {
             StatusPolicy::Catalog
         };
         let operation = route
-            .as_ref()
-            .and_then(|r| crate::api::operation(req.method(), r.as_str()));
+            .and_then(|r| r.operation)
+            .filter(|op| crate::api::route_of(*op).1 == req.method());
         let namespace = route
-            .as_ref()
-            .filter(|r| r.as_str().starts_with(NAMESPACED))
+            .filter(|r| r.template.starts_with(NAMESPACED))
             .map(|_| namespace(path));
         Exchange {
             id: app.ids.requests.next_id(),
@@ -111,6 +110,11 @@ impl Exchange {
             caller: None,
             error: None,
         }
+    }
+
+    /// The template of its route, if it matched one.
+    pub fn template(&self) -> Option<&'static str> {
+        self.route.map(|r| r.template)
     }
 
     /// The project id of the path, when the route has one.

@@ -1,13 +1,16 @@
-//! The request pipeline: one layer around every route ([`PipelineLayer`], a plain tower service),
-//! running single-purpose steps over one [`context::Exchange`] record. Steps are plain async
-//! functions, not layers of their own: each layer costs a clone of what it wraps and a boxed future
-//! a request. (axum's `from_fn` would add a boxed `Next` and an extractor pass on top.)
+//! The request pipeline: the one service every request goes through ([`Pipeline`]), running
+//! single-purpose steps over one [`context::Exchange`] record. Steps are plain async functions,
+//! not layers of their own: each layer costs a clone of what it wraps and a boxed future a
+//! request. The cloud's operations are called by the pipeline itself ([`crate::api::dispatch`]),
+//! with what the steps found passed as arguments ([`Call`]), not through request extensions;
+//! every other route goes to axum's router.
 //!
-//! 1. [`context`]: the record (request id, operation, namespace, start time).
+//! 1. [`context`]: the record (request id, route, operation, namespace, start time).
 //! 2. [`body_limit`]: refusals before the body is read; the body's bound.
 //! 3. [`authentication`]: the caller of an asset operation.
 //! 4. [`faults`]: the first matching fault rule.
-//! 5. the handler, within `[server] request_timeout_ms` together with steps 3 and 4.
+//! 5. the operation (or axum's router), within `[server] request_timeout_ms` together with steps
+//!    3 and 4.
 //! 6. [`respond`]: the error body, `X-Request-Id`, journal, metrics, log line.
 //!
 //! The control plane's [`admin_guard`] is a route layer of its routes only.
@@ -22,112 +25,145 @@ pub mod respond;
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::Request;
 use axum::response::Response;
 use futures_util::FutureExt;
 use tower::Service;
 
+use crate::api::RouteTable;
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorCode};
+use crate::jobs::FailPlan;
+use crate::scope::Scope;
 use crate::state::AppState;
-use context::Exchange;
+use context::{Exchange, Namespace};
 
-/// Puts the pipeline around a route.
+/// The emulator as one service (see the module documentation).
 #[derive(Debug, Clone)]
-pub struct PipelineLayer(pub AppState);
+pub struct Pipeline {
+    app: AppState,
+    routes: Arc<RouteTable>,
+    /// What answers the routes that are no operation, and paths no route has.
+    others: Router,
+}
 
-impl<S> tower::Layer<S> for PipelineLayer {
-    type Service = Pipeline<S>;
-
-    fn layer(&self, inner: S) -> Pipeline<S> {
-        Pipeline {
-            app: self.0.clone(),
-            inner,
+impl Pipeline {
+    /// The pipeline over `routes`, handing what is no operation to `others`.
+    pub fn new(app: AppState, routes: RouteTable, others: Router) -> Self {
+        Self {
+            app,
+            routes: Arc::new(routes),
+            others,
         }
     }
 }
 
-/// A route (`inner`) behind the pipeline.
-#[derive(Debug, Clone)]
-pub struct Pipeline<S> {
-    app: AppState,
-    inner: S,
-}
-
-impl<S> Service<Request> for Pipeline<S>
-where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send,
-{
+impl Service<Request> for Pipeline {
     type Response = Response;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // axum's router is always ready.
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        // The service made ready goes with the request; its clone stays for the next one.
-        let stays = self.inner.clone();
-        let ready = std::mem::replace(&mut self.inner, stays);
-        let app = self.app.clone();
-        Box::pin(async move { Ok(run(app, req, ready).await) })
+        let this = self.clone();
+        Box::pin(async move { Ok(this.answer(req).await) })
     }
 }
 
-/// Runs a request through the steps (see the module documentation); `route` answers it.
-async fn run<S>(app: AppState, mut req: Request, route: S) -> Response
-where
-    S: Service<Request, Response = Response, Error = Infallible>,
-{
-    let mut exchange = Exchange::begin(&app, &req);
-    if let Some(namespace) = &exchange.namespace {
-        req.extensions_mut().insert(namespace.clone());
+/// What the steps found, handed to the operation.
+#[derive(Debug)]
+pub struct Call<'a> {
+    caller: Option<Caller>,
+    namespace: Option<&'a Namespace>,
+    /// The job failure a fault planned.
+    pub plan: Option<FailPlan>,
+}
+
+impl Call<'_> {
+    /// The caller (every asset operation has one).
+    pub fn caller(&self) -> Result<&Caller, ApiError> {
+        self.caller
+            .as_ref()
+            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "an operation without a caller"))
     }
-    let outcome = match body_limit::check(&app, &mut req, &exchange) {
-        Err(err) => Err(err),
-        Ok(()) => {
-            let timeout = Duration::from_millis(app.config.server.request_timeout_ms);
-            let steps = AssertUnwindSafe(handle(&app, &mut exchange, req, route)).catch_unwind();
-            match tokio::time::timeout(timeout, steps).await {
-                Ok(Ok(outcome)) => outcome,
-                Ok(Err(panic)) => Err(respond::panicked(&*panic)),
-                Err(_) => Err(ApiError::new(
-                    ErrorCode::Timeout,
-                    "the request took longer than server.request_timeout_ms",
-                )),
-            }
+
+    /// The project and instance of the path; a bad one is `ROMA.13000` naming the field.
+    pub fn scope(&self) -> Result<Scope, ApiError> {
+        match self.namespace {
+            Some(Namespace::Valid(scope)) => Ok(scope.clone()),
+            Some(Namespace::Invalid { why, .. }) => Err(ApiError::invalid(why.clone())),
+            Some(Namespace::Undecodable) => Err(ApiError::invalid(
+                "path: project_id and instance_id must be UTF-8 once percent-decoded",
+            )),
+            None => Err(ApiError::new(ErrorCode::Internal, "an operation without a namespace")),
         }
-    };
-    respond::finish(&app, exchange, outcome)
+    }
+}
+
+impl Pipeline {
+    /// Runs a request through the steps (see the module documentation). The transport awaits
+    /// this directly: its future lives in the connection's, not in a box of its own.
+    pub async fn answer(self, mut req: Request) -> Response {
+        let app = &self.app;
+        let route = self.routes.at(req.uri().path());
+        let mut exchange = Exchange::begin(app, &req, route);
+        let outcome = match body_limit::check(app, &mut req, &exchange) {
+            Err(err) => Err(err),
+            Ok(()) => {
+                let timeout = Duration::from_millis(app.config.server.request_timeout_ms);
+                let steps = AssertUnwindSafe(handle(app, &mut exchange, req, self.others)).catch_unwind();
+                match tokio::time::timeout(timeout, steps).await {
+                    Ok(Ok(outcome)) => outcome,
+                    Ok(Err(panic)) => Err(respond::panicked(&*panic)),
+                    Err(_) => Err(ApiError::new(
+                        ErrorCode::Timeout,
+                        "the request took longer than server.request_timeout_ms",
+                    )),
+                }
+            }
+        };
+        respond::finish(app, exchange, outcome)
+    }
 }
 
 /// Steps 3 to 5.
-async fn handle<S>(
+async fn handle(
     app: &AppState,
     exchange: &mut Exchange,
     mut req: Request,
-    mut route: S,
-) -> Result<Response, ApiError>
-where
-    S: Service<Request, Response = Response, Error = Infallible>,
-{
-    if let Some(operation) = exchange.operation {
-        if operation.is_asset() {
-            let (authenticated, caller) = authentication::authenticate(app, exchange, req).await?;
-            req = authenticated;
-            exchange.caller = Some(caller.user.clone());
-            req.extensions_mut().insert(caller);
+    mut others: Router,
+) -> Result<Response, ApiError> {
+    let Some(operation) = exchange.operation else {
+        // A path of an operation asked with another method is no API either (D2).
+        if exchange.route.is_some_and(|r| r.operation.is_some()) {
+            return Err(crate::api::method_not_allowed_error());
         }
-        if let Some(plan) = faults::apply(app, exchange, operation).await? {
-            req.extensions_mut().insert(plan);
-        }
+        let Ok(res) = others.call(req).await;
+        return Ok(res);
+    };
+    let mut caller = None;
+    if operation.is_asset() {
+        let (authenticated, found) = authentication::authenticate(app, exchange, req).await?;
+        req = authenticated;
+        exchange.caller = Some(found.user.clone());
+        caller = Some(found);
     }
-    let Ok(res) = route.call(req).await;
-    Ok(res)
+    let plan = faults::apply(app, exchange, operation).await?;
+    let call = Call {
+        caller,
+        namespace: exchange.namespace.as_ref(),
+        plan,
+    };
+    crate::api::dispatch(app, operation, call, req).await
 }
 
 #[cfg(test)]
@@ -148,10 +184,8 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_handler_gets_an_internal_error_body_and_a_journal_entry() {
         let app = AppState::new(Config::default());
-        let mut router = Router::new()
-            .route("/boom", get(boom))
-            .layer(super::PipelineLayer(app.clone()))
-            .with_state(app.clone());
+        let others = Router::new().route("/boom", get(boom)).with_state(app.clone());
+        let mut router = super::Pipeline::new(app.clone(), crate::api::RouteTable::default(), others);
         let req = Request::get("/boom").body(Body::empty()).expect("request");
         let res = router.call(req).await.expect("infallible");
         assert_eq!(res.status(), 500);

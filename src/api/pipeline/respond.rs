@@ -82,7 +82,7 @@ fn record(app: &AppState, exchange: Exchange, request_id: &str, status: u16) {
         .map(|e| &*e.details);
     let operation = exchange.operation;
     let elapsed = exchange.started.elapsed();
-    let route = exchange.route.as_ref().map(axum::extract::MatchedPath::as_str);
+    let route = exchange.template();
     RequestLine {
         method: exchange.method.as_str(),
         route: route.unwrap_or("(no route)"),
@@ -97,7 +97,7 @@ fn record(app: &AppState, exchange: Exchange, request_id: &str, status: u16) {
     // Bounded labels: an operation id, else the route template, else "unmatched".
     let label = match (operation, route) {
         (Some(op), _) => op.id().into(),
-        (None, Some(route)) => route.to_owned().into(),
+        (None, Some(route)) => route.into(),
         (None, None) => "unmatched".into(),
     };
     app.metrics.request(label, status, elapsed);
