@@ -2,7 +2,7 @@
 //! bounded by `[journal] max_entries`.
 
 use std::borrow::Cow;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::clock::Timestamp;
 use crate::ids::Hex32;
@@ -23,9 +23,9 @@ pub struct Entry {
     /// The authenticated user, if any.
     pub user: Option<UserId>,
     /// The project of the path.
-    pub project_id: Option<String>,
+    pub project_id: Option<Arc<str>>,
     /// The instance of the path.
-    pub instance_id: Option<String>,
+    pub instance_id: Option<Arc<str>>,
     /// The answer's status.
     pub status: u16,
     /// The answer's error code, if it was an error.

@@ -176,11 +176,15 @@ impl<'de, T: Deserialize<'de>, const N: usize> Deserialize<'de> for StrOrList<T,
 pub enum StrOrObject<K: Keys> {
     /// A string.
     Str(String),
-    /// An object: the kept keys with their values, in the order given.
-    Object(Vec<(&'static str, Shallow)>, PhantomData<K>),
+    /// An object: the value of each kept key, at the key's place in `K::KEYS` (a fixed array:
+    /// an item costs no allocation beyond its values' text).
+    Object([Option<Shallow>; MAX_KEPT], PhantomData<K>),
     /// Any other kind (not kept).
     Other(&'static str),
 }
+
+/// The most keys a [`StrOrObject`] keeps (a [`Keys`] with more is refused as it is read).
+pub const MAX_KEPT: usize = 4;
 
 /// The keys a [`StrOrObject`] keeps.
 pub trait Keys {
@@ -189,10 +193,14 @@ pub trait Keys {
 }
 
 impl<K: Keys> StrOrObject<K> {
+    fn place(key: &str) -> Option<usize> {
+        K::KEYS.iter().position(|k| *k == key)
+    }
+
     /// The value of `key` in an object item.
     pub fn get(&self, key: &str) -> Option<&Shallow> {
         match self {
-            StrOrObject::Object(fields, _) => fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v),
+            StrOrObject::Object(fields, _) => fields.get(Self::place(key)?)?.as_ref(),
             _ => None,
         }
     }
@@ -200,18 +208,15 @@ impl<K: Keys> StrOrObject<K> {
     /// The value of `key` in an object item, moved out (no copy of its text).
     pub fn take(&mut self, key: &str) -> Option<Shallow> {
         match self {
-            StrOrObject::Object(fields, _) => {
-                let at = fields.iter().position(|(k, _)| *k == key)?;
-                Some(fields.swap_remove(at).1)
-            }
+            StrOrObject::Object(fields, _) => fields.get_mut(Self::place(key)?)?.take(),
             _ => None,
         }
     }
 }
 
-/// An object key, matched against `K::KEYS` as it is read: a kept key is its `&'static str`, any
+/// An object key, matched against `K::KEYS` as it is read: a kept key is its place there, any
 /// other is `None`. Nothing is allocated for either.
-struct KeptKey<K>(Option<&'static str>, PhantomData<K>);
+struct KeptKey<K>(Option<usize>, PhantomData<K>);
 
 impl<'de, K: Keys> Deserialize<'de> for KeptKey<K> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -222,7 +227,7 @@ impl<'de, K: Keys> Deserialize<'de> for KeptKey<K> {
                 f.write_str("an object key")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(KeptKey(K::KEYS.iter().find(|k| **k == v).copied(), PhantomData))
+                Ok(KeptKey(K::KEYS.iter().position(|k| *k == v), PhantomData))
             }
         }
         d.deserialize_str(V::<K>(PhantomData))
@@ -238,17 +243,22 @@ impl<'de, K: Keys> Deserialize<'de> for StrOrObject<K> {
                 f.write_str("a string or an object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut fields: Vec<(&'static str, Shallow)> = Vec::new();
-                while let Some(KeptKey(key, _)) = map.next_key::<KeptKey<K>>()? {
-                    match key {
-                        Some(k) if fields.iter().any(|(seen, _)| *seen == k) => {
-                            return Err(de::Error::custom(format_args!("duplicate field `{k}`")));
-                        }
-                        Some(k) => fields.push((k, map.next_value()?)),
-                        None => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
+                let mut fields: [Option<Shallow>; MAX_KEPT] = Default::default();
+                while let Some(KeptKey(place, _)) = map.next_key::<KeptKey<K>>()? {
+                    let Some(place) = place else {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    };
+                    let key = K::KEYS[place];
+                    let Some(field) = fields.get_mut(place) else {
+                        return Err(de::Error::custom(format_args!(
+                            "`{key}`: at most {MAX_KEPT} keys are kept"
+                        )));
+                    };
+                    if field.is_some() {
+                        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
                     }
+                    *field = Some(map.next_value()?);
                 }
                 Ok(StrOrObject::Object(fields, PhantomData))
             }
@@ -276,6 +286,25 @@ mod tests {
     struct IdKeys;
     impl Keys for IdKeys {
         const KEYS: &'static [&'static str] = &["id"];
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct FiveKeys;
+    impl Keys for FiveKeys {
+        const KEYS: &'static [&'static str] = &["a", "b", "c", "d", "e"];
+    }
+
+    #[test]
+    fn an_object_keeps_its_kept_keys_by_place_and_refuses_more_than_it_can_hold() {
+        let mut item: StrOrObject<FiveKeys> =
+            serde_json::from_str(r#"{"d": "4", "x": 1, "a": null}"#).expect("object");
+        assert_eq!(item.get("a"), Some(&Shallow::Null));
+        assert_eq!(item.get("b"), None);
+        assert_eq!(item.get("x"), None, "not kept");
+        assert_eq!(item.take("d"), Some(Shallow::Str("4".into())));
+        assert_eq!(item.take("d"), None, "taken");
+        let err = serde_json::from_str::<StrOrObject<FiveKeys>>(r#"{"e": 1}"#).expect_err("fifth");
+        assert!(err.to_string().contains("at most 4 keys"), "{err}");
     }
 
     #[test]

@@ -77,20 +77,20 @@ pub fn takes_large_body(route: Option<&str>) -> bool {
 pub enum Answer {
     /// The operation, answered for its one method.
     Operation(Operation),
-    /// axum's router answers.
-    Router(MethodRouter<AppState>),
+    /// axum's router answers (boxed: the method router is large, the operation one byte).
+    Router(Box<MethodRouter<AppState>>),
 }
 
 /// The route and method of `operation`.
 pub const fn route_of(operation: Operation) -> (&'static str, Method) {
-        match operation {
-            Operation::ExportAsset => (EXPORT, Method::POST),
-            Operation::ImportAsset => (IMPORT, Method::POST),
-            Operation::DeleteAsset => (DELETE, Method::POST),
-            Operation::CheckAssetJobStatus => (JOB, Method::GET),
-            Operation::DownloadAssetArchive => (ARCHIVE, Method::GET),
-            Operation::KeystoneCreateUserTokenByPassword => (TOKENS, Method::POST),
-        }
+    match operation {
+        Operation::ExportAsset => (EXPORT, Method::POST),
+        Operation::ImportAsset => (IMPORT, Method::POST),
+        Operation::DeleteAsset => (DELETE, Method::POST),
+        Operation::CheckAssetJobStatus => (JOB, Method::GET),
+        Operation::DownloadAssetArchive => (ARCHIVE, Method::GET),
+        Operation::KeystoneCreateUserTokenByPassword => (TOKENS, Method::POST),
+    }
 }
 
 /// Every route, in one list: the pipeline's route table and axum's router are built from it.
@@ -100,12 +100,22 @@ pub fn routes(app: &AppState) -> Vec<(&'static str, Answer)> {
         .map(|op| (route_of(op).0, Answer::Operation(op)))
         .collect();
     routes.extend([
-        ("/_emulator/health", Answer::Router(get(control::health))),
-        ("/_emulator/ready", Answer::Router(get(control::ready))),
-        ("/_emulator/metrics", Answer::Router(get(control::metrics))),
-        ("/openapi.json", Answer::Router(get(openapi::openapi))),
+        (
+            "/_emulator/health",
+            Answer::Router(Box::new(get(control::health))),
+        ),
+        ("/_emulator/ready", Answer::Router(Box::new(get(control::ready)))),
+        (
+            "/_emulator/metrics",
+            Answer::Router(Box::new(get(control::metrics))),
+        ),
+        ("/openapi.json", Answer::Router(Box::new(get(openapi::openapi)))),
     ]);
-    routes.extend(control::routes(app).into_iter().map(|(t, r)| (t, Answer::Router(r))));
+    routes.extend(
+        control::routes(app)
+            .into_iter()
+            .map(|(t, r)| (t, Answer::Router(Box::new(r)))),
+    );
     routes
 }
 
@@ -138,7 +148,7 @@ pub fn router(app: AppState) -> pipeline::Pipeline {
         let operation = match answer {
             Answer::Operation(op) => Some(op),
             Answer::Router(method_router) => {
-                others = others.route(template, method_router);
+                others = others.route(template, *method_router);
                 None
             }
         };
@@ -154,44 +164,47 @@ pub fn router(app: AppState) -> pipeline::Pipeline {
     pipeline::Pipeline::new(app, RouteTable(table), others)
 }
 
-/// Calls `operation`: its inputs read in the order the API checks them (path, query, body).
+/// Calls `operation`: its inputs read in the order the API checks them (caller, namespace, path
+/// id, query, body).
 pub async fn dispatch(
     app: &AppState,
     operation: Operation,
     mut call: pipeline::Call<'_>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    use extract::{path_id, read_body};
+    use extract::{json_body, path_id, query, read_body, upload};
     let plan = call.plan.take();
+    // Every asset operation checks its caller and namespace first.
+    let who = || Ok::<_, ApiError>((call.caller()?, call.scope()?));
     Ok(match operation {
         Operation::ExportAsset => {
-            let (caller, scope) = (call.caller()?, call.scope()?);
-            let body = extract::json_body(req).await?;
+            let (caller, scope) = who()?;
+            let body = json_body(req).await?;
             export_asset::export_asset(app, caller, scope, plan, &body)?.into_response()
         }
         Operation::DeleteAsset => {
-            let (caller, scope) = (call.caller()?, call.scope()?);
-            let body = extract::json_body(req).await?;
+            let (caller, scope) = who()?;
+            let body = json_body(req).await?;
             delete_asset::delete_asset(app, caller, scope, plan, &body)?.into_response()
         }
         Operation::CheckAssetJobStatus => {
-            let (caller, scope) = (call.caller()?, call.scope()?);
+            let (caller, scope) = who()?;
             let id = path_id(req.uri().path(), "job_id", jobs::job_not_found)?;
             check_asset_job_status::check_asset_job_status(app, caller, &scope, id)?.into_response()
         }
         Operation::DownloadAssetArchive => {
-            let (caller, scope) = (call.caller()?, call.scope()?);
+            let (caller, scope) = who()?;
             let id = path_id(req.uri().path(), "archive_id", jobs::archive_not_found)?;
             download_asset_archive::download_asset_archive(app, caller, &scope, id)?
         }
         Operation::ImportAsset => {
-            let (caller, scope) = (call.caller()?, call.scope()?);
-            let query = extract::query(&req)?;
-            let upload = extract::upload(req).await?;
+            let (caller, scope) = who()?;
+            let query = query(&req)?;
+            let upload = upload(req).await?;
             import_asset::import_asset(app, caller, scope, query, plan, upload)?.into_response()
         }
         Operation::KeystoneCreateUserTokenByPassword => {
-            let query = extract::query(&req)?;
+            let query = query(&req)?;
             let (parts, body) = req.into_parts();
             let body = read_body(body).await?;
             keystone_create_user_token_by_password::keystone_create_user_token_by_password(

@@ -222,16 +222,18 @@ fn check_len(name: &str, s: &str) -> Result<(), SelectionError> {
     Ok(())
 }
 
-/// The items without repeats, in order. At most [`MAX_ITEMS`] items, so a linear scan beats a hash
-/// set (no set to allocate, no item cloned).
-fn dedup<T: Eq>(items: Vec<T>) -> Vec<T> {
-    let mut out: Vec<T> = Vec::with_capacity(items.len());
-    for item in items {
-        if !out.contains(&item) {
-            out.push(item);
+/// The items without repeats, in order, in place. At most [`MAX_ITEMS`] items, so a linear scan
+/// beats a hash set (no set or second vector to allocate, no item cloned).
+fn dedup<T: Eq>(mut items: Vec<T>) -> Vec<T> {
+    let mut kept = 0;
+    for i in 0..items.len() {
+        if !items[..kept].contains(&items[i]) {
+            items.swap(kept, i);
+            kept += 1;
         }
     }
-    out
+    items.truncate(kept);
+    items
 }
 
 #[cfg(test)]
@@ -240,6 +242,18 @@ mod tests {
 
     fn parse(s: &str) -> Result<AssetSelection, SelectionError> {
         AssetSelection::from_json(s.as_bytes())
+    }
+
+    #[test]
+    fn repeats_are_dropped_keeping_the_first_of_each_in_order() {
+        let sel = parse(
+            r#"{"apps": ["a", {"id": "b"}, {"app_id": "a"}, "c", "b"], "tasks": [{"id": "t"}, {"task_id": "t"}]}"#,
+        )
+        .expect("valid");
+        let apps: Vec<&str> = sel.apps.iter().map(AppRef::as_str).collect();
+        assert_eq!(apps, ["a", "b", "c"]);
+        assert_eq!(sel.tasks, ["t"]);
+        assert_eq!(dedup(vec![3, 1, 3, 3, 2, 1, 4]), [3, 1, 2, 4]);
     }
 
     #[test]

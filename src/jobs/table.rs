@@ -151,7 +151,12 @@ impl JobTable {
 
     /// The bytes of every archive held, counted again.
     pub fn archive_bytes(&self) -> u64 {
-        self.slots.iter().flatten().filter_map(|e| e.archive.as_ref()).map(|a| a.bytes).sum()
+        self.slots
+            .iter()
+            .flatten()
+            .filter_map(|e| e.archive.as_ref())
+            .map(|a| a.bytes)
+            .sum()
     }
 
     /// The job that holds archive `id`.
@@ -254,7 +259,10 @@ mod tests {
         table.insert(job(2));
         assert!(!table.add_archive(archive_id(9), archive_of(9)), "no such job");
         assert!(table.add_archive(archive_id(1), archive_of(1)));
-        assert!(!table.add_archive(archive_id(5), archive_of(1)), "job 1 holds one already");
+        assert!(
+            !table.add_archive(archive_id(5), archive_of(1)),
+            "job 1 holds one already"
+        );
         assert!(table.add_archive(archive_id(2), archive_of(2)));
         assert_eq!(table.archive_bytes(), 3);
         assert_eq!(table.archive_job(&archive_id(2)).map(|j| j.seq), Some(2));

@@ -78,6 +78,42 @@ async fn a_bad_percent_encoding_in_the_path_is_a_roma_error() {
 }
 
 #[tokio::test]
+async fn a_path_id_is_percent_decoded_before_it_is_checked() {
+    let app = spawn_app().await;
+    let get = |path: &'static str| app.client.get(app.url(path)).header("X-Auth-Token", TOKEN).send();
+    let res = get("/v2/p1/instances/i1/assets/jobs/%FF").await.expect("request");
+    let err = assert_roma_error(res, 403, "ROMA.13000").await;
+    assert_eq!(err["error_details"], "path: Invalid UTF-8 in `job_id`", "{err}");
+    // Decoded, a slash is no character an id may have.
+    let res = get("/v2/p1/instances/i1/assets/archives/a%2Fb")
+        .await
+        .expect("request");
+    let err = assert_roma_error(res, 403, "ROMA.13000").await;
+    assert!(
+        err["error_details"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("archive_id"),
+        "{err}"
+    );
+    // An id spelled with escapes is the id.
+    let created = app
+        .export(TOKEN, "p1", "i1", r#"{"apps": [{"id": "app-1"}]}"#)
+        .await;
+    let job: serde_json::Value = created.json().await.expect("JSON");
+    let id = job["job_id"].as_str().expect("job_id");
+    let escaped: String = id.chars().map(|c| format!("%{:02X}", c as u32)).collect();
+    let res = app
+        .client
+        .get(app.url(&format!("/v2/p1/instances/i1/assets/jobs/{escaped}")))
+        .header("X-Auth-Token", TOKEN)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
 async fn every_response_carries_a_fresh_request_id() {
     let app = spawn_app().await;
     let mut seen = std::collections::HashSet::new();

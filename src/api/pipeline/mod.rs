@@ -104,7 +104,10 @@ impl Call<'_> {
             Some(Namespace::Undecodable) => Err(ApiError::invalid(
                 "path: project_id and instance_id must be UTF-8 once percent-decoded",
             )),
-            None => Err(ApiError::new(ErrorCode::Internal, "an operation without a namespace")),
+            None => Err(ApiError::new(
+                ErrorCode::Internal,
+                "an operation without a namespace",
+            )),
         }
     }
 }

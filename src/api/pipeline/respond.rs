@@ -102,10 +102,7 @@ fn record(app: &AppState, exchange: Exchange, request_id: &str, status: u16) {
     };
     app.metrics.request(label, status, elapsed);
     if let Some(path) = exchange.journaled {
-        let (project_id, instance_id) = match &exchange.namespace {
-            Some(ns) => (ns.project().map(str::to_owned), ns.instance().map(str::to_owned)),
-            None => (None, None),
-        };
+        let (project_id, instance_id) = exchange.namespace.as_ref().map_or((None, None), |ns| ns.ids());
         app.journal.record(Entry {
             time: app.clock.now(),
             method: method_name(&exchange.method),
