@@ -127,7 +127,7 @@ impl Authenticator {
         named.extend_from_slice(b"ak:");
         named.extend_from_slice(access_key.as_bytes());
         User {
-            name: super::token::open_user(&self.open_names, &super::digest(&named)),
+            name: self.open_names.name(&super::digest(&named)),
             password: None,
             domain: None,
             secret_key: Some(crate::secret::Secret::new(access_key)),

@@ -15,7 +15,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hmac::{Hmac, KeyInit};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -187,8 +186,8 @@ pub struct Authenticator {
     token_key: [u8; 32],
     clock: Clock,
     lockouts: lockout::Lockouts,
-    /// HMAC keyed with the token key, for open-mode user names.
-    open_names: Hmac<Sha256>,
+    /// Open-mode user names, keyed with the token key.
+    open_names: token::OpenNames,
     /// Project names by id (`[[auth.projects]]`).
     project_names: HashMap<String, String>,
 }
@@ -208,8 +207,7 @@ impl Authenticator {
             token_key,
             clock,
             lockouts: lockout::Lockouts::new(config.ak_lockout),
-            open_names: <Hmac<Sha256> as KeyInit>::new_from_slice(&token_key)
-                .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),
+            open_names: token::OpenNames::new(&token_key),
             project_names: config.project_names,
         }
     }

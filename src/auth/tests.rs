@@ -59,6 +59,11 @@ fn open_mode_names_each_token_its_own_user() {
     assert_ne!(a.user.to_string(), unkeyed);
     let other_key = Authenticator::new(config(Mode::Open), [9u8; 32], Clock::new_virtual());
     assert_ne!(other_key.token(Some(b"some-token")).expect("open").user, a.user);
+    // A run of one token's requests shares the name made for the first of them.
+    let again = auth.token(Some(b"some-token")).expect("open");
+    assert_eq!(again.user, a.user);
+    let once_more = auth.token(Some(b"some-token")).expect("open");
+    assert!(std::sync::Arc::ptr_eq(&again.user, &once_more.user), "remembered");
 }
 
 #[test]

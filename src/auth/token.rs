@@ -51,7 +51,7 @@ impl Authenticator {
         match self.mode {
             Mode::Strict => Err(AuthError::BadToken("the token is not known (auth.mode = strict)")),
             Mode::Open => Ok(Caller {
-                user: open_user(&self.open_names, &token_digest),
+                user: self.open_names.name(&token_digest),
                 projects: None,
                 scope: None,
             }),
@@ -142,16 +142,54 @@ impl Authenticator {
     }
 }
 
-/// The user an unknown token names in open mode: stable per token (and per token key), and keyed,
-/// so that nobody who sees the name (in the journal, a job listing, a log line) can test guesses
-/// of the token against it: `token-` and 16 hex digits of HMAC-SHA256(token key, SHA-256(token)).
-pub(super) fn open_user(names: &Hmac<Sha256>, digest: &[u8; 32]) -> UserId {
-    let mut mac = names.clone();
-    mac.update(digest);
-    let keyed = mac.finalize().into_bytes();
-    // "token-" and 16 hex digits, written on the stack (this runs for every open-mode request).
-    let mut name = *b"token-0000000000000000";
-    // Cannot fail: 8 bytes are exactly the 16 digits left after the prefix.
-    let _ = hex::encode_to_slice(&keyed[..8], &mut name[6..]);
-    std::str::from_utf8(&name).unwrap_or("token-").into()
+/// The users unknown tokens and access keys name in open mode: stable per credential (and per
+/// token key), and keyed, so that nobody who sees the name (in the journal, a job listing, a log
+/// line) can test guesses of the credential against it: `token-` and 16 hex digits of
+/// HMAC-SHA256(token key, SHA-256(credential)).
+///
+/// The last name made is remembered with its digest: a tenant's requests come in runs, and the
+/// keyed hash and the name's allocation were a measured part of every open-mode request.
+#[derive(Debug)]
+pub(super) struct OpenNames {
+    mac: Hmac<Sha256>,
+    last: std::sync::Mutex<Option<([u8; 32], UserId)>>,
+}
+
+impl OpenNames {
+    /// Names keyed with `key`.
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self {
+            mac: <Hmac<Sha256> as hmac::digest::KeyInit>::new_from_slice(key)
+                .unwrap_or_else(|_| unreachable!("HMAC takes any key length")),
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The name of the credential whose SHA-256 is `digest`.
+    pub fn name(&self, digest: &[u8; 32]) -> UserId {
+        let last = || {
+            self.last
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((seen, name)) = last().as_ref()
+            && seen == digest
+        {
+            return name.clone();
+        }
+        let name = self.make(digest);
+        *last() = Some((*digest, name.clone()));
+        name
+    }
+
+    fn make(&self, digest: &[u8; 32]) -> UserId {
+        let mut mac = self.mac.clone();
+        mac.update(digest);
+        let keyed = mac.finalize().into_bytes();
+        // "token-" and 16 hex digits, written on the stack.
+        let mut name = *b"token-0000000000000000";
+        // Cannot fail: 8 bytes are exactly the 16 digits left after the prefix.
+        let _ = hex::encode_to_slice(&keyed[..8], &mut name[6..]);
+        std::str::from_utf8(&name).unwrap_or("token-").into()
+    }
 }
