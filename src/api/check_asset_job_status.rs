@@ -1,8 +1,6 @@
 //! CheckAssetJobStatus: `GET /v2/{project_id}/instances/{instance_id}/assets/jobs/{job_id}`.
 //! <https://support.huaweicloud.com/intl/en-us/api-roma/CheckAssetJobStatus.html>
 
-use axum::Json;
-
 use crate::api::dto::AssetJobStatus;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -16,7 +14,7 @@ pub fn check_asset_job_status(
     caller: &Caller,
     scope: &Scope,
     job_id: JobId,
-) -> Result<Json<AssetJobStatus>, ApiError> {
+) -> Result<AssetJobStatus, ApiError> {
     let job = app.jobs.job(&caller.user, scope, job_id)?;
-    Ok(Json(AssetJobStatus::new(&job, app.config.api.dialect)))
+    Ok(AssetJobStatus::new(&job, app.config.api.dialect))
 }

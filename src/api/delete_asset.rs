@@ -1,8 +1,6 @@
 //! DeleteAsset: `POST /v2/{project_id}/instances/{instance_id}/assets/delete`.
 //! <https://support.huaweicloud.com/intl/en-us/api-roma/DeleteAsset.html>
 
-use axum::Json;
-
 use crate::api::dto::JobCreated;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -16,8 +14,8 @@ pub fn delete_asset(
     scope: Scope,
     plan: Option<FailPlan>,
     body: &[u8],
-) -> Result<Json<JobCreated>, ApiError> {
+) -> Result<JobCreated, ApiError> {
     let selection = AssetSelection::from_json(body)?;
     let job_id = app.jobs.delete(&caller.user, scope, selection, plan)?;
-    Ok(Json(JobCreated { job_id }))
+    Ok(JobCreated { job_id })
 }

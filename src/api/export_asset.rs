@@ -1,8 +1,6 @@
 //! ExportAsset: `POST /v2/{project_id}/instances/{instance_id}/assets/export`.
 //! <https://support.huaweicloud.com/intl/en-us/api-roma/ExportAsset.html>
 
-use axum::Json;
-
 use crate::api::dto::JobCreated;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -16,8 +14,8 @@ pub fn export_asset(
     scope: Scope,
     plan: Option<FailPlan>,
     body: &[u8],
-) -> Result<Json<JobCreated>, ApiError> {
+) -> Result<JobCreated, ApiError> {
     let selection = AssetSelection::from_json(body)?;
     let job_id = app.jobs.export(&caller.user, scope, selection, plan)?;
-    Ok(Json(JobCreated { job_id }))
+    Ok(JobCreated { job_id })
 }

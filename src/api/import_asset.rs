@@ -1,8 +1,6 @@
 //! ImportAsset: `POST /v2/{project_id}/instances/{instance_id}/assets/import` (multipart).
 //! <https://support.huaweicloud.com/intl/en-us/api-roma/ImportAsset.html>
 
-use axum::Json;
-
 use crate::api::dto::{ImportQuery, JobCreated};
 use crate::api::extract::Upload;
 use crate::auth::Caller;
@@ -18,7 +16,7 @@ pub fn import_asset(
     query: ImportQuery,
     plan: Option<FailPlan>,
     upload: Upload,
-) -> Result<Json<JobCreated>, ApiError> {
+) -> Result<JobCreated, ApiError> {
     let options = ImportOptions::parse(
         query.kind.as_deref(),
         query.mode.as_deref(),
@@ -34,5 +32,5 @@ pub fn import_asset(
         options,
         plan,
     )?;
-    Ok(Json(JobCreated { job_id }))
+    Ok(JobCreated { job_id })
 }

@@ -16,7 +16,7 @@ pub mod pipeline;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::Method;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 
 use crate::error::{ApiError, ErrorCode};
@@ -173,6 +173,7 @@ pub async fn dispatch(
     req: Request,
 ) -> Result<Response, ApiError> {
     use extract::{json_body, path_id, query, read_body, upload};
+    use pipeline::respond::json;
     let plan = call.plan.take();
     // Every asset operation checks its caller and namespace first.
     let who = || Ok::<_, ApiError>((call.caller()?, call.scope()?));
@@ -180,17 +181,19 @@ pub async fn dispatch(
         Operation::ExportAsset => {
             let (caller, scope) = who()?;
             let body = json_body(req).await?;
-            export_asset::export_asset(app, caller, scope, plan, &body)?.into_response()
+            json(&export_asset::export_asset(app, caller, scope, plan, &body)?)?
         }
         Operation::DeleteAsset => {
             let (caller, scope) = who()?;
             let body = json_body(req).await?;
-            delete_asset::delete_asset(app, caller, scope, plan, &body)?.into_response()
+            json(&delete_asset::delete_asset(app, caller, scope, plan, &body)?)?
         }
         Operation::CheckAssetJobStatus => {
             let (caller, scope) = who()?;
             let id = path_id(req.uri().path(), "job_id", jobs::job_not_found)?;
-            check_asset_job_status::check_asset_job_status(app, caller, &scope, id)?.into_response()
+            json(&check_asset_job_status::check_asset_job_status(
+                app, caller, &scope, id,
+            )?)?
         }
         Operation::DownloadAssetArchive => {
             let (caller, scope) = who()?;
@@ -201,7 +204,9 @@ pub async fn dispatch(
             let (caller, scope) = who()?;
             let query = query(&req)?;
             let upload = upload(req).await?;
-            import_asset::import_asset(app, caller, scope, query, plan, upload)?.into_response()
+            json(&import_asset::import_asset(
+                app, caller, scope, query, plan, upload,
+            )?)?
         }
         Operation::KeystoneCreateUserTokenByPassword => {
             let query = query(&req)?;

@@ -122,9 +122,11 @@ impl Pipeline {
         let outcome = match body_limit::check(app, &mut req, &exchange) {
             Err(err) => Err(err),
             Ok(()) => {
-                let timeout = Duration::from_millis(app.config.server.request_timeout_ms);
+                // From the exchange's start: no second reading of the clock.
+                let deadline = tokio::time::Instant::from_std(exchange.started)
+                    + Duration::from_millis(app.config.server.request_timeout_ms);
                 let steps = AssertUnwindSafe(handle(app, &mut exchange, req, self.others)).catch_unwind();
-                match tokio::time::timeout(timeout, steps).await {
+                match tokio::time::timeout_at(deadline, steps).await {
                     Ok(Ok(outcome)) => outcome,
                     Ok(Err(panic)) => Err(respond::panicked(&*panic)),
                     Err(_) => Err(ApiError::new(

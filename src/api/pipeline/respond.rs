@@ -2,7 +2,8 @@
 //! request's policy, the ROMA, gateway or IAM JSON body, `Content-Type: application/json`), then
 //! `X-Request-Id`, the journal, the metrics and one log line (never a credential).
 
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::context::Exchange;
@@ -16,10 +17,34 @@ static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The complete response for `err`: status, JSON body, content type.
 pub fn render(err: &ApiError, policy: StatusPolicy, request_id: &str) -> Response {
-    let bytes = err.body_bytes(request_id);
-    let mut res = (err.status(policy), bytes).into_response();
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    json_bytes(err.status(policy), err.body_bytes(request_id).into())
+}
+
+/// A `200` answer of `value` as JSON. Its bytes take one allocation of their exact size (written
+/// on the stack first when they fit), and the header map has room for the `X-Request-Id` that
+/// [`finish`] adds.
+pub fn json<T: serde::Serialize>(value: &T) -> Result<Response, ApiError> {
+    let mut stack = [0u8; 1024];
+    let mut cursor = std::io::Cursor::new(&mut stack[..]);
+    let bytes = match serde_json::to_writer(&mut cursor, value) {
+        Ok(()) => {
+            let written = usize::try_from(cursor.position()).unwrap_or(usize::MAX);
+            Bytes::copy_from_slice(stack.get(..written).unwrap_or_default())
+        }
+        // Larger than the stack buffer (or not serialisable: the second attempt tells).
+        Err(_) => serde_json::to_vec(value)
+            .map_err(|e| ApiError::new(ErrorCode::Internal, format!("serialising the answer: {e}")))?
+            .into(),
+    };
+    Ok(json_bytes(StatusCode::OK, bytes))
+}
+
+fn json_bytes(status: StatusCode, bytes: Bytes) -> Response {
+    let mut res = Response::new(Body::from(bytes));
+    *res.status_mut() = status;
+    let headers = res.headers_mut();
+    headers.reserve(2);
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     res
 }
 
@@ -135,4 +160,25 @@ pub fn panicked(panic: &(dyn std::any::Any + Send)) -> ApiError {
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "panic".to_owned());
     ApiError::new(ErrorCode::Internal, format!("handler panicked: {what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json;
+
+    #[tokio::test]
+    async fn a_json_answer_is_serde_jsons_bytes_however_long() {
+        for value in [
+            serde_json::json!({"job_id": "0123"}),
+            serde_json::json!({"reasons": ["x".repeat(600), "y".repeat(600)]}),
+        ] {
+            let res = json(&value).expect("serialisable");
+            assert_eq!(res.status(), 200);
+            assert_eq!(res.headers()["content-type"], "application/json");
+            let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+                .await
+                .expect("body");
+            assert_eq!(body, serde_json::to_vec(&value).expect("bytes"));
+        }
+    }
 }
