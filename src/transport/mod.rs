@@ -13,6 +13,7 @@
 //!   response.
 //! - [`io`]: the stream: the write timeout (`[server] write_timeout_ms`) and hyper's own refusals,
 //!   recognised by the connection's phase and answered with the ROMA body.
+//! - [`quiet`]: the connection's eviction and the shutdown are polled only when they fire.
 //! - [`body`]: the request body's read timeout (`[server] body_read_timeout_ms`) and the response
 //!   body that marks the end of a response.
 //! - A head must arrive within `[server] header_read_timeout_ms` (hyper's timer), one second on a
@@ -24,6 +25,7 @@ pub mod body;
 pub mod conn;
 pub mod fd;
 pub mod io;
+pub mod quiet;
 pub mod stall;
 pub mod table;
 
@@ -217,6 +219,9 @@ async fn serve_connection(
         .header_read_timeout(header_read)
         .serve_connection(io, service);
     tokio::pin!(served);
+    // The rare signals are polled only when they fire, not at every turn of the connection.
+    let mut evicted = quiet::quiet(conn.wait_evicted());
+    let mut stop = quiet::quiet(stopped(&mut shutdown));
     let mut draining = false;
     loop {
         tokio::select! {
@@ -226,11 +231,11 @@ async fn serve_connection(
                 }
                 return;
             }
-            () = conn.wait_evicted() => {
+            () = &mut evicted => {
                 tracing::debug!("idle connection closed to admit a new one (server.max_connections)");
                 return;
             }
-            () = stopped(&mut shutdown), if !draining => {
+            () = &mut stop, if !draining => {
                 draining = true;
                 served.as_mut().graceful_shutdown();
             }
