@@ -342,7 +342,7 @@ def main():
     ap.add_argument("--emulator")
     ap.add_argument("--floor")
     ap.add_argument("--seconds", type=int, default=5, help="length of each measured wrk run")
-    ap.add_argument("--rounds", type=int, default=3,
+    ap.add_argument("--rounds", type=int, default=5,
                     help="interleaved rounds of the load runs (floor, emulator, warn); medians are printed")
     ap.add_argument("--starts", type=int, default=20, help="starts whose median is taken")
     ap.add_argument("--rss-counts", default="100000,1000000", help="exports after which RSS is read")
