@@ -27,14 +27,7 @@ impl std::error::Error for BodyStalled {}
 
 /// Whether `err`, through any wrapping, comes from a stalled body.
 pub fn is_stalled(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cause = Some(err);
-    while let Some(e) = cause {
-        if e.is::<BodyStalled>() {
-            return true;
-        }
-        cause = e.source();
-    }
-    false
+    caused_by::<BodyStalled>(err)
 }
 
 /// The refusal of a body that could not be read: stalled, over `limit_name`, or malformed.

@@ -68,13 +68,13 @@ async fn a_bad_percent_encoding_in_the_path_is_a_roma_error() {
         .await
         .expect("request");
     let err = assert_roma_error(res, 403, "ROMA.13000").await;
-    assert!(
-        err["error_details"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("path"),
-        "{err}"
-    );
+    assert_details_start(&err, "path");
+}
+
+/// The error body's `error_details` starts with `prefix`.
+fn assert_details_start(err: &serde_json::Value, prefix: &str) {
+    let details = err["error_details"].as_str().unwrap_or_default();
+    assert!(details.starts_with(prefix), "{err}");
 }
 
 #[tokio::test]
@@ -89,13 +89,7 @@ async fn a_path_id_is_percent_decoded_before_it_is_checked() {
         .await
         .expect("request");
     let err = assert_roma_error(res, 403, "ROMA.13000").await;
-    assert!(
-        err["error_details"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("archive_id"),
-        "{err}"
-    );
+    assert_details_start(&err, "archive_id");
     // An id spelled with escapes is the id.
     let created = app
         .export(TOKEN, "p1", "i1", r#"{"apps": [{"id": "app-1"}]}"#)
