@@ -14,6 +14,14 @@ async fn unknown_routes_and_methods_get_apig_0101_bodies() {
         (reqwest::Method::GET, "/v2/p1/instances/i1/assets/export", 404),
         (reqwest::Method::DELETE, "/v2/p1/instances/i1/assets/export", 404),
         (reqwest::Method::POST, "/_emulator/health", 404),
+        // The operations the pipeline calls itself, and IAM's, answer a wrong method the same way.
+        (reqwest::Method::POST, "/v2/p1/instances/i1/assets/jobs/0123", 404),
+        (
+            reqwest::Method::PUT,
+            "/v2/p1/instances/i1/assets/archives/0123",
+            404,
+        ),
+        (reqwest::Method::GET, "/v3/auth/tokens", 404),
     ];
     for (method, path, status) in cases {
         let res = app
