@@ -1,10 +1,12 @@
-//! Extractors whose rejections are ROMA error bodies, never axum's plain-text ones.
+//! Reading a request into typed values whose refusals are ROMA error bodies, never axum's
+//! plain-text rejections: the path ids, queries and bodies of the operations (called by
+//! `api::dispatch`), and the extractors of the control plane's handlers.
 
 use axum::body::{Body, Bytes};
 use axum::extract::multipart::MultipartError;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, Query, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{StatusCode, Uri, header};
 use serde::de::DeserializeOwned;
 use tower::{Layer, Service};
 
@@ -66,11 +68,8 @@ pub struct ApiQuery<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(v)| ApiQuery(v))
-            .map_err(|e| ApiError::invalid(format!("query: {}", e.body_text())))
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        query(&parts.uri).map(ApiQuery)
     }
 }
 
@@ -142,9 +141,9 @@ fn caused_by<E: std::error::Error + 'static>(err: &(dyn std::error::Error + 'sta
     false
 }
 
-/// The query of `req`; a rejection is `ROMA.13000`.
-pub fn query<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
-    Query::<T>::try_from_uri(req.uri())
+/// The query of `uri`; a rejection is `ROMA.13000`.
+pub fn query<T: DeserializeOwned>(uri: &Uri) -> Result<T, ApiError> {
+    Query::<T>::try_from_uri(uri)
         .map(|Query(v)| v)
         .map_err(|e| ApiError::invalid(format!("query: {}", e.body_text())))
 }

@@ -202,14 +202,14 @@ pub async fn dispatch(
         }
         Operation::ImportAsset => {
             let (caller, scope) = who()?;
-            let query = query(&req)?;
+            let query = query(req.uri())?;
             let upload = upload(req).await?;
             json(&import_asset::import_asset(
                 app, caller, scope, query, plan, upload,
             )?)?
         }
         Operation::KeystoneCreateUserTokenByPassword => {
-            let query = query(&req)?;
+            let query = query(req.uri())?;
             let (parts, body) = req.into_parts();
             let body = read_body(body).await?;
             keystone_create_user_token_by_password::keystone_create_user_token_by_password(

@@ -270,7 +270,6 @@ impl Ledger {
         let jobs = &self.jobs;
         self.due.retain(|Reverse((_, id))| jobs.contains_key(id));
         self.expiry.retain(|id| jobs.contains_key(id));
-        let jobs = &self.jobs;
         self.archive_order.retain(|a| jobs.contains_archive(a));
     }
 
@@ -375,8 +374,8 @@ impl Ledger {
         let Some((job, archive)) = self.jobs.remove(&id) else {
             return false;
         };
-        if let (Some(id), Some(archive)) = (job.archive, archive) {
-            self.forget_archive(id, archive.bytes);
+        if let (Some(archive_id), Some(archive)) = (job.archive, archive) {
+            self.forget_archive(archive_id, archive.bytes);
         }
         if !self.work.is_empty() {
             self.work.remove(&id);

@@ -31,10 +31,21 @@ pub(super) type IdMap<V> = HashMap<Hex32, V, foldhash::fast::RandomState>;
 const CHUNK: usize = 1024;
 
 /// An export's assets waiting for their download, beside its job (whose `archive` is its id).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Held {
     assets: Box<[TypedAsset]>,
     bytes: u64,
+}
+
+impl Held {
+    /// As a snapshot (and the ledger) spell it: with its job's id.
+    fn into_archive(self, job: JobId) -> Archive {
+        Archive {
+            job,
+            assets: self.assets,
+            bytes: self.bytes,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -112,44 +123,47 @@ impl JobTable {
 
     /// Adds `job` (a job of the same id goes, with its archive).
     pub fn insert(&mut self, job: Job) {
-        self.remove(&job.id);
         let id = job.id;
         let entry = Some(Entry { job, archive: None });
         let slot = match self.free.pop() {
-            Some(slot) => slot,
+            Some(slot) => {
+                if let Some(place) = self.slot_mut(slot) {
+                    *place = entry;
+                }
+                slot
+            }
             None => {
-                let filled = self.chunks.last().map_or(CHUNK, Vec::len);
-                if filled == CHUNK {
+                if self.chunks.last().is_none_or(|chunk| chunk.len() == CHUNK) {
                     self.chunks.push(Vec::with_capacity(CHUNK));
                 }
                 let at = self.chunks.len() - 1;
-                self.chunks[at].push(None);
+                self.chunks[at].push(entry);
                 // More than u32::MAX jobs would not fit in memory long before.
                 u32::try_from(at * CHUNK + self.chunks[at].len() - 1).expect("fewer than 2^32 jobs")
             }
         };
-        if let Some(place) = self.slot_mut(slot) {
-            *place = entry;
+        if let Some(replaced) = self.jobs.insert(id, slot) {
+            self.vacate(replaced);
         }
-        self.jobs.insert(id, slot);
     }
 
     /// Takes job `id` out, with the archive it still held.
     pub fn remove(&mut self, id: &JobId) -> Option<(Job, Option<Archive>)> {
         let slot = self.jobs.remove(id)?;
+        let entry = self.vacate(slot)?;
+        Some((entry.job, entry.archive.map(|held| held.into_archive(*id))))
+    }
+
+    /// Empties `slot` (no longer in the job map) for the next job, and forgets its archive's id.
+    fn vacate(&mut self, slot: u32) -> Option<Entry> {
         let entry = self.slot_mut(slot)?.take()?;
         self.free.push(slot);
-        let archive = entry.archive.map(|held| {
-            if let Some(archive) = &entry.job.archive {
-                self.archives.remove(archive);
-            }
-            Archive {
-                job: *id,
-                assets: held.assets,
-                bytes: held.bytes,
-            }
-        });
-        Some((entry.job, archive))
+        if entry.archive.is_some()
+            && let Some(archive) = &entry.job.archive
+        {
+            self.archives.remove(archive);
+        }
+        Some(entry)
     }
 
     /// Gives archive `id` to its job `archive.job`, which names it as its archive; false (and
@@ -197,24 +211,14 @@ impl JobTable {
     /// Archive `id` (a copy, for a snapshot).
     pub fn archive(&self, id: &ArchiveId) -> Option<Archive> {
         let entry = self.entry(*self.archives.get(id)?)?;
-        let held = entry.archive.as_ref()?;
-        Some(Archive {
-            job: entry.job.id,
-            assets: held.assets.clone(),
-            bytes: held.bytes,
-        })
+        Some(entry.archive.clone()?.into_archive(entry.job.id))
     }
 
     /// Takes archive `id` away from its job.
     pub fn take_archive(&mut self, id: &ArchiveId) -> Option<Archive> {
         let slot = self.archives.remove(id)?;
         let entry = self.entry_mut(slot)?;
-        let held = entry.archive.take()?;
-        Some(Archive {
-            job: entry.job.id,
-            assets: held.assets,
-            bytes: held.bytes,
-        })
+        Some(entry.archive.take()?.into_archive(entry.job.id))
     }
 }
 

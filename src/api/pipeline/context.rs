@@ -43,6 +43,17 @@ impl Namespace {
         }
     }
 
+    /// The scope it names; a bad one is `ROMA.13000` naming the field.
+    pub fn scope(&self) -> Result<Scope, ApiError> {
+        match self {
+            Namespace::Valid(scope) => Ok(scope.clone()),
+            Namespace::Invalid { why, .. } => Err(ApiError::invalid(why.clone())),
+            Namespace::Undecodable => Err(ApiError::invalid(
+                "path: project_id and instance_id must be UTF-8 once percent-decoded",
+            )),
+        }
+    }
+
     /// The project and instance ids as the path gave them, shared (the journal keeps them).
     pub fn ids(&self) -> (Option<Arc<str>>, Option<Arc<str>>) {
         match self {

@@ -98,17 +98,15 @@ impl Call<'_> {
 
     /// The project and instance of the path; a bad one is `ROMA.13000` naming the field.
     pub fn scope(&self) -> Result<Scope, ApiError> {
-        match self.namespace {
-            Some(Namespace::Valid(scope)) => Ok(scope.clone()),
-            Some(Namespace::Invalid { why, .. }) => Err(ApiError::invalid(why.clone())),
-            Some(Namespace::Undecodable) => Err(ApiError::invalid(
-                "path: project_id and instance_id must be UTF-8 once percent-decoded",
-            )),
-            None => Err(ApiError::new(
-                ErrorCode::Internal,
-                "an operation without a namespace",
-            )),
-        }
+        self.namespace.map_or_else(
+            || {
+                Err(ApiError::new(
+                    ErrorCode::Internal,
+                    "an operation without a namespace",
+                ))
+            },
+            Namespace::scope,
+        )
     }
 }
 
