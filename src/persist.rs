@@ -49,9 +49,9 @@ pub const FORMAT: &str = "roma-emulator-state";
 /// project and instance (D18); a version-1 snapshot is migrated as it is read.
 pub const VERSION: u32 = 2;
 
-/// The whole mutable state.
+/// The whole mutable state (`R`: the registry's form; a version-1 snapshot is read with its own).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Snapshot {
+pub struct Snapshot<R = RegistrySnapshot> {
     /// Always [`FORMAT`].
     pub format: String,
     /// [`VERSION`] when written by this build.
@@ -66,7 +66,7 @@ pub struct Snapshot {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<[u64; 4]>,
     /// Jobs, archives not yet downloaded, the catalog.
-    pub registry: RegistrySnapshot,
+    pub registry: R,
     /// The request journal, oldest first.
     #[serde(default)]
     pub journal: Vec<Entry>,
@@ -105,8 +105,11 @@ impl Snapshot {
         }
     }
 
-    /// Reads a snapshot from JSON, refusing another format or a newer version by name.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
+    /// Reads a snapshot from JSON, refusing another format or a newer version by name. The JSON is
+    /// read straight into its typed form (no tree of it is built), so reading costs about what the
+    /// text weighs. `max_instances` is the live `[catalog] max_instances`: a version-1 catalog that
+    /// would place more namespaces is refused before any is made.
+    pub fn from_json(bytes: &[u8], max_instances: usize) -> Result<Self, String> {
         let header: Header =
             serde_json::from_slice(bytes).map_err(|e| format!("not a readable snapshot: {e}"))?;
         if header.format.as_deref() != Some(FORMAT) {
@@ -116,25 +119,27 @@ impl Snapshot {
             ));
         }
         match header.version {
-            Some(v) if v > VERSION => {
-                return Err(format!(
-                    "snapshot version {v} was written by a newer emulator; this one reads up to {VERSION}"
-                ));
-            }
-            None | Some(0) => return Err("the snapshot has no valid version".into()),
+            Some(v) if v > VERSION => Err(format!(
+                "snapshot version {v} was written by a newer emulator; this one reads up to {VERSION}"
+            )),
+            None | Some(0) => Err("the snapshot has no valid version".into()),
             Some(1) => {
-                let mut value: serde_json::Value =
-                    serde_json::from_slice(bytes).map_err(|e| format!("not a readable snapshot: {e}"))?;
-                migrate::v1_to_v2(&mut value)?;
-                return serde_path_to_error::deserialize(value)
-                    .map_err(|e| format!("the snapshot is damaged: {}: {}", e.path(), e.inner()));
+                let v1: Snapshot<migrate::V1Registry> = typed(bytes)?;
+                let registry = migrate::v1_to_v2(v1.registry, max_instances)?;
+                Ok(Snapshot {
+                    format: v1.format,
+                    version: VERSION,
+                    token_key: v1.token_key,
+                    clock: v1.clock,
+                    ids: v1.ids,
+                    registry,
+                    journal: v1.journal,
+                    faults: v1.faults,
+                    users: v1.users,
+                })
             }
-            Some(_) => {}
+            Some(_) => typed(bytes),
         }
-        // The path names where a value is wrong (`registry.jobs[0].scope.project`), as the
-        // validator's own refusals do.
-        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(bytes))
-            .map_err(|e| format!("the snapshot is damaged: {}: {}", e.path(), e.inner()))
     }
 
     /// The token-sealing key it carries, if any.
@@ -195,10 +200,18 @@ impl Snapshot {
     }
 }
 
-/// Reads the snapshot at `path`; `Ok(None)` when there is no file yet.
-pub fn read(path: &Path) -> Result<Option<Snapshot>, String> {
+/// Reads JSON into `T`; the error names the path of the wrong value
+/// (`registry.jobs[0].scope.project`), as the validator's own refusals do.
+fn typed<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(bytes))
+        .map_err(|e| format!("the snapshot is damaged: {}: {}", e.path(), e.inner()))
+}
+
+/// Reads the snapshot at `path`; `Ok(None)` when there is no file yet. `max_instances`: as
+/// [`Snapshot::from_json`].
+pub fn read(path: &Path, max_instances: usize) -> Result<Option<Snapshot>, String> {
     match std::fs::read(path) {
-        Ok(bytes) => Snapshot::from_json(&bytes).map(Some),
+        Ok(bytes) => Snapshot::from_json(&bytes, max_instances).map(Some),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(format!("cannot read it: {e}")),
     }
@@ -323,3 +336,6 @@ pub struct Persisted {
     /// When it was written (ms since the epoch; 0: never).
     pub saved_at_ms: std::sync::atomic::AtomicU64,
 }
+
+#[cfg(test)]
+mod tests;

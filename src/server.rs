@@ -124,7 +124,7 @@ impl Server {
                     message,
                 };
                 let lock = crate::persist::claim(file).map_err(fail)?;
-                let snapshot = crate::persist::read(file).map_err(fail)?;
+                let snapshot = crate::persist::read(file, config.catalog.max_instances).map_err(fail)?;
                 (Some((file.clone(), snapshot)), Some(lock))
             }
             None => (None, None),

@@ -14,7 +14,7 @@ fn app() -> AppState {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(snapshot) = Snapshot::from_json(data) else {
+    let Ok(snapshot) = Snapshot::from_json(data, 64) else {
         return;
     };
     let first = app();
@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let exported = serde_json::to_vec(&Snapshot::capture(&first.parts(), false)).expect("a state exports");
-    let again = Snapshot::from_json(&exported).expect("an exported state parses");
+    let again = Snapshot::from_json(&exported, 64).expect("an exported state parses");
     let second = app();
     again.apply(&second.parts()).expect("an exported state loads again");
 });

@@ -362,7 +362,7 @@ async fn import_state(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     // Parsing and checking a large snapshot is heavy work: a blocking thread does it.
     let jobs = tokio::task::spawn_blocking(move || {
-        let snapshot = crate::persist::Snapshot::from_json(&body)?;
+        let snapshot = crate::persist::Snapshot::from_json(&body, app.config.catalog.max_instances)?;
         let jobs = snapshot.registry.jobs.len();
         snapshot.apply(&app.parts()).map(|()| jobs)
     })

@@ -1,0 +1,102 @@
+//! Peak memory of work whose size a client sets (#27): a test binary of its own, so its counting
+//! allocator sees this emulator alone. Each case is run in turn inside one test (the peak is
+//! process-wide) and bounds the peak the server's handling adds to what the client sent.
+
+use peak_alloc::PeakAlloc;
+use roma_emulator::{Config, Server};
+
+#[global_allocator]
+static ALLOC: PeakAlloc = PeakAlloc;
+
+/// The peak that `work` adds above what was allocated when it started, in bytes.
+async fn peak_of<F: std::future::Future>(work: F) -> (usize, F::Output) {
+    let base = ALLOC.current_usage();
+    ALLOC.reset_peak_usage();
+    let out = work.await;
+    (ALLOC.peak_usage().saturating_sub(base), out)
+}
+
+async fn start(edit: impl FnOnce(&mut Config)) -> Server {
+    let mut config = Config::default();
+    config.server.listen = "127.0.0.1:0".parse().expect("addr");
+    edit(&mut config);
+    Server::start(config).await.expect("server starts")
+}
+
+/// Finding 1's body: a version-1 snapshot whose one legacy instance holds a 100 KB asset, and
+/// `projects` "jobs" that only name a scope, each in its own project.
+fn v1_spray(projects: usize) -> Vec<u8> {
+    let content = "x".repeat(100_000);
+    let jobs: Vec<String> = (0..projects)
+        .map(|k| format!(r#"{{"scope":{{"project":"p{k}","instance":"i"}}}}"#))
+        .collect();
+    format!(
+        r#"{{"format":"roma-emulator-state","version":1,"registry":{{"last_seq":0,"jobs":[{}],"work":[],"archives":[],"catalog":{{"i":{{"apps":[{{"id":"a","name":"a","content":{{"blob":"{content}"}}}}],"tasks":[]}}}}}}}}"#,
+        jobs.join(",")
+    )
+    .into_bytes()
+}
+
+async fn put_state(client: &reqwest::Client, server: &Server, body: Vec<u8>) -> reqwest::StatusCode {
+    client
+        .put(format!("{}/_emulator/state", server.base_url()))
+        .body(body)
+        .send()
+        .await
+        .expect("PUT")
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_put_peaks_within_four_times_its_body() {
+    let client = reqwest::Client::new();
+    let server = start(|_| {}).await;
+
+    // Finding 1: the v1 migration copied the instance into every project before any cap ran.
+    for projects in [200, 2000] {
+        let body = v1_spray(projects);
+        let len = body.len();
+        let (peak, status) = peak_of(put_state(&client, &server, body)).await;
+        assert_eq!(status, 400, "the spray is refused");
+        assert!(
+            peak <= 4 * len,
+            "{projects} projects: a {len}-byte PUT peaked at {peak} bytes (over 4x its body)"
+        );
+    }
+
+    // A valid version-2 state with 3000 jobs loads within the same bound.
+    let big = server_with_jobs(3000).await;
+    let body = client
+        .get(format!("{}/_emulator/state", big.base_url()))
+        .send()
+        .await
+        .expect("GET")
+        .bytes()
+        .await
+        .expect("body")
+        .to_vec();
+    let len = body.len();
+    let target = start(|c| c.jobs.max_jobs = 10_000).await;
+    let (peak, status) = peak_of(put_state(&client, &target, body)).await;
+    assert_eq!(status, 200, "a state another emulator exported loads");
+    assert!(peak <= 4 * len, "a {len}-byte valid PUT peaked at {peak} bytes (over 4x its body)");
+}
+
+/// An emulator holding `n` finished exports (jobs end as they are made).
+async fn server_with_jobs(n: usize) -> Server {
+    let server = start(|c| c.jobs.duration_ms = 0).await;
+    let client = reqwest::Client::new();
+    for k in 0..n {
+        let status = client
+            .post(format!("{}/v2/p1/instances/i1/assets/export", server.base_url()))
+            .header("X-Auth-Token", format!("token-{k}"))
+            .header("Content-Type", "application/json")
+            .body(r#"{"apps":[{"id":"app-1"}]}"#)
+            .send()
+            .await
+            .expect("export")
+            .status();
+        assert_eq!(status, 200);
+    }
+    server
+}
