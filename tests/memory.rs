@@ -79,7 +79,10 @@ async fn a_state_put_peaks_within_four_times_its_body() {
     let target = start(|c| c.jobs.max_jobs = 10_000).await;
     let (peak, status) = peak_of(put_state(&client, &target, body)).await;
     assert_eq!(status, 200, "a state another emulator exported loads");
-    assert!(peak <= 4 * len, "a {len}-byte valid PUT peaked at {peak} bytes (over 4x its body)");
+    assert!(
+        peak <= 4 * len,
+        "a {len}-byte valid PUT peaked at {peak} bytes (over 4x its body)"
+    );
 }
 
 /// An emulator holding `n` finished exports (jobs end as they are made).

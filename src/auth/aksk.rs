@@ -132,6 +132,7 @@ impl Authenticator {
             domain: None,
             secret_key: Some(crate::secret::Secret::new(access_key)),
             projects: None,
+            incarnation: 0,
         }
     }
 

@@ -182,6 +182,9 @@ impl PasswordAuth {
 struct Claims {
     /// User name.
     u: String,
+    /// The user's incarnation (absent in tokens of older builds: 0, which no user has).
+    #[serde(default)]
+    g: u64,
     /// Issued at, ms.
     i: u64,
     /// Expires at, ms.
@@ -196,6 +199,8 @@ struct Claims {
 pub struct TokenClaims {
     /// The user's name.
     pub user: String,
+    /// The incarnation of the user it was issued to ([`incarnation`]).
+    pub incarnation: u64,
     /// When it was issued.
     pub issued_at: Timestamp,
     /// When it expires.
@@ -214,16 +219,27 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
     hex::decode(s).ok()
 }
 
-/// Seals a token for `user`.
+/// One incarnation of a user: a digest of everything that defines it (name and every credential),
+/// never 0. A token carries its user's, so a user deleted and made again under the same name with
+/// other credentials (another team's `ci`), or changed in the config, no longer accepts the tokens
+/// issued before; one re-made with the very same secrets is the same holder, and keeps them.
+pub fn incarnation(spec_json: &[u8]) -> u64 {
+    let d = <Sha256 as sha2::Digest>::digest(spec_json);
+    u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]).max(1)
+}
+
+/// Seals a token for `user` (of `incarnation`).
 pub fn issue(
     key: &[u8; 32],
     user: &str,
+    incarnation: u64,
     issued_at: Timestamp,
     expires_at: Timestamp,
     project: Option<&str>,
 ) -> String {
     let claims = Claims {
         u: user.to_owned(),
+        g: incarnation,
         i: issued_at.0,
         e: expires_at.0,
         p: project.map(str::to_owned),
@@ -247,6 +263,7 @@ pub fn open(key: &[u8; 32], token: &str) -> Option<TokenClaims> {
     let c: Claims = serde_json::from_slice(&payload).ok()?;
     Some(TokenClaims {
         user: c.u,
+        incarnation: c.g,
         issued_at: Timestamp(c.i),
         expires_at: Timestamp(c.e),
         project: c.p,
@@ -260,12 +277,13 @@ mod tests {
     #[test]
     fn tokens_open_only_with_their_key_and_untouched() {
         let key = [7u8; 32];
-        let token = issue(&key, "alice", Timestamp(1), Timestamp(2), Some("p1"));
+        let token = issue(&key, "alice", 9, Timestamp(1), Timestamp(2), Some("p1"));
         assert!(token.starts_with("MIIEMU"));
         let claims = open(&key, &token).expect("opens");
         assert_eq!((claims.user.as_str(), claims.expires_at), ("alice", Timestamp(2)));
+        assert_eq!(claims.incarnation, 9);
         assert_eq!(open(&[8u8; 32], &token), None, "another key");
-        let forged = issue(&key, "mallory", Timestamp(1), Timestamp(2), None);
+        let forged = issue(&key, "mallory", 9, Timestamp(1), Timestamp(2), None);
         let (_, seal) = forged.split_once('.').expect("dot");
         let (payload, _) = token.split_once('.').expect("dot");
         assert_eq!(open(&key, &format!("{payload}.{seal}")), None, "a swapped seal");

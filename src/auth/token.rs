@@ -69,6 +69,11 @@ impl Authenticator {
             .users
             .by_name(&claims.user)
             .ok_or(AuthError::BadToken("the token's user is no longer configured"))?;
+        if claims.incarnation != user.incarnation {
+            return Err(AuthError::BadToken(
+                "the token's user was deleted or changed since the token was issued",
+            ));
+        }
         let scope = match claims.project {
             Some(project) => IssuedScope::Project(project.into()),
             None => IssuedScope::Domain,
@@ -125,6 +130,7 @@ impl Authenticator {
             token: iam::issue(
                 &self.token_key,
                 &user.name,
+                user.incarnation,
                 issued_at,
                 expires_at,
                 project.as_ref().map(|(id, _)| id.as_str()),

@@ -20,6 +20,9 @@ pub(super) struct User {
     pub(super) domain: Option<String>,
     pub(super) secret_key: Option<Secret>,
     pub(super) projects: Option<Arc<[String]>>,
+    /// Which incarnation of the name this is (see [`super::iam::incarnation`]); 0 for a user no
+    /// spec declares (it is never issued a token).
+    pub(super) incarnation: u64,
 }
 
 impl User {
@@ -223,6 +226,7 @@ impl Table {
             domain: spec.domain.clone(),
             secret_key: spec.secret_key.clone(),
             projects: spec.projects.as_ref().map(|p| p.clone().into()),
+            incarnation: super::iam::incarnation(&serde_json::to_vec(spec).unwrap_or_default()),
         });
         if let Some(token) = &spec.token {
             self.by_token

@@ -19,4 +19,5 @@ mod process;
 mod standalone;
 mod state_file;
 mod state_import;
+mod tenancy;
 mod transport;

@@ -1,0 +1,103 @@
+//! A shared stub's tenants cannot reach one another through what one of them leaves behind (#27):
+//! a token outlives neither its user nor a change of the user's credentials.
+
+use crate::helpers::*;
+use roma_emulator::config::AuthMode;
+use serde_json::json;
+
+/// Finding 3: team A's `ci` takes a token and is deleted; team B adds its own `ci`. A's token
+/// must not serve B's `ci`: not its job, not its one-time archive, not a new export.
+#[tokio::test]
+async fn a_token_dies_with_its_user_and_never_serves_the_next_user_of_the_name() {
+    let app = spawn_app_with(|c| {
+        c.auth.mode = AuthMode::Strict;
+        c.jobs.duration_ms = 0;
+    })
+    .await;
+    let base = app.server.base_url();
+    let (status, body) = app
+        .control_post("/_emulator/users", json!({"name": "ci", "password": "team-a"}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let a_token = issue_token(&app.client, &base, "ci", "team-a", "p1").await;
+    assert_job_created(
+        app.export(&a_token, "p1", "inst-a", r#"{"apps":[{"id":"x"}]}"#)
+            .await,
+    )
+    .await;
+
+    let res = app
+        .control(reqwest::Method::DELETE, "/_emulator/users/ci")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 204);
+    let (status, body) = app
+        .control_post(
+            "/_emulator/users",
+            json!({"name": "ci", "token": "team-b-static"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let job = assert_job_created(
+        app.export("team-b-static", "p1", "inst-a", r#"{"apps":[{"id":"y"}]}"#)
+            .await,
+    )
+    .await;
+    let archive = app.job_json("team-b-static", "p1", "inst-a", &job).await["archive_id"]
+        .as_str()
+        .expect("archive id")
+        .to_owned();
+
+    assert_roma_error(app.job(&a_token, "p1", "inst-a", &job).await, 403, "ROMA.1002").await;
+    let stolen = app.download(&a_token, "p1", "inst-a", &archive).await;
+    assert_roma_error(stolen, 403, "ROMA.1002").await;
+    let blocked = app
+        .export(&a_token, "p1", "inst-a", r#"{"apps":[{"id":"z"}]}"#)
+        .await;
+    assert_roma_error(blocked, 403, "ROMA.1002").await;
+    let res = app.download("team-b-static", "p1", "inst-a", &archive).await;
+    assert_eq!(res.status(), 200, "B's archive is still B's to download once");
+}
+
+/// A user re-made with another password is another incarnation: the old token is refused; one
+/// re-made with the very same secrets is the same holder and keeps it.
+#[tokio::test]
+async fn a_token_follows_its_users_credentials() {
+    let app = spawn_app_with(|c| {
+        c.auth.mode = AuthMode::Strict;
+        c.jobs.duration_ms = 0;
+    })
+    .await;
+    let base = app.server.base_url();
+    let remake = |password: &'static str| {
+        let app = &app;
+        async move {
+            let _ = app
+                .control(reqwest::Method::DELETE, "/_emulator/users/ci")
+                .send()
+                .await
+                .expect("request");
+            let (status, body) = app
+                .control_post("/_emulator/users", json!({"name": "ci", "password": password}))
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+    };
+    remake("one").await;
+    let token = issue_token(&app.client, &base, "ci", "one", "p1").await;
+    remake("one").await;
+    assert_job_created(
+        app.export(&token, "p1", "inst-a", r#"{"apps":[{"id":"x"}]}"#)
+            .await,
+    )
+    .await;
+    remake("two").await;
+    assert_roma_error(
+        app.export(&token, "p1", "inst-a", r#"{"apps":[{"id":"x"}]}"#)
+            .await,
+        403,
+        "ROMA.1002",
+    )
+    .await;
+}
