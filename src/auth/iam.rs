@@ -223,8 +223,8 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 /// never 0. A token carries its user's, so a user deleted and made again under the same name with
 /// other credentials (another team's `ci`), or changed in the config, no longer accepts the tokens
 /// issued before; one re-made with the very same secrets is the same holder, and keeps them.
-pub fn incarnation(spec_json: &[u8]) -> u64 {
-    let d = <Sha256 as sha2::Digest>::digest(spec_json);
+pub fn incarnation(spec: &super::UserSpec) -> u64 {
+    let d = <Sha256 as sha2::Digest>::digest(serde_json::to_vec(spec).unwrap_or_default());
     u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]).max(1)
 }
 

@@ -226,7 +226,7 @@ impl Table {
             domain: spec.domain.clone(),
             secret_key: spec.secret_key.clone(),
             projects: spec.projects.as_ref().map(|p| p.clone().into()),
-            incarnation: super::iam::incarnation(&serde_json::to_vec(spec).unwrap_or_default()),
+            incarnation: super::iam::incarnation(spec),
         });
         if let Some(token) = &spec.token {
             self.by_token

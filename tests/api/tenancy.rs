@@ -5,15 +5,30 @@ use crate::helpers::*;
 use roma_emulator::config::AuthMode;
 use serde_json::json;
 
+/// A strict emulator whose jobs end as they are made.
+async fn strict_app() -> TestApp {
+    spawn_app_with(|c| {
+        c.auth.mode = AuthMode::Strict;
+        c.jobs.duration_ms = 0;
+    })
+    .await
+}
+
+/// Deletes the runtime user `ci`; the status.
+async fn delete_ci(app: &TestApp) -> u16 {
+    app.control(reqwest::Method::DELETE, "/_emulator/users/ci")
+        .send()
+        .await
+        .expect("request")
+        .status()
+        .as_u16()
+}
+
 /// Finding 3: team A's `ci` takes a token and is deleted; team B adds its own `ci`. A's token
 /// must not serve B's `ci`: not its job, not its one-time archive, not a new export.
 #[tokio::test]
 async fn a_token_dies_with_its_user_and_never_serves_the_next_user_of_the_name() {
-    let app = spawn_app_with(|c| {
-        c.auth.mode = AuthMode::Strict;
-        c.jobs.duration_ms = 0;
-    })
-    .await;
+    let app = strict_app().await;
     let base = app.server.base_url();
     let (status, body) = app
         .control_post("/_emulator/users", json!({"name": "ci", "password": "team-a"}))
@@ -26,12 +41,7 @@ async fn a_token_dies_with_its_user_and_never_serves_the_next_user_of_the_name()
     )
     .await;
 
-    let res = app
-        .control(reqwest::Method::DELETE, "/_emulator/users/ci")
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(res.status(), 204);
+    assert_eq!(delete_ci(&app).await, 204);
     let (status, body) = app
         .control_post(
             "/_emulator/users",
@@ -64,20 +74,12 @@ async fn a_token_dies_with_its_user_and_never_serves_the_next_user_of_the_name()
 /// re-made with the very same secrets is the same holder and keeps it.
 #[tokio::test]
 async fn a_token_follows_its_users_credentials() {
-    let app = spawn_app_with(|c| {
-        c.auth.mode = AuthMode::Strict;
-        c.jobs.duration_ms = 0;
-    })
-    .await;
+    let app = strict_app().await;
     let base = app.server.base_url();
     let remake = |password: &'static str| {
         let app = &app;
         async move {
-            let _ = app
-                .control(reqwest::Method::DELETE, "/_emulator/users/ci")
-                .send()
-                .await
-                .expect("request");
+            delete_ci(app).await;
             let (status, body) = app
                 .control_post("/_emulator/users", json!({"name": "ci", "password": password}))
                 .await;
