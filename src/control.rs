@@ -36,8 +36,7 @@ impl Control {
     /// goes back to the configuration.
     pub fn reset(&self) {
         self.app.auth.clear_lockouts();
-        // An empty list always fits.
-        let _ = self.app.auth.replace_runtime_users(&[]);
+        self.app.auth.replace_runtime_users(&[]);
         self.app.jobs.reset();
         self.app.journal.clear();
         self.app.faults.clear();

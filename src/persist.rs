@@ -156,8 +156,9 @@ impl Snapshot {
     }
 
     /// Replaces the running state of `app` by this one, checked first: a bad snapshot changes
-    /// nothing. The running token-sealing key stays.
-    pub fn apply(self, app: &Parts<'_>) -> Result<(), String> {
+    /// nothing. The running token-sealing key stays. The answer holds a warning a line for what
+    /// was left out (a runtime user that clashes with the configuration, which wins).
+    pub fn apply(self, app: &Parts<'_>) -> Result<Vec<String>, String> {
         for fault in &self.faults {
             fault
                 .spec
@@ -176,18 +177,14 @@ impl Snapshot {
         {
             return Err(format!("ids[{k}]: a position is at most 2^60"));
         }
-        // Users added at run time are only in a state file: a snapshot without them (an export)
-        // leaves the running ones as they are.
-        app.auth
-            .check_runtime_users(&self.users)
-            .map_err(|e| format!("users: {e}"))?;
         app.jobs.restore(self.registry)?;
         app.faults.replace(self.faults)?;
         app.journal.replace(self.journal);
+        // Users added at run time are only in a state file: a snapshot without them (an export)
+        // leaves the running ones as they are.
+        let mut warnings = Vec::new();
         if !self.users.is_empty() {
-            app.auth
-                .replace_runtime_users(&self.users)
-                .map_err(|e| format!("users: {e}"))?;
+            warnings = app.auth.replace_runtime_users(&self.users);
         }
         if let Some(t) = self.clock {
             app.clock.set(t);
@@ -196,7 +193,7 @@ impl Snapshot {
             app.ids.advance_to(positions);
         }
         app.jobs.settle();
-        Ok(())
+        Ok(warnings)
     }
 }
 

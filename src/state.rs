@@ -68,7 +68,9 @@ impl AppState {
             .flatten();
         let app = Self::build(config, saved_key);
         if let Some(snapshot) = snapshot {
-            snapshot.apply(&app.parts())?;
+            for warning in snapshot.apply(&app.parts())? {
+                tracing::warn!("state file: {warning}");
+            }
         }
         Ok(app)
     }

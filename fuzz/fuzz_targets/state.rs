@@ -24,5 +24,6 @@ fuzz_target!(|data: &[u8]| {
     let exported = serde_json::to_vec(&Snapshot::capture(&first.parts(), false)).expect("a state exports");
     let again = Snapshot::from_json(&exported, 64).expect("an exported state parses");
     let second = app();
-    again.apply(&second.parts()).expect("an exported state loads again");
+    let warnings = again.apply(&second.parts()).expect("an exported state loads again");
+    assert!(warnings.is_empty(), "an exported state loads again whole: {warnings:?}");
 });

@@ -361,15 +361,19 @@ async fn import_state(
     RawBody(body): RawBody,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     // Parsing and checking a large snapshot is heavy work: a blocking thread does it.
-    let jobs = tokio::task::spawn_blocking(move || {
+    let restored = tokio::task::spawn_blocking(move || {
         let snapshot = crate::persist::Snapshot::from_json(&body, app.config.catalog.max_instances)?;
         let jobs = snapshot.registry.jobs.len();
-        snapshot.apply(&app.parts()).map(|()| jobs)
+        snapshot.apply(&app.parts()).map(|warnings| (jobs, warnings))
     })
     .await
     .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
     .map_err(|e| ApiError::invalid(format!("body: {e}")))?;
-    Ok(Json(json!({"restored": {"jobs": jobs}})))
+    let (jobs, warnings) = restored;
+    for warning in &warnings {
+        tracing::warn!("PUT /_emulator/state: {warning}");
+    }
+    Ok(Json(json!({"restored": {"jobs": jobs}, "warnings": warnings})))
 }
 
 /// `POST /_emulator/state/save`: writes the state file now (409 when none is configured).

@@ -248,14 +248,9 @@ impl Authenticator {
         self.users.runtime()
     }
 
-    /// Checks that `specs` could replace the users added at run time (a snapshot being restored).
-    pub fn check_runtime_users(&self, specs: &[UserSpec]) -> Result<(), UserError> {
-        self.users.check_runtime(specs)
-    }
-
-    /// Replaces the users added at run time (a restored snapshot, or none on reset); a bad list
-    /// changes nothing.
-    pub fn replace_runtime_users(&self, specs: &[UserSpec]) -> Result<(), UserError> {
+    /// Replaces the users added at run time (a restored snapshot, or none on reset); those that
+    /// clash with a configured user or an earlier spec are dropped, one line each in the answer.
+    pub fn replace_runtime_users(&self, specs: &[UserSpec]) -> Vec<String> {
         self.users.replace_runtime(specs)
     }
 

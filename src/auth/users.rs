@@ -194,27 +194,26 @@ impl Users {
         self.read().runtime.values().cloned().collect()
     }
 
-    /// The table of the configured users and `specs`, or why `specs` do not fit.
-    fn with_runtime(&self, specs: &[UserSpec]) -> Result<Table, UserError> {
+    /// Replaces the users added at run time by `specs`. The configuration wins: a spec that does
+    /// not fit beside the configured users (and the specs before it) is dropped; the answer says
+    /// which and why, one line each, so a past `PUT` or `POST /_emulator/users` can never stop a
+    /// start.
+    pub(super) fn replace_runtime(&self, specs: &[UserSpec]) -> Vec<String> {
         let fresh = Users::new(self.configured.clone());
-        for spec in specs {
-            fresh
-                .add(spec.clone())
-                .map_err(|e| UserError::Invalid(format!("user {}: {e}", spec.name)))?;
-        }
-        Ok(fresh.table.into_inner().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    /// Checks that `specs` could replace the users added at run time.
-    pub(super) fn check_runtime(&self, specs: &[UserSpec]) -> Result<(), UserError> {
-        self.with_runtime(specs).map(drop)
-    }
-
-    /// Replaces the users added at run time by `specs`, checked first: a bad list changes nothing.
-    pub(super) fn replace_runtime(&self, specs: &[UserSpec]) -> Result<(), UserError> {
-        let table = self.with_runtime(specs)?;
-        *self.write() = table;
-        Ok(())
+        let dropped = specs
+            .iter()
+            .filter_map(|spec| {
+                let why = fresh.add(spec.clone()).err()?;
+                let key = spec.access_key.as_deref().map(|ak| format!(" (access key {ak})"));
+                Some(format!(
+                    "runtime user {}{} dropped: {why}",
+                    spec.name,
+                    key.unwrap_or_default()
+                ))
+            })
+            .collect();
+        *self.write() = fresh.table.into_inner().unwrap_or_else(PoisonError::into_inner);
+        dropped
     }
 }
 

@@ -227,3 +227,83 @@ async fn a_version_1_state_file_loads_and_its_archive_downloads_as_before() {
     crate::binary::stop_and_read_logs(&mut child);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// #27 finding 4: a runtime user that the config later also declares (by name, access key or
+/// token) is dropped at load with one warning line naming it; the start goes on and the config's
+/// user is the one that answers.
+#[tokio::test]
+async fn a_runtime_user_the_config_now_declares_is_dropped_at_load_with_a_warning() {
+    let dir = temp_dir("clash");
+    let state = dir.join("state.json");
+    let config = config_for(&dir, &state, "");
+    let (mut child, url) = start_binary(&config);
+    let client = reqwest::Client::new();
+    for user in [
+        serde_json::json!({"name": "bob", "token": "bob-runtime"}),
+        serde_json::json!({"name": "carol", "access_key": "AK-CAROL", "secret_key": "s1"}),
+        serde_json::json!({"name": "dave", "token": "dave-runtime"}),
+    ] {
+        let res = client
+            .post(format!("{url}/_emulator/users"))
+            .json(&user)
+            .send()
+            .await
+            .expect("add");
+        assert_eq!(res.status(), 201);
+    }
+    crate::binary::stop_and_read_logs(&mut child);
+
+    let declared = "[auth]\nmode = \"strict\"\n\
+        [[auth.users]]\nname = \"bob\"\ntoken = \"bob-config\"\n\
+        [[auth.users]]\nname = \"erin\"\naccess_key = \"AK-CAROL\"\nsecret_key = \"s2\"\n";
+    let config = config_for(&dir, &state, declared);
+    let (mut child, url) = start_binary(&config);
+    let users: serde_json::Value = client
+        .get(format!("{url}/_emulator/users"))
+        .send()
+        .await
+        .expect("users")
+        .json()
+        .await
+        .expect("JSON");
+    let listed: Vec<(String, String)> = users["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| {
+            (
+                u["name"].as_str().unwrap_or_default().to_owned(),
+                u["origin"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let want = [("bob", "config"), ("erin", "config"), ("dave", "runtime")];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(n, o)| ((*n).to_owned(), (*o).to_owned()))
+        .collect();
+    assert_eq!(listed, want, "{users}");
+    let job = |token: &str| {
+        client
+            .post(format!("{url}/v2/p1/instances/i1/assets/export"))
+            .header("X-Auth-Token", token)
+            .header("Content-Type", "application/json")
+            .body(r#"{"apps":[{"id":"a"}]}"#)
+            .send()
+    };
+    assert_eq!(job("bob-runtime").await.expect("export").status(), 403);
+    assert_eq!(job("bob-config").await.expect("export").status(), 200);
+    assert_eq!(job("dave-runtime").await.expect("export").status(), 200);
+    let logs = crate::binary::stop_and_read_logs(&mut child);
+    let warnings: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("WARN") && l.contains("dropped"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{logs}");
+    assert!(warnings[0].contains("bob"), "{logs}");
+    assert!(
+        warnings[1].contains("carol") && warnings[1].contains("AK-CAROL"),
+        "{logs}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

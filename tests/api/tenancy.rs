@@ -103,3 +103,48 @@ async fn a_token_follows_its_users_credentials() {
     )
     .await;
 }
+
+/// Finding 4, through `PUT /_emulator/state`: runtime users that clash with the configuration
+/// (which wins) are left out and named in `warnings`; the others are restored.
+#[tokio::test]
+async fn a_put_state_leaves_out_runtime_users_the_config_declares_and_says_so() {
+    let app = spawn_app_with(|c| {
+        c.auth.mode = AuthMode::Strict;
+        c.auth.users.push(roma_emulator::config::UserConfig {
+            name: "bob".into(),
+            token: Some(roma_emulator::config::Secret::new("bob-config")),
+            ..Default::default()
+        });
+    })
+    .await;
+    let mut state = app.control_json("/_emulator/state").await;
+    state["users"] = json!([
+        {"name": "bob", "token": "bob-state"},
+        {"name": "zed", "token": "bob-config"},
+        {"name": "amy", "token": "amy-state"}
+    ]);
+    let res = app
+        .control(reqwest::Method::PUT, "/_emulator/state")
+        .json(&state)
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.expect("JSON");
+    let warnings = body["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 2, "{body}");
+    assert!(warnings[0].as_str().is_some_and(|w| w.contains("bob")), "{body}");
+    assert!(warnings[1].as_str().is_some_and(|w| w.contains("zed")), "{body}");
+    let users = app.control_json("/_emulator/users").await;
+    let names: Vec<&str> = users["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter_map(|u| u["name"].as_str())
+        .collect();
+    assert_eq!(names, ["bob", "amy"], "{users}");
+    let export = app
+        .export("bob-state", "p1", "i1", r#"{"apps":[{"id":"a"}]}"#)
+        .await;
+    assert_roma_error(export, 403, "ROMA.1002").await;
+}
