@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::redact::redact;
 use super::users::User;
-use super::{AuthError, Authenticator, Caller, Mode, signature};
+use super::{AuthError, Authenticator, Caller, Mode, lockout, signature};
 use crate::clock::Timestamp;
 
 /// A request signed with SDK-HMAC-SHA256, as the API layer hands it over.
@@ -62,8 +62,16 @@ impl Authenticator {
         let auth = signature::parse_authorization(authorization).ok_or_else(|| {
             fail("Authorization: expected SDK-HMAC-SHA256 Access=, SignedHeaders=, Signature=".into())
         })?;
-        let user = match (self.users.by_access_key(auth.access), self.mode) {
+        let declared = self.users.by_access_key(auth.access);
+        let counted = declared.is_some();
+        let user = match (declared, self.mode) {
             (Some(user), _) => user,
+            (None, Mode::Open) if auth.access.len() > lockout::MAX_KEY_LEN => {
+                return Err(fail(format!(
+                    "Get secretKey failed,err:the access key is longer than {} characters",
+                    lockout::MAX_KEY_LEN
+                )));
+            }
             // D19: in open mode an undeclared key signs with itself as the secret key.
             (None, Mode::Open) => Arc::new(self.undeclared(auth.access)),
             (None, Mode::Strict) => {
@@ -78,7 +86,9 @@ impl Authenticator {
             return Err(fail("AK access failed to reach the limit,forbidden.".into()));
         }
         let checked = self.check_date_and_headers(&auth, header);
-        if checked.is_err() {
+        // An undeclared key is counted only once its date and headers pass (in
+        // `verify_signature`): a key made up for one request costs no bookkeeping.
+        if checked.is_err() && counted {
             self.lockouts.failed(auth.access, self.clock.now());
         }
         checked.map(|()| Signer { user, auth })
