@@ -129,13 +129,13 @@ catalog! {
         "GET /_emulator/jobs/{id}/wait: timeout_ms passed before the job reached the status asked for."),
     /// A request body stopped arriving.
     BodyStalled => ("EMULATOR.0408", 408, 408, "The request body stopped arriving",
-        "The request body sent nothing for server.body_read_timeout_ms (a stalled upload). The connection is closed."),
+        "The request body sent nothing for server.body_read_timeout_ms (a stalled upload), or a large body fell under server.min_upload_bytes_per_s after server.min_upload_grace_ms (a trickle; its permit is freed). The connection is closed."),
     /// The control-plane action does not fit the state.
     Conflict => ("EMULATOR.0409", 409, 409, "The emulator is not in a state that allows this",
         "Completing or failing a job that is not Running, moving a clock that is not virtual, or adding a user whose name, access key or token is taken (or past 1000 users added at run time)."),
     /// Not served now: the connection cap is reached with every connection busy, or shutdown.
     Unavailable => ("EMULATOR.0503", 503, 503, "The emulator cannot take this request now",
-        "Every one of the server.max_connections connections is busy and this one was admitted into a slot kept for health probes (only /_emulator/health and /ready are served there; the connection is closed), the probe slots are busy too, server.max_large_bodies large bodies are being read, or a long-poll wait was cut short because the emulator is shutting down."),
+        "Every one of the server.max_connections connections is busy and this one was admitted into a slot kept for health probes (only /_emulator/health and /ready are served there; the connection is closed), the probe slots are busy too, no large-body permit came within server.large_body_wait_ms (every one of server.max_large_bodies held, or this caller's one), or a long-poll wait was cut short because the emulator is shutting down."),
     /// A request hyper could not parse.
     MalformedRequest => ("EMULATOR.0400", 400, 400, "The request is not valid HTTP/1.1",
         "The request line or headers cannot be parsed (garbage, another HTTP version). The connection is closed."),

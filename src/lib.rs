@@ -58,6 +58,7 @@ pub mod journal;
 pub mod json;
 pub mod metrics;
 pub mod operation;
+pub mod permits;
 pub mod persist;
 pub mod probe;
 pub mod scope;

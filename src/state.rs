@@ -53,8 +53,8 @@ pub struct Shared {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The status policy of the asset API (`[api] error_statuses`, D1), read once.
     pub api_statuses: crate::error::StatusPolicy,
-    /// Permits to read a large body (`[server] max_large_bodies`).
-    pub large_bodies: Arc<tokio::sync::Semaphore>,
+    /// Permits to hold a large body (`[server] max_large_bodies`), at most one a caller.
+    pub large_bodies: Arc<crate::permits::LargeBodies>,
 }
 
 impl AppState {
@@ -106,7 +106,10 @@ impl AppState {
             persisted: Arc::default(),
             metrics: Arc::default(),
             api_statuses: crate::settings::api_statuses(&config),
-            large_bodies: Arc::new(tokio::sync::Semaphore::new(config.server.max_large_bodies)),
+            large_bodies: crate::permits::LargeBodies::new(
+                config.server.max_large_bodies,
+                std::time::Duration::from_millis(config.server.large_body_wait_ms),
+            ),
             config: Arc::new(config),
         }))
     }

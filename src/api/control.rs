@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
@@ -302,12 +302,9 @@ async fn errors() -> Json<ErrorsView> {
 /// The snapshot is captured and written out on a blocking thread (it may be large), and the
 /// answer holds one of `[server] max_large_bodies` permits until its last byte is written (or a
 /// slow reader is cut off by `write_timeout_ms`), so slow readers cannot pile up copies.
-async fn export_state(State(app): State<AppState>) -> Result<Response, ApiError> {
-    let permit = app
-        .large_bodies
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| super::large_bodies_busy())?;
+async fn export_state(State(app): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let caller = super::pipeline::large_body::by_address(&req);
+    let permit = super::pipeline::large_body::permit(&app, &caller).await?;
     let bytes = tokio::task::spawn_blocking(move || {
         serde_json::to_vec(&crate::persist::Snapshot::capture(&app.parts(), false))
     })
@@ -329,7 +326,7 @@ async fn export_state(State(app): State<AppState>) -> Result<Response, ApiError>
 /// written most of the last), holding its `max_large_bodies` permit until its end is taken.
 struct HeldBody {
     rest: axum::body::Bytes,
-    _permit: tokio::sync::OwnedSemaphorePermit,
+    _permit: crate::permits::LargeBodyPermit,
 }
 
 impl hyper::body::Body for HeldBody {
@@ -358,8 +355,17 @@ impl hyper::body::Body for HeldBody {
 /// changes nothing; the running token key stays).
 async fn import_state(
     State(app): State<AppState>,
-    RawBody(body): RawBody,
+    req: Request,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let body = if super::pipeline::large_body::sends_body(&req) {
+        let caller = super::pipeline::large_body::by_address(&req);
+        super::pipeline::large_body::hold(&app, req, &caller)
+            .await?
+            .into_body()
+    } else {
+        req.into_body()
+    };
+    let body = super::extract::read_body(body).await?;
     // Parsing and checking a large snapshot is heavy work: a blocking thread does it.
     let restored = tokio::task::spawn_blocking(move || {
         let snapshot = crate::persist::Snapshot::from_json(&body, app.config.catalog.max_instances)?;

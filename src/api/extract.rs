@@ -14,14 +14,37 @@ use crate::error::{ApiError, ErrorCode};
 use crate::jobs::JobError;
 use crate::scope::check_path_id;
 
-/// The error of a request body that sent nothing for `[server] body_read_timeout_ms` (the
-/// transport's read timeout); answered `EMULATOR.0408`.
+/// The error of a request body that stopped arriving: it sent nothing for
+/// `[server] body_read_timeout_ms` (the transport's read timeout), or a large body fell under
+/// `[server] min_upload_bytes_per_s`. Answered `EMULATOR.0408`.
 #[derive(Debug, Clone, Copy)]
-pub struct BodyStalled;
+pub enum BodyStalled {
+    /// Nothing arrived for `body_read_timeout_ms`.
+    Silent,
+    /// `bytes` arrived in `elapsed_ms`, under the floor of `rate` bytes a second.
+    TooSlow {
+        /// Bytes of the body received.
+        bytes: u64,
+        /// Since its permit was given.
+        elapsed_ms: u64,
+        /// `[server] min_upload_bytes_per_s`.
+        rate: u64,
+    },
+}
 
 impl std::fmt::Display for BodyStalled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the request body sent nothing for server.body_read_timeout_ms")
+        match self {
+            Self::Silent => f.write_str("the request body sent nothing for server.body_read_timeout_ms"),
+            Self::TooSlow {
+                bytes,
+                elapsed_ms,
+                rate,
+            } => write!(
+                f,
+                "the upload sent {bytes} bytes in {elapsed_ms} ms, under server.min_upload_bytes_per_s ({rate} bytes a second after server.min_upload_grace_ms)"
+            ),
+        }
     }
 }
 
@@ -34,8 +57,8 @@ pub fn is_stalled(err: &(dyn std::error::Error + 'static)) -> bool {
 
 /// The refusal of a body that could not be read: stalled, over `limit_name`, or malformed.
 pub fn body_error(err: &(dyn std::error::Error + 'static), too_large: bool, limit_name: &str) -> ApiError {
-    if is_stalled(err) {
-        ApiError::new(ErrorCode::BodyStalled, BodyStalled.to_string())
+    if let Some(stalled) = cause::<BodyStalled>(err) {
+        ApiError::new(ErrorCode::BodyStalled, stalled.to_string())
     } else if too_large {
         ApiError::new(
             ErrorCode::RequestTooLarge,
@@ -131,14 +154,19 @@ pub async fn read_body(body: Body) -> Result<Bytes, ApiError> {
 
 /// Whether `err`, through any wrapping, comes from an `E`.
 fn caused_by<E: std::error::Error + 'static>(err: &(dyn std::error::Error + 'static)) -> bool {
+    cause::<E>(err).is_some()
+}
+
+/// The `E` that `err` comes from, through any wrapping.
+fn cause<'e, E: std::error::Error + 'static>(err: &'e (dyn std::error::Error + 'static)) -> Option<&'e E> {
     let mut cause = Some(err);
     while let Some(e) = cause {
-        if e.is::<E>() {
-            return true;
+        if let Some(found) = e.downcast_ref::<E>() {
+            return Some(found);
         }
         cause = e.source();
     }
-    false
+    None
 }
 
 /// The query of `uri`; a rejection is `ROMA.13000`.

@@ -36,20 +36,17 @@ const TOKENS: &str = "/v3/auth/tokens";
 #[derive(Debug, Clone, Copy)]
 pub struct ProbeSlot;
 
+/// The address a request came from (set by the transport): who an anonymous large body is
+/// counted against.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub std::net::IpAddr);
+
 /// The paths a probe slot serves.
 pub const PROBES: [&str; 2] = ["/_emulator/health", "/_emulator/ready"];
 
 /// Whether a request is a health or readiness probe (what a probe slot serves).
 pub fn is_probe(method: &Method, path: &str) -> bool {
     *method == Method::GET && PROBES.contains(&path)
-}
-
-/// The refusal when `[server] max_large_bodies` large bodies are being read or written.
-pub fn large_bodies_busy() -> ApiError {
-    ApiError::new(
-        ErrorCode::Unavailable,
-        "server.max_large_bodies large bodies are being read or written; try again shortly",
-    )
 }
 
 /// The largest JSON body any JSON operation needs: 100 ids of 128 characters with their keys

@@ -198,9 +198,18 @@ pub struct ServerConfig {
     /// A client that reads nothing of a response for this long is disconnected (a slow reader
     /// frees its slot and the response's memory).
     pub write_timeout_ms: u64,
-    /// Large request bodies (ImportAsset, `PUT /_emulator/state`) read at once; one more is
-    /// answered `EMULATOR.0503` before a byte of it is read.
+    /// Large request bodies (ImportAsset, `PUT /_emulator/state`) read at once, and
+    /// `GET /_emulator/state` answers written; a caller holds at most one of them.
     pub max_large_bodies: usize,
+    /// How long a large body waits for its permit (its caller's own earlier one, or any free
+    /// one) before it is answered `EMULATOR.0503`, unread.
+    pub large_body_wait_ms: u64,
+    /// After `min_upload_grace_ms`, a large body must keep arriving at this average rate (bytes
+    /// a second, counted from the end of the grace); slower is answered `EMULATOR.0408` and its
+    /// permit is freed. 0 turns the floor off.
+    pub min_upload_bytes_per_s: u64,
+    /// See `min_upload_bytes_per_s`.
+    pub min_upload_grace_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -216,6 +225,9 @@ impl Default for ServerConfig {
             body_read_timeout_ms: 10_000,
             write_timeout_ms: 10_000,
             max_large_bodies: 4,
+            large_body_wait_ms: 2_000,
+            min_upload_bytes_per_s: 16 * 1024,
+            min_upload_grace_ms: 5_000,
         }
     }
 }

@@ -34,6 +34,8 @@ impl Config {
         for (key, value) in [
             ("server.body_read_timeout_ms", self.server.body_read_timeout_ms),
             ("server.write_timeout_ms", self.server.write_timeout_ms),
+            ("server.large_body_wait_ms", self.server.large_body_wait_ms),
+            ("server.min_upload_grace_ms", self.server.min_upload_grace_ms),
         ] {
             if value == 0 || value > 3_600_000 {
                 return Err(ConfigError::new(key, "must be 1..3600000 (an hour)"));
@@ -41,6 +43,12 @@ impl Config {
         }
         if self.server.max_large_bodies == 0 || self.server.max_large_bodies > 1024 {
             return Err(ConfigError::new("server.max_large_bodies", "must be 1..1024"));
+        }
+        if self.server.min_upload_bytes_per_s > 1 << 30 {
+            return Err(ConfigError::new(
+                "server.min_upload_bytes_per_s",
+                "must be 0..1073741824 (0 turns the floor off)",
+            ));
         }
         if self.server.max_connections == 0 {
             return Err(ConfigError::new("server.max_connections", "must be at least 1"));

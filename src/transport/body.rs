@@ -44,7 +44,7 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match Pin::new(&mut self.inner).poll_frame(cx) {
-            Poll::Pending if self.stall.expired(cx) => Poll::Ready(Some(Err(Box::new(BodyStalled)))),
+            Poll::Pending if self.stall.expired(cx) => Poll::Ready(Some(Err(Box::new(BodyStalled::Silent)))),
             Poll::Pending => Poll::Pending,
             Poll::Ready(frame) => {
                 self.stall.progressed();

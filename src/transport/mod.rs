@@ -112,9 +112,9 @@ pub async fn serve(
             },
             () = stopped(&mut shutdown) => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, peer)) => (stream, peer.ip()),
                 Err(e) => {
                     tracing::error!(error = %e, "accepting a connection failed; pausing 100 ms");
                     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -138,7 +138,7 @@ pub async fn serve(
             };
             match slot {
                 Some(slot) => {
-                    serve_connection(stream, router, Arc::new(slot), limits, refusal, shutdown).await
+                    serve_connection(stream, peer, router, Arc::new(slot), limits, refusal, shutdown).await
                 }
                 None => {
                     let answer = raw_error(
@@ -169,6 +169,7 @@ pub use crate::state::stopped;
 
 async fn serve_connection(
     stream: TcpStream,
+    peer: std::net::IpAddr,
     router: Pipeline,
     slot: Arc<Slot>,
     limits: Limits,
@@ -182,6 +183,7 @@ async fn serve_connection(
         hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
             slot.conn.serving();
             let mut req = req.map(|b| axum::body::Body::new(TimedBody::new(b, limits.body_read)));
+            req.extensions_mut().insert(crate::api::Peer(peer));
             let (router, slot) = (router.clone(), slot.clone());
             async move {
                 // A request that is no probe, on a probe slot: it waits briefly for a regular

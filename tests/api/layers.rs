@@ -15,7 +15,10 @@ const STACK: &[(&str, &[&str])] = &[
         "app",
         &["control", "state", "settings", "persist", "telemetry", "metrics"],
     ),
-    ("domain", &["error", "faults", "journal", "jobs", "auth"]),
+    (
+        "domain",
+        &["error", "faults", "journal", "jobs", "auth", "permits"],
+    ),
     (
         "base",
         &["config", "operation", "scope", "secret", "clock", "ids", "json"],

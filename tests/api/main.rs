@@ -21,3 +21,4 @@ mod state_file;
 mod state_import;
 mod tenancy;
 mod transport;
+mod uploads;

@@ -20,9 +20,8 @@ pub const MAX_HEADERS_TOTAL: usize = 128 * 1024;
 
 /// Refuses any request but a probe on a probe slot, a head over the gateway's limits, a `HEAD`
 /// of the asset API (the gateway keys an API by method and path, and a `HEAD` of an archive must
-/// not consume it), a declared `Content-Length` over the operation's limit, and a large body when
-/// `[server] max_large_bodies` are being read. Otherwise bounds the body by that limit, however
-/// it is sent (chunked too).
+/// not consume it), and a declared `Content-Length` over the operation's limit. Otherwise bounds
+/// the body by that limit, however it is sent (chunked too).
 pub fn check(app: &AppState, req: &mut Request, exchange: &Exchange) -> Result<(), ApiError> {
     if req.extensions().get::<crate::api::ProbeSlot>().is_some()
         && !crate::api::is_probe(req.method(), req.uri().path())
@@ -52,29 +51,12 @@ pub fn check(app: &AppState, req: &mut Request, exchange: &Exchange) -> Result<(
             format!("the body is {len} bytes; this operation accepts at most {limit}"),
         ));
     }
-    // A large body holds one of a few permits while it is read, so memory stays bounded by
-    // max_large_bodies × max_body_bytes whatever the tenants send.
-    let sends_body = matches!(*req.method(), Method::POST | Method::PUT) && declared != Some(0);
-    let permit = if crate::api::takes_large_body(route) && sends_body {
-        match app.large_bodies.clone().try_acquire_owned() {
-            Ok(permit) => Some(permit),
-            Err(_) => return Err(crate::api::large_bodies_busy()),
-        }
-    } else {
-        None
-    };
     // A declared length within the limit is enforced by hyper (the body ends there); only a body
-    // without one (chunked) needs counting while it is read.
-    if declared.is_none() || permit.is_some() {
+    // without one (chunked) needs counting while it is read. A large body's permit is taken
+    // later, once its caller is known (`large_body`).
+    if declared.is_none() {
         let body = std::mem::take(req.body_mut());
-        let body = http_body_util::BodyExt::map_frame(body, move |frame| {
-            let _held = &permit;
-            frame
-        });
-        *req.body_mut() = match declared {
-            None => Body::new(http_body_util::Limited::new(body, limit)),
-            Some(_) => Body::new(body),
-        };
+        *req.body_mut() = Body::new(http_body_util::Limited::new(body, limit));
     }
     Ok(())
 }

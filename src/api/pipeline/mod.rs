@@ -7,7 +7,8 @@
 //!
 //! 1. [`context`]: the record (request id, route, operation, namespace, start time).
 //! 2. [`body_limit`]: refusals before the body is read; the body's bound.
-//! 3. [`authentication`]: the caller of an asset operation.
+//! 3. [`authentication`]: the caller of an asset operation, and then its large body's permit
+//!    ([`large_body`]).
 //! 4. [`faults`]: the first matching fault rule.
 //! 5. the operation (or axum's router), within `[server] request_timeout_ms` together with steps
 //!    3 and 4.
@@ -20,6 +21,7 @@ pub mod authentication;
 pub mod body_limit;
 pub mod context;
 pub mod faults;
+pub mod large_body;
 pub mod respond;
 
 use std::convert::Infallible;
