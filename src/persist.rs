@@ -56,9 +56,14 @@ pub struct Snapshot<R = RegistrySnapshot> {
     pub format: String,
     /// [`VERSION`] when written by this build.
     pub version: u32,
-    /// The key that seals issued tokens (hex). Only in the state file, never exported.
+    /// The key that seals issued tokens (hex). In the state file, and in an export only when
+    /// asked for (`GET /_emulator/state?include=token_key`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_key: Option<String>,
+    /// A fingerprint of that key (never the key): an import under another key says that its
+    /// open-mode tenants cannot match (#27).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_key_fingerprint: Option<String>,
     /// The virtual clock's time (absent under the real clock).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clock: Option<Timestamp>,
@@ -85,13 +90,26 @@ struct Header {
     version: Option<u32>,
 }
 
+/// Which secrets a captured snapshot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secrets {
+    /// None (an export).
+    None,
+    /// The token-sealing key (an export asked for with `?include=token_key`).
+    TokenKey,
+    /// The key and the users added at run time (the state file).
+    All,
+}
+
 impl Snapshot {
-    /// The state of `app` now. `with_secrets` adds the token-sealing key (for the state file only).
-    pub fn capture(app: &Parts<'_>, with_secrets: bool) -> Self {
+    /// The state of `app` now, with `secrets`.
+    pub fn capture(app: &Parts<'_>, secrets: Secrets) -> Self {
+        let with_secrets = secrets == Secrets::All;
         Self {
             format: FORMAT.to_owned(),
             version: VERSION,
-            token_key: with_secrets.then(|| hex::encode(app.auth.token_key())),
+            token_key: (secrets != Secrets::None).then(|| hex::encode(app.auth.token_key())),
+            token_key_fingerprint: Some(app.auth.token_key_fingerprint()),
             clock: app.clock.is_virtual().then(|| app.clock.now()),
             ids: app.ids.seed.map(|_| app.ids.positions()),
             registry: app.jobs.snapshot(),
@@ -130,6 +148,7 @@ impl Snapshot {
                     format: v1.format,
                     version: VERSION,
                     token_key: v1.token_key,
+                    token_key_fingerprint: v1.token_key_fingerprint,
                     clock: v1.clock,
                     ids: v1.ids,
                     registry,
@@ -185,6 +204,12 @@ impl Snapshot {
         let mut warnings = Vec::new();
         if !self.users.is_empty() {
             warnings = app.auth.replace_runtime_users(&self.users);
+        }
+        let running = app.auth.token_key_fingerprint();
+        if let Some(theirs) = self.token_key_fingerprint.filter(|f| *f != running) {
+            warnings.push(format!(
+                "the state was exported under another [auth] token_key (fingerprint {theirs}; this emulator's is {running}): open-mode and undeclared access-key users are named with that key, so their jobs and archives are not found here, and IAM tokens issued there are refused. To move a stub whole, start the new one on a state file exported with GET /_emulator/state?include=token_key, or configure the same [auth] token_key"
+            ));
         }
         if let Some(t) = self.clock {
             app.clock.set(t);
@@ -291,7 +316,7 @@ pub fn save(
     let Some(path) = file else {
         return Err("no [state] file is configured".into());
     };
-    let snapshot = Snapshot::capture(app, true);
+    let snapshot = Snapshot::capture(app, Secrets::All);
     let bytes = serde_json::to_vec(&snapshot).map_err(|e| e.to_string())?;
     let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     let mut last = persisted

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use roma_emulator::persist::Snapshot;
+use roma_emulator::persist::{Secrets, Snapshot};
 use roma_emulator::{AppState, Config};
 
 fn app() -> AppState {
@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     if snapshot.apply(&first.parts()).is_err() {
         return;
     }
-    let exported = serde_json::to_vec(&Snapshot::capture(&first.parts(), false)).expect("a state exports");
+    let exported = serde_json::to_vec(&Snapshot::capture(&first.parts(), Secrets::None)).expect("a state exports");
     let again = Snapshot::from_json(&exported, 64).expect("an exported state parses");
     let second = app();
     let warnings = again.apply(&second.parts()).expect("an exported state loads again");

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::api::dto::{
     ClockBody, ClockView, ControlJob, ControlJobs, ErrorView, ErrorsView, FailBody, FaultsView, Health,
-    JobsQuery, RequestView, RequestsQuery, RequestsView, ResetQuery, WaitQuery,
+    JobsQuery, RequestView, RequestsQuery, RequestsView, ResetQuery, StateQuery, WaitQuery,
 };
 use crate::api::extract::{ApiPath, ApiQuery, RawBody, parse_json};
 use crate::clock::Timestamp;
@@ -297,16 +297,30 @@ async fn errors() -> Json<ErrorsView> {
 }
 
 /// `GET /_emulator/state`: the whole state as the snapshot format, without any secret (no token
-/// key: with it anyone could mint tokens).
+/// key: with it anyone could mint tokens) unless `?include=token_key` asks for the key (behind the
+/// admin token when one is set, as all of `/_emulator`), to move a stub whole.
 ///
 /// The snapshot is captured and written out on a blocking thread (it may be large), and the
 /// answer holds one of `[server] max_large_bodies` permits until its last byte is written (or a
 /// slow reader is cut off by `write_timeout_ms`), so slow readers cannot pile up copies.
-async fn export_state(State(app): State<AppState>, req: Request) -> Result<Response, ApiError> {
+async fn export_state(
+    State(app): State<AppState>,
+    ApiQuery(query): ApiQuery<StateQuery>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let secrets = match query.include.as_deref() {
+        None => crate::persist::Secrets::None,
+        Some("token_key") => crate::persist::Secrets::TokenKey,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "include: expected token_key, got {other:?}"
+            )));
+        }
+    };
     let caller = super::pipeline::large_body::by_address(&req);
     let permit = super::pipeline::large_body::permit(&app, &caller).await?;
     let bytes = tokio::task::spawn_blocking(move || {
-        serde_json::to_vec(&crate::persist::Snapshot::capture(&app.parts(), false))
+        serde_json::to_vec(&crate::persist::Snapshot::capture(&app.parts(), secrets))
     })
     .await
     .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?

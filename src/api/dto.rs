@@ -183,6 +183,14 @@ pub struct ControlJobs {
     pub jobs: Vec<ControlJob>,
 }
 
+/// The query of `GET /_emulator/state`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateQuery {
+    /// `token_key`: the export holds the token-sealing key.
+    pub include: Option<String>,
+}
+
 /// The query of `GET /_emulator/jobs`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

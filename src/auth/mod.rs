@@ -217,6 +217,14 @@ impl Authenticator {
         self.token_key
     }
 
+    /// A fingerprint of the token key that does not give it away: 16 hex digits of a SHA-256 of
+    /// it under a label of its own.
+    pub fn token_key_fingerprint(&self) -> String {
+        let mut labelled = b"roma-emulator token key fingerprint\n".to_vec();
+        labelled.extend_from_slice(&self.token_key);
+        hex::encode(&digest(&labelled)[..8])
+    }
+
     /// Lifts every AK lockout.
     pub fn clear_lockouts(&self) {
         self.lockouts.clear();

@@ -148,3 +148,89 @@ async fn a_put_state_leaves_out_runtime_users_the_config_declares_and_says_so() 
         .await;
     assert_roma_error(export, 403, "ROMA.1002").await;
 }
+
+/// Finding 8: a state exported from a stub with one `[auth] token_key` and imported into a stub
+/// with another loses its open-mode tenants (their names are keyed); the import says so, naming
+/// the key. `?include=token_key` exports the key, and a stub started on that export as its state
+/// file serves the same tenants.
+#[tokio::test]
+async fn a_state_moved_under_another_token_key_says_so_and_include_token_key_moves_it_whole() {
+    let keyed = |key: &'static str| {
+        move |c: &mut roma_emulator::Config| {
+            c.jobs.duration_ms = 0;
+            c.auth.token_key = Some(roma_emulator::config::Secret::new(key));
+        }
+    };
+    let a = spawn_app_with(keyed("key-a")).await;
+    let job = assert_job_created(a.export_one("tenant-token").await).await;
+    let plain = a.control_json("/_emulator/state").await;
+    assert!(plain.get("token_key").is_none(), "no key unless asked for");
+    let fingerprint = plain["token_key_fingerprint"]
+        .as_str()
+        .expect("fingerprint")
+        .to_owned();
+    assert_eq!(fingerprint.len(), 16);
+
+    let b = spawn_app_with(keyed("key-b")).await;
+    let res = b
+        .control(reqwest::Method::PUT, "/_emulator/state")
+        .json(&plain)
+        .send()
+        .await
+        .expect("PUT");
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.expect("JSON");
+    let warning = body["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warning.contains("[auth] token_key") && warning.contains(&fingerprint),
+        "{body}"
+    );
+    assert_eq!(b.job("tenant-token", "p1", "i1", &job).await.status(), 404);
+
+    // The same stub again under its own key: no warning.
+    let res = a
+        .control(reqwest::Method::PUT, "/_emulator/state")
+        .json(&plain)
+        .send()
+        .await
+        .expect("PUT");
+    let body: serde_json::Value = res.json().await.expect("JSON");
+    assert_eq!(body["warnings"], json!([]), "{body}");
+
+    let whole = a.control_json("/_emulator/state?include=token_key").await;
+    let key = whole["token_key"].as_str().expect("token_key").to_owned();
+    assert_eq!(key.len(), 64, "{key}");
+    let dir = std::env::temp_dir().join(format!("roma-emulator-{}-moved", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("state.json");
+    std::fs::write(&file, whole.to_string()).expect("write");
+    let moved = spawn_app_with(|c| {
+        c.jobs.duration_ms = 0;
+        c.state.file = Some(file.clone());
+    })
+    .await;
+    assert_eq!(moved.job("tenant-token", "p1", "i1", &job).await.status(), 200);
+    let bad = a
+        .control(reqwest::Method::GET, "/_emulator/state?include=users")
+        .send()
+        .await
+        .expect("GET");
+    assert_roma_error(bad, 400, "ROMA.13000").await;
+    drop(moved);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `?include=token_key` is behind the admin token when one is set.
+#[tokio::test]
+async fn the_token_key_export_needs_the_admin_token() {
+    let app =
+        spawn_app_with(|c| c.emulator.admin_token = Some(roma_emulator::config::Secret::new("admin"))).await;
+    let res = app
+        .client
+        .get(app.url("/_emulator/state?include=token_key"))
+        .send()
+        .await
+        .expect("GET");
+    assert_roma_error(res, 401, "EMULATOR.0401").await;
+}
