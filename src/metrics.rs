@@ -1,6 +1,7 @@
 //! Metrics for an operator, made with `prometheus-client` and served by `GET /_emulator/metrics`
 //! in the OpenMetrics text format (which Prometheus reads). Counters and the latency histogram
-//! are updated per request; the gauges are read from the state at each scrape. Every label takes
+//! are updated per request; the gauges are read at each scrape from counts the state keeps as it
+//! changes (no scrape walks the jobs). Every label takes
 //! a bounded set of values (operation ids, route templates, statuses), never an id or a user.
 
 use std::borrow::Cow;
@@ -15,7 +16,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::clock::Timestamp;
-use crate::jobs::JobKind;
+use crate::jobs::{JobKind, PublicStatus};
 use crate::jobs::JobRegistry;
 use crate::operation::Operation;
 
@@ -167,24 +168,27 @@ impl Metrics {
 
     /// The metrics as OpenMetrics text, the gauges read from `gauges` now.
     pub fn render(&self, gauges: &Gauges<'_>) -> String {
-        self.jobs.clear();
-        for job in gauges.jobs.jobs() {
-            let status = job.status.seed_spelling();
-            self.jobs
-                .get_or_create(&JobLabels {
-                    r#type: job.kind.as_str(),
-                    status,
-                })
-                .inc();
-        }
-        for kind in JobKind::ALL {
-            // Every type appears, even with no job.
-            let _ = self.jobs.get_or_create(&JobLabels {
-                r#type: kind.as_str(),
-                status: "Running",
-            });
-        }
+        // Kept by the registry as jobs change: a scrape costs the same at 10 and 100 000 jobs.
         let footprint = gauges.jobs.footprint();
+        for kind in JobKind::ALL {
+            for status in PublicStatus::ALL {
+                let count = footprint.by_status[kind.index()][status.index()];
+                // Every type appears with its Running count, even with no job.
+                if count == 0 && status != PublicStatus::Running {
+                    self.jobs.remove(&JobLabels {
+                        r#type: kind.as_str(),
+                        status: status.seed_spelling(),
+                    });
+                    continue;
+                }
+                self.jobs
+                    .get_or_create(&JobLabels {
+                        r#type: kind.as_str(),
+                        status: status.seed_spelling(),
+                    })
+                    .set(i64::try_from(count).unwrap_or(i64::MAX));
+            }
+        }
         self.archives
             .set(i64::try_from(footprint.archives).unwrap_or(i64::MAX));
         self.archive_bytes

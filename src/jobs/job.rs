@@ -77,6 +77,19 @@ pub enum PublicStatus {
 }
 
 impl PublicStatus {
+    /// Every status, in the order of [`PublicStatus::index`].
+    pub const ALL: [PublicStatus; 4] = [
+        PublicStatus::Running,
+        PublicStatus::Success,
+        PublicStatus::Failed,
+        PublicStatus::Finished,
+    ];
+
+    /// Its place in [`PublicStatus::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// Spelling of the seed's region (D5).
     pub fn seed_spelling(self) -> &'static str {
         match self {

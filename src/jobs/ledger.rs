@@ -34,6 +34,8 @@ pub struct Footprint {
     pub archive_order: usize,
     /// Bytes of the archives held.
     pub archive_bytes: u64,
+    /// The jobs by kind and public status.
+    pub by_status: super::table::StatusCounts,
     /// Instances whose catalog holds assets.
     pub catalog_instances: usize,
 }
@@ -129,7 +131,7 @@ impl Ledger {
         settings: &JobSettings,
     ) {
         // One lookup: the job stays borrowed from `jobs` while the catalog (another field) works.
-        let Some(job) = self
+        let Some(mut job) = self
             .jobs
             .get_mut(&id)
             .filter(|job| job.state == JobState::Running)
@@ -178,6 +180,8 @@ impl Ledger {
                 job.reasons = reasons;
             }
         }
+        // The change of the job ends here: its count moves to its new status.
+        drop(job);
         if let Some((archive_id, assets)) = new_archive {
             let bytes = assets.iter().map(|(_, a)| a.json_len()).sum();
             let archive = Archive {
@@ -365,6 +369,7 @@ impl Ledger {
             archives: self.jobs.archive_count(),
             archive_order: self.archive_order.len(),
             archive_bytes: self.archive_bytes,
+            by_status: self.jobs.counts(),
             catalog_instances: self.catalog.instance_count(),
         }
     }

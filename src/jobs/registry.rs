@@ -238,7 +238,7 @@ impl JobRegistry {
             }
             let archive = state.drop_archive(archive_id).ok_or_else(not_found)?;
             // The manifest's time is the export's end (a restored archive's job always has one).
-            let ended = state.jobs.get_mut(&archive.job).and_then(|job| {
+            let ended = state.jobs.get_mut(&archive.job).and_then(|mut job| {
                 job.downloaded = true;
                 job.end
             });

@@ -54,6 +54,46 @@ struct Entry {
     archive: Option<Held>,
 }
 
+/// Jobs by kind and public status, `[kind.index()][status.index()]`: kept as jobs come, change
+/// and go, so reading them costs the same at 10 jobs and at 100 000 (a metrics scrape).
+pub type StatusCounts = [[usize; 4]; 3];
+
+fn key(job: &Job) -> (usize, usize) {
+    (job.kind.index(), job.public_status().index())
+}
+
+/// A job being changed: its count moves to its new status when the change ends (on drop), so no
+/// change can leave the counts behind.
+pub(super) struct JobMut<'a> {
+    job: &'a mut Job,
+    counts: &'a mut StatusCounts,
+    was: (usize, usize),
+}
+
+impl std::ops::Deref for JobMut<'_> {
+    type Target = Job;
+
+    fn deref(&self) -> &Job {
+        self.job
+    }
+}
+
+impl std::ops::DerefMut for JobMut<'_> {
+    fn deref_mut(&mut self) -> &mut Job {
+        self.job
+    }
+}
+
+impl Drop for JobMut<'_> {
+    fn drop(&mut self) {
+        let now = key(self.job);
+        if now != self.was {
+            self.counts[self.was.0][self.was.1] -= 1;
+            self.counts[now.0][now.1] += 1;
+        }
+    }
+}
+
 /// Jobs by id, and the archives they hold by archive id.
 #[derive(Debug, Default)]
 pub(super) struct JobTable {
@@ -65,6 +105,8 @@ pub(super) struct JobTable {
     chunks: Vec<Vec<Option<Entry>>>,
     /// Empty slots, the most recently emptied last (it is the next one filled).
     free: Vec<u32>,
+    /// The jobs by kind and status.
+    counts: StatusCounts,
 }
 
 impl JobTable {
@@ -76,6 +118,11 @@ impl JobTable {
     /// How many archives it holds.
     pub fn archive_count(&self) -> usize {
         self.archives.len()
+    }
+
+    /// The jobs by kind and status.
+    pub fn counts(&self) -> StatusCounts {
+        self.counts
     }
 
     fn slot(&self, slot: u32) -> Option<&Option<Entry>> {
@@ -105,10 +152,16 @@ impl JobTable {
         self.entry(*self.jobs.get(id)?).map(|e| &e.job)
     }
 
-    /// The job `id`, to change.
-    pub fn get_mut(&mut self, id: &JobId) -> Option<&mut Job> {
-        let slot = *self.jobs.get(id)?;
-        self.entry_mut(slot).map(|e| &mut e.job)
+    /// The job `id`, to change (its count follows when the change ends).
+    pub fn get_mut(&mut self, id: &JobId) -> Option<JobMut<'_>> {
+        let slot = *self.jobs.get(id)? as usize;
+        let entry = self.chunks.get_mut(slot / CHUNK)?.get_mut(slot % CHUNK)?.as_mut()?;
+        let was = key(&entry.job);
+        Some(JobMut {
+            job: &mut entry.job,
+            counts: &mut self.counts,
+            was,
+        })
     }
 
     /// Whether it holds job `id`.
@@ -124,6 +177,8 @@ impl JobTable {
     /// Adds `job` (a job of the same id goes, with its archive).
     pub fn insert(&mut self, job: Job) {
         let id = job.id;
+        let (kind, status) = key(&job);
+        self.counts[kind][status] += 1;
         let entry = Some(Entry { job, archive: None });
         let slot = match self.free.pop() {
             Some(slot) => {
@@ -158,6 +213,8 @@ impl JobTable {
     fn vacate(&mut self, slot: u32) -> Option<Entry> {
         let entry = self.slot_mut(slot)?.take()?;
         self.free.push(slot);
+        let (kind, status) = key(&entry.job);
+        self.counts[kind][status] -= 1;
         if entry.archive.is_some()
             && let Some(archive) = &entry.job.archive
         {
@@ -234,7 +291,7 @@ mod tests {
             self.chunks.iter().map(Vec::len).sum()
         }
     }
-    use crate::jobs::job::{JobKind, JobState, Tenant};
+    use crate::jobs::job::{JobKind, JobState, PublicStatus, Tenant};
     use crate::scope::{Scope, UserId};
 
     /// Job `n`, whose archive (if it gets one) is `archive_id(n)`.
@@ -270,6 +327,41 @@ mod tests {
             assets: Box::new([]),
             bytes: u64::from(n),
         }
+    }
+
+    /// The counts, read the slow way.
+    fn recount(table: &JobTable) -> StatusCounts {
+        let mut counts = StatusCounts::default();
+        for job in table.values() {
+            let (kind, status) = key(job);
+            counts[kind][status] += 1;
+        }
+        counts
+    }
+
+    #[test]
+    fn the_status_counts_follow_every_insert_change_replacement_and_removal() {
+        let mut table = JobTable::default();
+        for n in 1..=6 {
+            table.insert(job(n));
+        }
+        if let Some(mut j) = table.get_mut(&job(1).id) {
+            j.state = JobState::Succeeded;
+        }
+        if let Some(mut j) = table.get_mut(&job(2).id) {
+            j.state = JobState::Succeeded;
+            j.downloaded = true;
+        }
+        if let Some(mut j) = table.get_mut(&job(3).id) {
+            j.state = JobState::Failed;
+        }
+        table.remove(&job(4).id);
+        table.insert(job(5)); // replaces job 5
+        let running = PublicStatus::Running.index();
+        let export = JobKind::Export.index();
+        assert_eq!(table.counts(), recount(&table));
+        assert_eq!(table.counts()[export][running], 2);
+        assert_eq!(table.counts()[export][PublicStatus::Finished.index()], 1);
     }
 
     #[test]
