@@ -55,6 +55,11 @@ impl Control {
         self.app.jobs.query(filter)
     }
 
+    /// One page of the jobs `filter` selects, oldest first (see [`crate::jobs::JobRegistry::page`]).
+    pub fn jobs_page(&self, filter: &JobFilter, after: Option<u64>, limit: usize) -> crate::jobs::JobPage {
+        self.app.jobs.page(filter, after, limit)
+    }
+
     /// Any user's job.
     pub fn job(&self, id: &str) -> Result<JobView, ApiError> {
         Ok(self.app.jobs.find(id)?)
@@ -150,6 +155,16 @@ impl Control {
     /// The newest `limit` journal entries, newest first.
     pub fn requests(&self, limit: usize) -> Vec<Entry> {
         self.app.journal.newest(limit)
+    }
+
+    /// One page of the journal entries `filter` selects, newest first, and how many it selects.
+    pub fn requests_page(
+        &self,
+        filter: &crate::journal::EntryFilter,
+        offset: usize,
+        limit: usize,
+    ) -> (Vec<Entry>, usize) {
+        self.app.journal.page(filter, offset, limit)
     }
 
     /// Empties the journal.

@@ -34,6 +34,31 @@ pub struct Entry {
     pub request_id: Hex32,
 }
 
+/// Which entries a page of the journal selects; `None` fields select all.
+#[derive(Debug, Clone, Default)]
+pub struct EntryFilter {
+    /// The project of the path.
+    pub project_id: Option<String>,
+    /// The instance of the path.
+    pub instance_id: Option<String>,
+    /// The authenticated user.
+    pub user: Option<String>,
+    /// The answer's status.
+    pub status: Option<u16>,
+}
+
+impl EntryFilter {
+    fn matches(&self, e: &Entry) -> bool {
+        let same = |want: &Option<String>, got: &Option<Arc<str>>| {
+            want.as_deref().is_none_or(|w| got.as_deref() == Some(w))
+        };
+        same(&self.project_id, &e.project_id)
+            && same(&self.instance_id, &e.instance_id)
+            && same(&self.user, &e.user)
+            && self.status.is_none_or(|s| e.status == s)
+    }
+}
+
 /// The journal.
 #[derive(Debug)]
 pub struct Journal {
@@ -105,6 +130,21 @@ impl Journal {
     /// The newest `limit` entries, newest first.
     pub fn newest(&self, limit: usize) -> Vec<Entry> {
         self.entries().iter().rev().take(limit).cloned().collect()
+    }
+
+    /// The entries `filter` selects, newest first: `limit` of them after skipping `offset`, and
+    /// how many it selects in all. Only the page's entries are copied.
+    pub fn page(&self, filter: &EntryFilter, offset: usize, limit: usize) -> (Vec<Entry>, usize) {
+        let ring = self.entries();
+        let mut total = 0;
+        let mut page = Vec::with_capacity(limit.min(1024));
+        for entry in ring.iter().rev().filter(|e| filter.matches(e)) {
+            if total >= offset && page.len() < limit {
+                page.push(entry.clone());
+            }
+            total += 1;
+        }
+        (page, total)
     }
 
     /// How many entries are kept.

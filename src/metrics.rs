@@ -16,8 +16,8 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::clock::Timestamp;
-use crate::jobs::{JobKind, PublicStatus};
 use crate::jobs::JobRegistry;
+use crate::jobs::{JobKind, PublicStatus};
 use crate::operation::Operation;
 
 /// What the gauges read at a scrape: plain views of the domain, handed over by the composition root.

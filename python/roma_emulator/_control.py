@@ -79,8 +79,16 @@ class ControlPlane:
         self._request("POST", "/_emulator/reset", query={"project_id": project, "instance_id": instance})
 
     def jobs(self, **filters: Any) -> list:
-        """The jobs, oldest first; filters: ``user``, ``project_id``, ``instance_id``, ``type``, ``status``."""
-        return self._request("GET", "/_emulator/jobs", query=filters)["jobs"]
+        """Every job the filters select, oldest first (read a page of up to 1000 at a time); filters:
+        ``user``, ``project_id``, ``instance_id``, ``type``, ``status``."""
+        jobs: list = []
+        cursor = None
+        while True:
+            page = self._request("GET", "/_emulator/jobs", query={**filters, "limit": 1000, "cursor": cursor})
+            jobs.extend(page["jobs"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return jobs
 
     def job(self, job_id: str) -> dict:
         """Any user's job, by id."""
@@ -144,9 +152,19 @@ class ControlPlane:
         """Removes every fault rule."""
         self._request("DELETE", "/_emulator/faults")
 
-    def requests(self, limit: Optional[int] = None) -> list:
-        """The request journal, newest first."""
-        return self._request("GET", "/_emulator/requests", query={"limit": limit})["requests"]
+    def requests(self, limit: Optional[int] = None, **filters: Any) -> list:
+        """The request journal, newest first: all of it, or the newest ``limit`` entries (read a page
+        of up to 1000 at a time); filters: ``user``, ``project_id``, ``instance_id``, ``status``."""
+        entries: list = []
+        offset = 0
+        while limit is None or len(entries) < limit:
+            size = 1000 if limit is None else min(1000, limit - len(entries))
+            page = self._request("GET", "/_emulator/requests", query={**filters, "limit": size, "offset": offset})
+            entries.extend(page["requests"])
+            if page["next_offset"] is None:
+                break
+            offset = page["next_offset"]
+        return entries
 
     def add_user(self, name: str, *, access_key: Optional[str] = None, secret_key: Optional[str] = None,
                  token: Optional[str] = None, projects: Optional[list] = None) -> dict:

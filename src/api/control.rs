@@ -13,8 +13,8 @@ use axum::routing::{MethodRouter, delete, get, post};
 use serde_json::json;
 
 use crate::api::dto::{
-    ClockBody, ClockView, ControlJob, ControlJobs, ErrorView, ErrorsView, FailBody, FaultsView, Health,
-    JobsQuery, RequestView, RequestsQuery, RequestsView, ResetQuery, StateQuery, WaitQuery,
+    ClockBody, ClockView, ControlJob, ControlJobs, DEFAULT_PAGE, ErrorView, ErrorsView, FailBody, FaultsView,
+    Health, JobsQuery, MAX_PAGE, RequestView, RequestsQuery, RequestsView, ResetQuery, StateQuery, WaitQuery,
 };
 use crate::api::extract::{ApiPath, ApiQuery, RawBody, parse_json};
 use crate::clock::Timestamp;
@@ -125,7 +125,8 @@ fn parse_status(s: &str) -> Result<PublicStatus, ApiError> {
     PublicStatus::parse(s).ok_or_else(|| ApiError::invalid(format!("status: unknown status {s:?}")))
 }
 
-/// `GET /_emulator/jobs?user=&project_id=&instance_id=&type=&status=`.
+/// `GET /_emulator/jobs?user=&project_id=&instance_id=&type=&status=&limit=&cursor=`: one page,
+/// oldest first, with the total and the next page's cursor.
 async fn jobs(
     State(app): State<AppState>,
     ApiQuery(q): ApiQuery<JobsQuery>,
@@ -142,12 +143,39 @@ async fn jobs(
             .transpose()?,
         status: q.status.as_deref().map(parse_status).transpose()?,
     };
-    let jobs = control(&app)
-        .jobs(&filter)
+    let limit = page_limit(q.limit)?;
+    let after = q
+        .cursor
+        .map(|c| {
+            c.parse::<u64>().map_err(|_| {
+                ApiError::invalid(format!(
+                    "cursor: {c:?} is no cursor of this list (pass next_cursor)"
+                ))
+            })
+        })
+        .transpose()?;
+    let page = control(&app).jobs_page(&filter, after, limit);
+    let jobs = page
+        .jobs
         .iter()
         .map(|v| ControlJob::new(v, app.config.api.dialect))
         .collect();
-    Ok(Json(ControlJobs { jobs }))
+    Ok(Json(ControlJobs {
+        jobs,
+        total: page.total,
+        next_cursor: page.next.map(|seq| seq.to_string()),
+    }))
+}
+
+/// The page size `limit` asks for: 1..[`MAX_PAGE`], [`DEFAULT_PAGE`] when left out.
+fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(n @ 1..=MAX_PAGE) => Ok(n),
+        Some(n) => Err(ApiError::invalid(format!(
+            "limit: must be 1..{MAX_PAGE}, got {n}"
+        ))),
+    }
 }
 
 /// `GET /_emulator/jobs/{job_id}`: any user's job.
@@ -238,12 +266,27 @@ async fn move_clock(
     Ok(clock_view(&c, now))
 }
 
-/// `GET /_emulator/requests?limit=N`: newest first.
-async fn requests(State(app): State<AppState>, ApiQuery(q): ApiQuery<RequestsQuery>) -> Json<RequestsView> {
-    let entries = control(&app).requests(q.limit.unwrap_or(usize::MAX));
-    Json(RequestsView {
+/// `GET /_emulator/requests?limit=&offset=&project_id=&instance_id=&user=&status=`: one page,
+/// newest first, with the total and the next page's offset.
+async fn requests(
+    State(app): State<AppState>,
+    ApiQuery(q): ApiQuery<RequestsQuery>,
+) -> Result<Json<RequestsView>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let offset = q.offset.unwrap_or(0);
+    let filter = crate::journal::EntryFilter {
+        project_id: q.project_id,
+        instance_id: q.instance_id,
+        user: q.user,
+        status: q.status,
+    };
+    let (entries, total) = control(&app).requests_page(&filter, offset, limit);
+    let next = offset.saturating_add(entries.len());
+    Ok(Json(RequestsView {
         requests: entries.iter().map(RequestView::from).collect(),
-    })
+        total,
+        next_offset: (next < total).then_some(next),
+    }))
 }
 
 /// `DELETE /_emulator/requests`.

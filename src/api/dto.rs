@@ -176,12 +176,21 @@ impl ControlJob {
     }
 }
 
-/// `{"jobs": [...]}`.
+/// `{"jobs": [...], "total": N, "next_cursor": "..."}`: one page.
 #[derive(Debug, Serialize)]
 pub struct ControlJobs {
-    /// Oldest first.
+    /// Oldest first, at most `limit`.
     pub jobs: Vec<ControlJob>,
+    /// How many jobs the filters select in all.
+    pub total: usize,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
 }
+
+/// The page size of a control-plane list when `limit` is left out.
+pub const DEFAULT_PAGE: usize = 100;
+/// The largest page a control-plane list answers.
+pub const MAX_PAGE: usize = 1000;
 
 /// The query of `GET /_emulator/state`.
 #[derive(Debug, Default, Deserialize)]
@@ -206,6 +215,10 @@ pub struct JobsQuery {
     pub kind: Option<String>,
     /// A status in either spelling.
     pub status: Option<String>,
+    /// Jobs a page, 1..1000 (default 100).
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the page before.
+    pub cursor: Option<String>,
 }
 
 /// The query of `GET /_emulator/jobs/{id}/wait`.
@@ -259,8 +272,18 @@ pub struct ClockView {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestsQuery {
-    /// At most this many (default: all kept).
+    /// Entries a page, 1..1000 (default 100).
     pub limit: Option<usize>,
+    /// Entries of the selection to skip first (newest first).
+    pub offset: Option<usize>,
+    /// Only this project's.
+    pub project_id: Option<String>,
+    /// Only this instance's.
+    pub instance_id: Option<String>,
+    /// Only this user's.
+    pub user: Option<String>,
+    /// Only answers of this HTTP status.
+    pub status: Option<u16>,
 }
 
 /// One journal entry.
@@ -308,8 +331,12 @@ impl From<&crate::journal::Entry> for RequestView {
 /// `{"requests": [...]}`, newest first.
 #[derive(Debug, Serialize)]
 pub struct RequestsView {
-    /// Newest first.
+    /// Newest first, at most `limit`.
     pub requests: Vec<RequestView>,
+    /// How many entries the filters select in all.
+    pub total: usize,
+    /// Pass as `offset` for the next page; `null` on the last.
+    pub next_offset: Option<usize>,
 }
 
 /// `{"faults": [...]}`.

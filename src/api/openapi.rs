@@ -98,6 +98,16 @@ fn build() -> Value {
         .collect();
     job_filters.push(json!({"name": "type", "in": "query", "required": false, "schema": {"enum": ["exportAsset", "importAsset", "deleteAsset"]}}));
     job_filters.push(json!({"name": "status", "in": "query", "required": false, "schema": status_enum()}));
+    let page_limit = json!({"name": "limit", "in": "query", "required": false, "description": "A page's size (default 100).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}});
+    job_filters.push(page_limit.clone());
+    job_filters.push(json!({"name": "cursor", "in": "query", "required": false, "description": "The next_cursor of the page before.", "schema": {"type": "string", "pattern": "^[0-9]{1,19}$"}}));
+    let mut request_filters: Vec<Value> = ["user", "project_id", "instance_id"]
+        .iter()
+        .map(|n| param(n, "query", false, "Filter."))
+        .collect();
+    request_filters.push(json!({"name": "status", "in": "query", "required": false, "description": "Only answers of this HTTP status.", "schema": {"type": "integer", "minimum": 100, "maximum": 599}}));
+    request_filters.push(page_limit);
+    request_filters.push(json!({"name": "offset", "in": "query", "required": false, "description": "The next_offset of the page before.", "schema": {"type": "integer", "minimum": 0}}));
     let mut document = json!({
         "openapi": "3.1.0",
         "info": {
@@ -144,7 +154,8 @@ fn build() -> Value {
                 "responses": ok("200", "Serving.", Some("Health"))}},
             "/_emulator/state": {
                 "get": {"operationId": "EmulatorStateExport", "tags": ["emulator"],
-                    "responses": ok("200", "The whole state, without secrets.", Some("Snapshot"))},
+                    "parameters": [{"name": "include", "in": "query", "required": false, "description": "token_key: the export holds the token-sealing key (to move a stub whole).", "schema": {"enum": ["token_key"]}}],
+                    "responses": ok("200", "The whole state, without secrets unless include asks for the token key.", Some("Snapshot"))},
                 "put": {"operationId": "EmulatorStateImport", "tags": ["emulator"],
                     "requestBody": {"required": true, "content": json_content("Snapshot")},
                     "responses": ok("200", "Restored (a bad snapshot changes nothing).", Some("Restored"))}},
@@ -160,7 +171,7 @@ fn build() -> Value {
                 "responses": ok("200", "Reset.", Some("Reset"))}},
             "/_emulator/jobs": {"get": {"operationId": "EmulatorListJobs", "tags": ["emulator"],
                 "parameters": job_filters,
-                "responses": ok("200", "Oldest first.", Some("ControlJobs"))}},
+                "responses": ok("200", "One page, oldest first, with the total and the next page's cursor.", Some("ControlJobs"))}},
             "/_emulator/jobs/{job_id}": {"get": {"operationId": "EmulatorShowJob", "tags": ["emulator"],
                 "parameters": path_params(&["job_id"]), "responses": ok("200", "Any user's job.", Some("ControlJob"))}},
             "/_emulator/jobs/{job_id}/wait": {"get": {"operationId": "EmulatorWaitJob", "tags": ["emulator"],
@@ -181,8 +192,8 @@ fn build() -> Value {
                     "responses": ok("200", "Moved; every due job change applied.", Some("Clock"))}},
             "/_emulator/requests": {
                 "get": {"operationId": "EmulatorListRequests", "tags": ["emulator"],
-                    "parameters": [{"name": "limit", "in": "query", "required": false, "description": "At most this many.", "schema": {"type": "integer", "minimum": 0}}],
-                    "responses": ok("200", "Newest first.", Some("Requests"))},
+                    "parameters": request_filters,
+                    "responses": ok("200", "One page, newest first, with the total and the next page's offset.", Some("Requests"))},
                 "delete": {"operationId": "EmulatorClearRequests", "tags": ["emulator"], "responses": ok("204", "Cleared.", None)}},
             "/_emulator/faults": {
                 "get": {"operationId": "EmulatorListFaults", "tags": ["emulator"], "responses": ok("200", "Oldest first.", Some("Faults"))},
@@ -283,8 +294,9 @@ fn schemas() -> Value {
         "ControlJob": {"type": "object", "additionalProperties": false,
             "required": ["id", "type", "status", "progress_percent", "begin_time", "user", "project_id", "instance_id"],
             "properties": control_job_properties},
-        "ControlJobs": {"type": "object", "additionalProperties": false, "required": ["jobs"],
-            "properties": {"jobs": {"type": "array", "items": schema("ControlJob")}}},
+        "ControlJobs": {"type": "object", "additionalProperties": false, "required": ["jobs", "total", "next_cursor"],
+            "properties": {"jobs": {"type": "array", "items": schema("ControlJob")}, "total": {"type": "integer", "minimum": 0},
+                "next_cursor": nullable("string")}},
         "TokenRequest": {"type": "object", "required": ["auth"], "description": "IAM's password method.",
             "properties": {"auth": {"type": "object", "required": ["identity"], "properties": {
                 "identity": {"type": "object", "required": ["methods", "password"], "properties": {
@@ -322,7 +334,9 @@ fn schemas() -> Value {
         "ClockMove": {"type": "object", "additionalProperties": false, "description": "Exactly one of the two.",
             "oneOf": [{"required": ["advance_ms"], "not": {"required": ["set"]}}, {"required": ["set"], "not": {"required": ["advance_ms"]}}],
             "properties": {"advance_ms": {"type": "integer", "minimum": 0}, "set": {"type": "string", "format": "date-time", "pattern": "^(19[7-9][0-9]|[2-9][0-9]{3})-", "description": "1970 to 9999."}}},
-        "Requests": {"type": "object", "additionalProperties": false, "required": ["requests"], "properties": {"requests": {"type": "array", "items": {
+        "Requests": {"type": "object", "additionalProperties": false, "required": ["requests", "total", "next_offset"], "properties": {
+            "total": {"type": "integer", "minimum": 0}, "next_offset": {"type": ["integer", "null"], "minimum": 0},
+            "requests": {"type": "array", "items": {
             "type": "object", "additionalProperties": false,
             "required": ["time", "method", "path", "operation", "user", "project_id", "instance_id", "status", "error_code", "request_id"],
             "properties": {"time": {"type": "string", "format": "date-time"}, "method": {"type": "string"}, "path": {"type": "string"},
@@ -367,8 +381,9 @@ fn state_schemas() -> Value {
             "properties": {"users": {"type": "array", "items": {"$ref": "#/components/schemas/User"}}}},
         "UserAdded": {"type": "object", "additionalProperties": false, "required": ["user"],
             "properties": {"user": {"$ref": "#/components/schemas/User"}}},
-        "Restored": {"type": "object", "additionalProperties": false, "required": ["restored"],
-            "properties": {"restored": {"type": "object", "properties": {"jobs": {"type": "integer"}}}}},
+        "Restored": {"type": "object", "additionalProperties": false, "required": ["restored", "warnings"],
+            "properties": {"restored": {"type": "object", "properties": {"jobs": {"type": "integer"}}},
+                "warnings": {"type": "array", "description": "What was left out or cannot match (a runtime user the configuration declares, another token key).", "items": {"type": "string"}}}},
         "Saved": {"type": "object", "additionalProperties": false, "required": ["saved", "bytes"],
             "properties": {"saved": {"type": "string"}, "bytes": {"type": "integer"}}}
     })

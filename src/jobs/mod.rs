@@ -40,4 +40,4 @@ pub use registry::JobRegistry;
 pub use selection::{AppRef, AssetSelection, SelectionError};
 pub use settings::{JobSettings, Progression};
 pub use snapshot::{Archive, PendingEffect, RegistrySnapshot};
-pub use view::{FailPlan, JobFilter, JobView};
+pub use view::{FailPlan, JobFilter, JobPage, JobView};

@@ -10,7 +10,7 @@ use crate::ids::Ids;
 use super::archive;
 use super::error::{archive_not_found, job_not_found};
 use super::ledger::Ledger;
-use super::view::view;
+use super::view::{JobPage, view};
 use super::{
     ArchiveId, AssetSelection, Catalog, FailPlan, Footprint, ImportOptions, Job, JobError, JobFilter, JobId,
     JobKind, JobSettings, JobState, JobView, PendingEffect, Progression, Reason, RegistrySnapshot, Scope,
@@ -287,11 +287,42 @@ impl JobRegistry {
         let mut all: Vec<JobView> = state
             .jobs
             .values()
+            .filter(|j| filter.matches(j))
             .map(|j| view(j, now))
-            .filter(|v| filter.matches(v))
             .collect();
         all.sort_by_key(|j| j.seq);
         all
+    }
+
+    /// The first `limit` jobs `filter` selects after cursor `after` (a `seq`), oldest first, and
+    /// how many it selects in all. Memory is what the page holds: the jobs are walked once under
+    /// the lock, keeping the `limit` oldest in a bounded heap, and only those become views.
+    pub fn page(&self, filter: &JobFilter, after: Option<u64>, limit: usize) -> JobPage {
+        use std::collections::BinaryHeap;
+        let (state, now) = self.lock();
+        let mut total = 0;
+        let mut more = false;
+        // The newest of the kept on top, so a older one replaces it.
+        let mut kept: BinaryHeap<(u64, JobId)> = BinaryHeap::with_capacity(limit.min(1024) + 1);
+        for job in state.jobs.values().filter(|j| filter.matches(j)) {
+            total += 1;
+            if after.is_some_and(|a| job.seq <= a) {
+                continue;
+            }
+            kept.push((job.seq, job.id));
+            if kept.len() > limit {
+                kept.pop();
+                more = true;
+            }
+        }
+        let jobs: Vec<JobView> = kept
+            .into_sorted_vec()
+            .iter()
+            .filter_map(|(_, id)| state.jobs.get(id))
+            .map(|j| view(j, now))
+            .collect();
+        let next = if more { jobs.last().map(|j| j.seq) } else { None };
+        JobPage { jobs, total, next }
     }
 
     /// Any user's job by id (the control plane).

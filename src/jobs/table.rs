@@ -155,7 +155,11 @@ impl JobTable {
     /// The job `id`, to change (its count follows when the change ends).
     pub fn get_mut(&mut self, id: &JobId) -> Option<JobMut<'_>> {
         let slot = *self.jobs.get(id)? as usize;
-        let entry = self.chunks.get_mut(slot / CHUNK)?.get_mut(slot % CHUNK)?.as_mut()?;
+        let entry = self
+            .chunks
+            .get_mut(slot / CHUNK)?
+            .get_mut(slot % CHUNK)?
+            .as_mut()?;
         let was = key(&entry.job);
         Some(JobMut {
             job: &mut entry.job,

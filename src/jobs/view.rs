@@ -43,6 +43,17 @@ pub struct FailPlan {
     pub reasons: Vec<Reason>,
 }
 
+/// One page of the jobs a filter selects, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobPage {
+    /// At most the limit asked for.
+    pub jobs: Vec<JobView>,
+    /// How many jobs the filter selects in all.
+    pub total: usize,
+    /// The cursor of the next page (the `seq` of this page's last job), if there are more.
+    pub next: Option<u64>,
+}
+
 /// Which jobs a query selects; `None` fields select all.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JobFilter {
@@ -59,12 +70,14 @@ pub struct JobFilter {
 }
 
 impl JobFilter {
-    pub(super) fn matches(&self, job: &JobView) -> bool {
-        self.user.as_deref().is_none_or(|u| *job.owner == *u)
-            && self.project.as_deref().is_none_or(|p| *job.scope.project == *p)
-            && self.instance.as_deref().is_none_or(|i| *job.scope.instance == *i)
+    /// Whether it selects `job` (read in place: no view is made of a job it passes over).
+    pub(super) fn matches(&self, job: &Job) -> bool {
+        let scope = job.scope();
+        self.user.as_deref().is_none_or(|u| **job.owner() == *u)
+            && self.project.as_deref().is_none_or(|p| *scope.project == *p)
+            && self.instance.as_deref().is_none_or(|i| *scope.instance == *i)
             && self.kind.is_none_or(|k| job.kind == k)
-            && self.status.is_none_or(|s| job.status == s)
+            && self.status.is_none_or(|s| job.public_status() == s)
     }
 }
 

@@ -818,3 +818,95 @@ async fn the_admin_tokens_scheme_is_read_without_regard_to_case() {
         .expect("request");
     assert_roma_error(res, 401, "EMULATOR.0401").await;
 }
+
+/// #27 finding 7: the job list pages (`limit`, default 100, at most 1000; `cursor`), says its
+/// total, and filters before it pages; the journal pages with `offset` and filters.
+#[tokio::test]
+async fn the_job_list_and_the_journal_page_and_say_their_total() {
+    let app = spawn_app_with(|c| {
+        c.jobs.duration_ms = 0;
+        c.jobs.max_jobs = 1000;
+    })
+    .await;
+    for k in 0..250 {
+        let project = if k % 5 == 0 { "p5" } else { "p1" };
+        let res = app
+            .export(
+                &format!("user-{k}"),
+                project,
+                "i1",
+                r#"{"apps":[{"id":"app-1"}]}"#,
+            )
+            .await;
+        assert_job_created(res).await;
+    }
+    let mut seen = Vec::new();
+    let mut path = "/_emulator/jobs".to_owned();
+    let mut sizes = Vec::new();
+    loop {
+        let page = app.control_json(&path).await;
+        assert_eq!(page["total"], 250, "{path}");
+        let jobs = page["jobs"].as_array().expect("jobs");
+        sizes.push(jobs.len());
+        seen.extend(
+            jobs.iter()
+                .map(|j| j["id"].as_str().unwrap_or_default().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/_emulator/jobs?cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(sizes, [100, 100, 50]);
+    let unique: std::collections::BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), 250, "every job once");
+
+    let p5 = app.control_json("/_emulator/jobs?project_id=p5&limit=20").await;
+    assert_eq!(p5["total"], 50);
+    assert_eq!(p5["jobs"].as_array().map(Vec::len), Some(20));
+    assert!(
+        p5["jobs"]
+            .as_array()
+            .expect("jobs")
+            .iter()
+            .all(|j| j["project_id"] == "p5"),
+        "{p5}"
+    );
+    let last = app
+        .control_json(&format!(
+            "/_emulator/jobs?project_id=p5&limit=40&cursor={}",
+            p5["next_cursor"].as_str().expect("more")
+        ))
+        .await;
+    assert_eq!(last["jobs"].as_array().map(Vec::len), Some(30));
+    assert_eq!(last["next_cursor"], json!(null));
+
+    for bad in ["limit=0", "limit=1001", "cursor=abc"] {
+        let res = app
+            .control(reqwest::Method::GET, &format!("/_emulator/jobs?{bad}"))
+            .send()
+            .await
+            .expect("GET");
+        assert_roma_error(res, 400, "ROMA.13000").await;
+    }
+
+    let journal = app
+        .control_json("/_emulator/requests?project_id=p5&limit=30")
+        .await;
+    assert_eq!(journal["total"], 50);
+    assert_eq!(journal["requests"].as_array().map(Vec::len), Some(30));
+    assert_eq!(journal["next_offset"], 30);
+    let rest = app
+        .control_json("/_emulator/requests?project_id=p5&limit=30&offset=30")
+        .await;
+    assert_eq!(rest["requests"].as_array().map(Vec::len), Some(20));
+    assert_eq!(rest["next_offset"], json!(null));
+    let user = app.control_json("/_emulator/requests?user=nobody").await;
+    assert_eq!(user["total"], 0);
+    let ok = app.control_json("/_emulator/requests?status=200").await;
+    assert_eq!(
+        ok["requests"].as_array().map(Vec::len),
+        Some(100),
+        "the default page"
+    );
+}
