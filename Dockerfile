@@ -17,9 +17,10 @@ COPY --from=build /out/roma-emulator /usr/local/bin/roma-emulator
 COPY container/config.toml /etc/roma-emulator/config.toml
 COPY --from=build --chown=65532:65532 /out/state /var/lib/roma-emulator
 USER 65532:65532
-EXPOSE 8080
+EXPOSE 8080 8081
 # Read by the server and by `roma-emulator healthcheck` alike, so the check asks the port the
-# server listens on (a mounted config or a ROMA_EMULATOR_SERVER_LISTEN included).
+# server serves probes on (server.probe_listen, else server.listen; a mounted config or a
+# ROMA_EMULATOR_SERVER_* variable included).
 ENV ROMA_EMULATOR_CONFIG=/etc/roma-emulator/config.toml
 VOLUME ["/var/lib/roma-emulator"]
 HEALTHCHECK --interval=10s --timeout=5s --start-period=3s --retries=3 \

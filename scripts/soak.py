@@ -10,7 +10,10 @@ latencies and peak RSS beside an idle baseline:
   - download flood: a flood of silent connections while a large archive is read slowly (the
     download must arrive whole);
   - crafted states: PUT /_emulator/state with states the registry cannot hold;
-  - blocked stderr: a second emulator whose stderr is a pipe nobody reads, under requests.
+  - blocked stderr: a second emulator whose stderr is a pipe nobody reads, under requests;
+  - a shared stub at scale (scripts/soak_shared_stub.py): a version-1 state spray, trickled
+    uploads with a known access key, made-up access keys, and a connection flood of the main port
+    with health probed on the probe port (`[server] probe_listen`).
 Fails (exit 1) if health ever goes unanswered or slow, any attack gets a 5xx or a bare answer, a
 download is cut, the process dies, or its peak RSS passes the ceiling.
 
@@ -33,9 +36,12 @@ import time
 import zipfile
 import logging
 
+import soak_shared_stub as stub
+
 CONFIG = """
 [server]
 listen = "127.0.0.1:0"
+probe_listen = "127.0.0.1:{probe_port}"
 header_read_timeout_ms = 2000
 body_read_timeout_ms = 3000
 write_timeout_ms = 3000
@@ -45,6 +51,8 @@ progression = "immediate"
 [catalog]
 max_bytes_per_instance = 67108864
 max_instances = 4
+[auth]
+ak_lockout = true
 [log]
 level = "warn"
 """
@@ -379,10 +387,11 @@ class Phase:
         self.name, self.latencies, self.peak = name, [], 0
 
 
-async def run_phase(phase, port, pid, results, work):
+async def run_phase(phase, port, pid, results, work, probe_port=None):
+    """Runs `work`, probing health on `probe_port` (default: the main port)."""
     print(f"-- phase: {phase.name}", file=sys.stderr, flush=True)
     stop = asyncio.Event()
-    prober = asyncio.create_task(probe_health(port, stop, phase.latencies, results, phase.name))
+    prober = asyncio.create_task(probe_health(probe_port or port, stop, phase.latencies, results, phase.name))
     task = asyncio.create_task(work)
     while not task.done():
         phase.peak = max(phase.peak, rss_kib(pid))
@@ -397,8 +406,11 @@ async def run_phase(phase, port, pid, results, work):
 
 
 async def main_async(args):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        probe_port = s.getsockname()[1]
     with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
-        f.write(CONFIG)
+        f.write(CONFIG.replace("{probe_port}", str(probe_port)))
         config = f.name
     proc = subprocess.Popen([args.binary, "--config", config], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             text=True)
@@ -441,6 +453,16 @@ async def main_async(args):
         ]:
             phase = Phase(name)
             await run_phase(phase, port, proc.pid, results, work)
+            phases.append(phase)
+        small = package_zip("application", "apps", json.dumps("soak"))
+        for name, work, probes in [
+            ("v1 state spray (#27.1)", stub.state_spray(http, port, results, 5), None),
+            ("trickled signed uploads (#27.2)", stub.trickled_uploads(http, multipart, small, port, results, 10), None),
+            ("made-up access keys (#27.5)", stub.made_up_keys(rss_kib, proc.pid, port, results, 3000), None),
+            ("flood, probe port (#27.6)", flood(port, 1500, 5), probe_port),
+        ]:
+            phase = Phase(name)
+            await run_phase(phase, port, proc.pid, results, work, probes)
             phases.append(phase)
         blocked = Phase("blocked stderr (2nd process)")
         blocked.latencies, blocked.peak = await blocked_stderr(args.binary, config, results, 5)

@@ -65,6 +65,7 @@ name=roma-ct-$$
 volume=roma-ct-state-$$
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url=http://127.0.0.1:$port
+probe_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cleanup() {
   pm rm -f "$name" "$name-2" >/dev/null 2>&1 || true
   pm volume rm -f "$volume" >/dev/null 2>&1 || true
@@ -72,7 +73,7 @@ cleanup() {
 trap cleanup EXIT
 # (Without systemd, podman cannot schedule the HEALTHCHECK itself and says so; the check is run
 # by hand below with `podman healthcheck run`.)
-run() { pm run -d --name "$1" -p "127.0.0.1:$port:8080" -v "$volume:/var/lib/roma-emulator" "$image" >/dev/null 2>/tmp/roma-ct-run.log; }
+run() { pm run -d --name "$1" -p "127.0.0.1:$port:8080" -p "127.0.0.1:$probe_port:8081" -v "$volume:/var/lib/roma-emulator" "$image" >/dev/null 2>/tmp/roma-ct-run.log; }
 wait_health() {
   for _ in $(seq 1 100); do
     curl -fsS "$url/_emulator/health" >/dev/null 2>&1 && return 0
@@ -88,6 +89,10 @@ check "health answers through the published port"
 for _ in $(seq 1 20); do pm healthcheck run "$name" >/dev/null 2>&1 && break; sleep 0.5; done
 pm healthcheck run "$name" >/dev/null 2>&1 || fail "the HEALTHCHECK reports healthy"
 check "the HEALTHCHECK (roma-emulator healthcheck) reports healthy"
+curl -fsS "http://127.0.0.1:$probe_port/_emulator/health" >/dev/null || fail "the probe port (server.probe_listen) answers health"
+probe_other=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$probe_port/_emulator/jobs")
+[ "$probe_other" = 503 ] || fail "the probe port serves only the probes (got $probe_other)"
+check "the probe port 8081 serves health and nothing but the probes"
 # The image has no ps: read the uid of the container's main process from the host's /proc.
 pid=$(pm inspect --format '{{.State.Pid}}' "$name")
 uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")

@@ -104,6 +104,9 @@ async fn main() -> ExitCode {
         );
     }
     println!("roma-emulator listening on {}", server.base_url());
+    if let Some(probes) = server.probe_url() {
+        tracing::info!(url = %probes, "health and readiness probes are served on server.probe_listen");
+    }
     let _ = std::io::stdout().flush();
     match server.shutdown_on(signal.received()).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -122,7 +125,8 @@ fn healthcheck(args: &Args, url: Option<&str>) -> ExitCode {
                 Config::load(args.config.as_deref(), std::env::vars()),
             ) {
                 (Some(listen), _) => listen.clone(),
-                (None, Ok(config)) => config.server.listen,
+                // The probe port, when there is one: what a flood of the main port cannot delay.
+                (None, Ok(config)) => config.server.probe_listen.unwrap_or(config.server.listen),
                 (None, Err(e)) => {
                     eprintln!("roma-emulator healthcheck: {e}");
                     return ExitCode::from(1);

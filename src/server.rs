@@ -93,6 +93,16 @@ async fn save_blocking(state: &AppState, force: bool) -> bool {
     }
 }
 
+/// `http://IP:PORT` for `addr`, the loopback address of its family when it is a wildcard.
+fn callable(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
 /// Whether a control plane without an admin token listening on `ip` can be reached from other
 /// machines.
 pub fn control_plane_exposed(ip: IpAddr, has_admin_token: bool) -> bool {
@@ -103,6 +113,8 @@ pub fn control_plane_exposed(ip: IpAddr, has_admin_token: bool) -> bool {
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
+    /// Where `[server] probe_listen` serves the probes, if it is set.
+    probe_addr: Option<SocketAddr>,
     state: AppState,
     task: Option<JoinHandle<()>>,
     max_connections: usize,
@@ -159,6 +171,23 @@ impl Server {
         }
         let limits = crate::transport::Limits::new(&state, max_connections);
         let app = crate::api::router(state.clone());
+        let probe_addr = match &state.config.server.probe_listen {
+            Some(probes) => {
+                let bind_fail = |source| StartError::Bind {
+                    addr: probes.clone(),
+                    source,
+                };
+                let listener = listen(resolve(probes).await.map_err(bind_fail)?).map_err(bind_fail)?;
+                let bound = listener.local_addr().map_err(bind_fail)?;
+                tokio::spawn(crate::transport::probes::serve(
+                    listener,
+                    app.clone(),
+                    state.shutdown.subscribe(),
+                ));
+                Some(bound)
+            }
+            None => None,
+        };
         let shutdown = state.shutdown.subscribe();
         let task = tokio::spawn(crate::transport::serve(
             listener,
@@ -172,6 +201,7 @@ impl Server {
         }
         Ok(Self {
             addr,
+            probe_addr,
             state,
             task: Some(task),
             max_connections,
@@ -205,12 +235,12 @@ impl Server {
     /// `http://IP:PORT`, an address a client can call: when the server listens on every address
     /// (`0.0.0.0`, `::`), the loopback address of the same family.
     pub fn base_url(&self) -> String {
-        let ip = match self.addr.ip() {
-            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-            ip => ip,
-        };
-        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+        callable(self.addr)
+    }
+
+    /// The URL of the probe listener (`[server] probe_listen`), if it is set.
+    pub fn probe_url(&self) -> Option<String> {
+        self.probe_addr.map(callable)
     }
 
     /// The shared state (registry, configuration) for in-process inspection.

@@ -59,6 +59,7 @@ pub const ENV_KEYS: &[EnvKey] = &[
     key("server.large_body_wait_ms", Kind::Integer),
     key("server.min_upload_bytes_per_s", Kind::Integer),
     key("server.min_upload_grace_ms", Kind::Integer),
+    key("server.probe_listen", Kind::Text),
     aliased("api.error_statuses", Kind::Text, "ROMA_EMULATOR_ERROR_STATUSES"),
     aliased("api.dialect", Kind::Text, "ROMA_EMULATOR_DIALECT"),
     key("jobs.duration_ms", Kind::Integer),

@@ -210,6 +210,9 @@ pub struct ServerConfig {
     pub min_upload_bytes_per_s: u64,
     /// See `min_upload_bytes_per_s`.
     pub min_upload_grace_ms: u64,
+    /// A second address (`HOST:PORT`) that serves only `/_emulator/health` and `/ready`, with a
+    /// budget of its own: point probes there and no connection flood of `listen` delays them.
+    pub probe_listen: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -228,6 +231,7 @@ impl Default for ServerConfig {
             large_body_wait_ms: 2_000,
             min_upload_bytes_per_s: 16 * 1024,
             min_upload_grace_ms: 5_000,
+            probe_listen: None,
         }
     }
 }

@@ -94,6 +94,7 @@ fn env_overrides_the_file_and_is_checked() {
 fn every_key_of_the_env_table_is_set_by_its_variable() {
     let sample = |entry: &env::EnvKey| match (entry.key, entry.kind) {
         ("server.listen", _) => "127.0.0.1:9999",
+        ("server.probe_listen", _) => "127.0.0.1:9998",
         ("server.public_url", _) => "https://roma.example.test",
         ("api.error_statuses", _) => "catalog",
         ("api.dialect", _) => "current",

@@ -11,19 +11,15 @@ impl Config {
                 "must be at least 1",
             ));
         }
-        let port = self
-            .server
-            .listen
-            .rsplit_once(':')
-            .map(|(host, port)| (host, port.parse::<u16>()));
-        if !matches!(port, Some((host, Ok(_))) if !host.is_empty()) {
-            return Err(ConfigError::new(
-                "server.listen",
-                format!(
-                    "expected HOST:PORT (an IP or a host name), got {:?}",
-                    self.server.listen
-                ),
-            ));
+        host_port("server.listen", &self.server.listen)?;
+        if let Some(probes) = &self.server.probe_listen {
+            host_port("server.probe_listen", probes)?;
+            if *probes == self.server.listen && !probes.ends_with(":0") {
+                return Err(ConfigError::new(
+                    "server.probe_listen",
+                    "must differ from server.listen",
+                ));
+            }
         }
         if self.server.header_read_timeout_ms == 0 || self.server.header_read_timeout_ms > 3_600_000 {
             return Err(ConfigError::new(
@@ -223,5 +219,20 @@ impl Config {
             }
         }
         Ok(())
+    }
+}
+
+/// Checks that `value` is `HOST:PORT` (an IP or a host name).
+fn host_port(key: &str, value: &str) -> Result<(), ConfigError> {
+    let port = value
+        .rsplit_once(':')
+        .map(|(host, port)| (host, port.parse::<u16>()));
+    if matches!(port, Some((host, Ok(_))) if !host.is_empty()) {
+        Ok(())
+    } else {
+        Err(ConfigError::new(
+            key,
+            format!("expected HOST:PORT (an IP or a host name), got {value:?}"),
+        ))
     }
 }

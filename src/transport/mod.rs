@@ -18,6 +18,8 @@
 //!   body that marks the end of a response.
 //! - A head must arrive within `[server] header_read_timeout_ms` (hyper's timer), one second on a
 //!   probe slot.
+//! - [`probes`]: `[server] probe_listen`, a port of its own that serves only the probes, so no
+//!   flood of the main port delays them.
 //! - On shutdown the listener closes at once, idle connections close, in-flight requests get
 //!   `[server] shutdown_grace_s` to finish, and whatever is left is then dropped.
 
@@ -25,6 +27,7 @@ pub mod body;
 pub mod conn;
 pub mod fd;
 pub mod io;
+pub mod probes;
 pub mod quiet;
 pub mod stall;
 pub mod table;

@@ -499,7 +499,7 @@ async fn the_journal_lists_requests_newest_first_without_credentials() {
     assert_eq!(res.status(), 204);
     assert_eq!(
         app.control_json("/_emulator/requests").await,
-        json!({"requests": []})
+        json!({"requests": [], "total": 0, "next_offset": null})
     );
 }
 

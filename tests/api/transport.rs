@@ -513,3 +513,55 @@ mod attacks {
         assert!(String::from_utf8_lossy(&body).contains("EMULATOR.0503"));
     }
 }
+
+/// #27 finding 6: a flood of silent connections fills the main port's slots and socket budget,
+/// and newcomers wait in the kernel's backlog. The probe port (`[server] probe_listen`) has a
+/// budget of its own: health answers there at once, and nothing but the probes is served on it.
+#[tokio::test]
+async fn the_probe_port_answers_health_while_the_main_port_is_flooded() {
+    let app = spawn_app_with(|c| {
+        c.server.max_connections = 4;
+        c.server.probe_listen = Some("127.0.0.1:0".into());
+    })
+    .await;
+    let probes = app.server.probe_url().expect("a probe port");
+    let mut flood = Vec::new();
+    for _ in 0..400 {
+        match tokio::net::TcpStream::connect(app.server.local_addr()).await {
+            Ok(mut s) => {
+                let _ = tokio::io::AsyncWriteExt::write_all(
+                    &mut s,
+                    b"GET /v2/p/instances/i/assets/jobs/x HTTP/1.1\r\n",
+                )
+                .await;
+                flood.push(s);
+            }
+            Err(_) => break,
+        }
+    }
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("client");
+    for _ in 0..5 {
+        let res = client
+            .get(format!("{probes}/_emulator/health"))
+            .send()
+            .await
+            .expect("the probe port answers during the flood");
+        assert_eq!(res.status(), 200);
+    }
+    let ready = client
+        .get(format!("{probes}/_emulator/ready"))
+        .send()
+        .await
+        .expect("ready");
+    assert_eq!(ready.status(), 200);
+    let other = client
+        .get(format!("{probes}/_emulator/jobs"))
+        .send()
+        .await
+        .expect("answer");
+    crate::helpers::assert_roma_error(other, 503, "EMULATOR.0503").await;
+    drop(flood);
+}
