@@ -104,6 +104,11 @@ catalog! {
     /// The body is over the limit.
     RequestTooLarge => ("APIG.0201", 413, 413, "Request entity too large.",
         "The request body is larger than server.max_body_bytes."),
+    /// The gateway's flow control refused the request (`[gateway]`).
+    // error_msg: Huawei Cloud's FAQ "How Do I Handle the Error APIG.0308?"; the answer names the
+    // policy and the limit ("...: policy user over ratelimit,limit:5,time:1 second").
+    Throttled => ("APIG.0308", 429, 429, "The throttling threshold has been reached",
+        "More requests than [gateway] rate_per_user_per_s (a user's, to the asset API) or rate_per_address_per_s (an address's, without a user: IAM token requests), beyond [gateway] burst, on the emulator's clock. Retry-After says when to retry; the official SDKs retry 429 only."),
     /// The request took too long.
     Timeout => ("APIG.0201", 504, 504, "Backend timeout.",
         "Handling the request took longer than server.request_timeout_ms."),
@@ -194,6 +199,8 @@ pub struct ApiError {
     pub injected: Option<(StatusCode, Box<str>)>,
     /// An `error_msg` of its own, where the real service varies it (an unknown AK names the AK).
     pub message: Option<Cow<'static, str>>,
+    /// Seconds for a `Retry-After` header (a throttled request).
+    pub retry_after_s: Option<u64>,
 }
 
 /// The error body: ROMA's four fields, or the gateway's three (`APIG.*` codes have no
@@ -228,6 +235,7 @@ impl ApiError {
             details: details.into(),
             injected: None,
             message: None,
+            retry_after_s: None,
         }
     }
 
@@ -239,6 +247,7 @@ impl ApiError {
             details: "injected by POST /_emulator/faults".into(),
             injected: Some((status, code.into())),
             message: None,
+            retry_after_s: None,
         }
     }
 

@@ -67,6 +67,7 @@ pub mod server;
 pub mod settings;
 pub mod state;
 pub mod telemetry;
+pub mod throttle;
 pub mod transport;
 
 pub use config::Config;

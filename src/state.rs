@@ -55,6 +55,8 @@ pub struct Shared {
     pub api_statuses: crate::error::StatusPolicy,
     /// Permits to hold a large body (`[server] max_large_bodies`), at most one a caller.
     pub large_bodies: Arc<crate::permits::LargeBodies>,
+    /// The gateway's flow control (`[gateway]`).
+    pub gateway: Arc<crate::throttle::Gateway>,
 }
 
 impl AppState {
@@ -110,6 +112,16 @@ impl AppState {
                 config.server.max_large_bodies,
                 std::time::Duration::from_millis(config.server.large_body_wait_ms),
             ),
+            gateway: Arc::new(crate::throttle::Gateway {
+                per_user: crate::throttle::Throttle::new(
+                    config.gateway.rate_per_user_per_s,
+                    config.gateway.burst,
+                ),
+                per_address: crate::throttle::Throttle::new(
+                    config.gateway.rate_per_address_per_s,
+                    config.gateway.burst,
+                ),
+            }),
             config: Arc::new(config),
         }))
     }

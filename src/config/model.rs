@@ -35,6 +35,21 @@ pub struct Config {
     pub journal: JournalConfig,
     /// `[state]`: a snapshot file that survives restarts.
     pub state: StateConfig,
+    /// `[gateway]`: the gateway's flow control (throttling).
+    pub gateway: GatewayConfig,
+}
+
+/// `[gateway]`: flow control as the real gateway does it (429 `APIG.0308`), on the emulator's
+/// clock. Off unless a rate is set.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Requests a second each user may make to the asset API (0: no limit).
+    pub rate_per_user_per_s: u32,
+    /// Requests a second each address may make without a user: IAM token requests (0: no limit).
+    pub rate_per_address_per_s: u32,
+    /// Requests a caller may make at once above its rate (0: one second's worth of its rate).
+    pub burst: u32,
 }
 
 /// `[state]`

@@ -46,6 +46,18 @@ impl Config {
                 "must be 0..1073741824 (0 turns the floor off)",
             ));
         }
+        for (key, value) in [
+            ("gateway.rate_per_user_per_s", self.gateway.rate_per_user_per_s),
+            (
+                "gateway.rate_per_address_per_s",
+                self.gateway.rate_per_address_per_s,
+            ),
+            ("gateway.burst", self.gateway.burst),
+        ] {
+            if value > 1_000_000 {
+                return Err(ConfigError::new(key, "must be 0..1000000"));
+            }
+        }
         if self.server.max_connections == 0 {
             return Err(ConfigError::new("server.max_connections", "must be at least 1"));
         }

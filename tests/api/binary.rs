@@ -227,6 +227,10 @@ fn config_example_documents_every_key_at_its_default() {
                 "header_read_timeout_ms",
                 "max_connections",
                 "shutdown_grace_s",
+                "max_large_bodies",
+                "large_body_wait_ms",
+                "min_upload_bytes_per_s",
+                "min_upload_grace_ms",
             ][..],
         ),
         ("api", &["error_statuses", "dialect"][..]),
@@ -249,6 +253,10 @@ fn config_example_documents_every_key_at_its_default() {
         ("auth", &["mode", "token_ttl_s", "ak_lockout"][..]),
         ("log", &["level", "format"][..]),
         ("state", &["save_interval_s"][..]),
+        (
+            "gateway",
+            &["rate_per_user_per_s", "rate_per_address_per_s", "burst"][..],
+        ),
     ] {
         for key in keys {
             assert!(

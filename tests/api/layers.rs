@@ -17,7 +17,9 @@ const STACK: &[(&str, &[&str])] = &[
     ),
     (
         "domain",
-        &["error", "faults", "journal", "jobs", "auth", "permits"],
+        &[
+            "error", "faults", "journal", "jobs", "auth", "permits", "throttle",
+        ],
     ),
     (
         "base",

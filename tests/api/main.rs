@@ -20,5 +20,6 @@ mod standalone;
 mod state_file;
 mod state_import;
 mod tenancy;
+mod throttle;
 mod transport;
 mod uploads;

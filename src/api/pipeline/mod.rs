@@ -9,6 +9,8 @@
 //! 2. [`body_limit`]: refusals before the body is read; the body's bound.
 //! 3. [`authentication`]: the caller of an asset operation, and then its large body's permit
 //!    ([`large_body`]).
+//!    Then [`throttle`]: the gateway's flow control, for the user (or the address of a request
+//!    without one).
 //! 4. [`faults`]: the first matching fault rule.
 //! 5. the operation (or axum's router), within `[server] request_timeout_ms` together with steps
 //!    3 and 4.
@@ -23,6 +25,7 @@ pub mod context;
 pub mod faults;
 pub mod large_body;
 pub mod respond;
+pub mod throttle;
 
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
@@ -162,6 +165,7 @@ async fn handle(
         exchange.caller = Some(found.user.clone());
         caller = Some(found);
     }
+    throttle::check(app, &req, caller.as_ref().map(|c| &*c.user))?;
     let plan = faults::apply(app, exchange, operation).await?;
     let call = Call {
         caller,

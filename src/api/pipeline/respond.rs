@@ -87,6 +87,10 @@ pub fn finish(app: &AppState, mut exchange: Exchange, outcome: Result<Response, 
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(&X_REQUEST_ID, v);
     }
+    if let Some(seconds) = exchange.error.as_ref().and_then(|e| e.retry_after_s) {
+        res.headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     record(app, exchange, &request_id, res.status().as_u16());
     res
 }
