@@ -349,7 +349,9 @@ async def blocked_stderr(binary, config, results, seconds):
     """A second emulator whose stderr nobody reads, under requests for `seconds`: requests and
     health keep answering, SIGTERM ends it."""
     proc = subprocess.Popen([binary, "--config", config, "--log-format", "json"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env={**os.environ, "ROMA_EMULATOR_LOG_LEVEL": "info"}, text=True)
+                            stderr=subprocess.PIPE, env={**os.environ, "ROMA_EMULATOR_LOG_LEVEL": "info",
+                                                     # The first process holds the probe port.
+                                                     "ROMA_EMULATOR_SERVER_PROBE_LISTEN": "127.0.0.1:0"}, text=True)
     line = proc.stdout.readline()
     port = int(re.search(r":(\d+)\s*$", line).group(1))
     latencies = []

@@ -16,6 +16,7 @@ mod metrics;
 mod openapi;
 mod persistence;
 mod process;
+mod races;
 mod standalone;
 mod state_file;
 mod state_import;
