@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::api::dto::{
     ClockBody, ClockView, ControlJob, ControlJobs, DEFAULT_PAGE, ErrorView, ErrorsView, FailBody, FaultsView,
-    Health, JobsQuery, MAX_PAGE, RequestView, RequestsQuery, RequestsView, ResetQuery, StateQuery, WaitQuery,
+    Health, JobsQuery, MAX_PAGE, RequestView, RequestsQuery, RequestsView, ResetQuery, WaitQuery,
 };
 use crate::api::extract::{ApiPath, ApiQuery, RawBody, parse_json};
 use crate::clock::Timestamp;
@@ -25,6 +25,7 @@ use crate::jobs::{JobFilter, JobKind, PublicStatus, ReasonSpec};
 use crate::state::AppState;
 
 mod credentials;
+mod state;
 
 /// The control routes (all but the probes), behind the admin token when one is set.
 pub fn routes(app: &AppState) -> Vec<(&'static str, MethodRouter<AppState>)> {
@@ -53,8 +54,8 @@ pub fn routes(app: &AppState) -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/_emulator/lockouts/{access_key}",
             delete(credentials::lift_lockout),
         ),
-        (STATE, get(export_state).put(import_state)),
-        ("/_emulator/state/save", post(save_state)),
+        (STATE, get(state::export_state).put(state::import_state)),
+        ("/_emulator/state/save", post(state::save_state)),
     ];
     routes
         .into_iter()
@@ -337,122 +338,4 @@ async fn errors() -> Json<ErrorsView> {
         })
         .collect();
     Json(ErrorsView { errors })
-}
-
-/// `GET /_emulator/state`: the whole state as the snapshot format, without any secret (no token
-/// key: with it anyone could mint tokens) unless `?include=token_key` asks for the key (behind the
-/// admin token when one is set, as all of `/_emulator`), to move a stub whole.
-///
-/// The snapshot is captured and written out on a blocking thread (it may be large), and the
-/// answer holds one of `[server] max_large_bodies` permits until its last byte is written (or a
-/// slow reader is cut off by `write_timeout_ms`), so slow readers cannot pile up copies.
-async fn export_state(
-    State(app): State<AppState>,
-    ApiQuery(query): ApiQuery<StateQuery>,
-    req: Request,
-) -> Result<Response, ApiError> {
-    let secrets = match query.include.as_deref() {
-        None => crate::persist::Secrets::None,
-        Some("token_key") => crate::persist::Secrets::TokenKey,
-        Some(other) => {
-            return Err(ApiError::invalid(format!(
-                "include: expected token_key, got {other:?}"
-            )));
-        }
-    };
-    let caller = super::pipeline::large_body::by_address(&req);
-    let permit = super::pipeline::large_body::permit(&app, &caller).await?;
-    let bytes = tokio::task::spawn_blocking(move || {
-        serde_json::to_vec(&crate::persist::Snapshot::capture(&app.parts(), secrets))
-    })
-    .await
-    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
-    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
-    let body = HeldBody {
-        rest: axum::body::Bytes::from(bytes),
-        _permit: permit,
-    };
-    Ok((
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        axum::body::Body::new(body),
-    )
-        .into_response())
-}
-
-/// A large answer handed to hyper a slice at a time (hyper takes the next one only when it has
-/// written most of the last), holding its `max_large_bodies` permit until its end is taken.
-struct HeldBody {
-    rest: axum::body::Bytes,
-    _permit: crate::permits::LargeBodyPermit,
-}
-
-impl hyper::body::Body for HeldBody {
-    type Data = axum::body::Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
-        const SLICE: usize = 64 * 1024;
-        let n = self.rest.len().min(SLICE);
-        std::task::Poll::Ready((n > 0).then(|| Ok(hyper::body::Frame::data(self.rest.split_to(n)))))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.rest.is_empty()
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        hyper::body::SizeHint::with_exact(self.rest.len() as u64)
-    }
-}
-
-/// `PUT /_emulator/state`: replaces the running state by a snapshot (validated first: a bad one
-/// changes nothing; the running token key stays).
-async fn import_state(
-    State(app): State<AppState>,
-    req: Request,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let body = if super::pipeline::large_body::sends_body(&req) {
-        let caller = super::pipeline::large_body::by_address(&req);
-        super::pipeline::large_body::hold(&app, req, &caller)
-            .await?
-            .into_body()
-    } else {
-        req.into_body()
-    };
-    let body = super::extract::read_body(body).await?;
-    // Parsing and checking a large snapshot is heavy work: a blocking thread does it.
-    let restored = tokio::task::spawn_blocking(move || {
-        let snapshot = crate::persist::Snapshot::from_json(&body, app.config.catalog.max_instances)?;
-        let jobs = snapshot.registry.jobs.len();
-        snapshot.apply(&app.parts()).map(|warnings| (jobs, warnings))
-    })
-    .await
-    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
-    .map_err(|e| ApiError::invalid(format!("body: {e}")))?;
-    let (jobs, warnings) = restored;
-    for warning in &warnings {
-        tracing::warn!("PUT /_emulator/state: {warning}");
-    }
-    Ok(Json(json!({"restored": {"jobs": jobs}, "warnings": warnings})))
-}
-
-/// `POST /_emulator/state/save`: writes the state file now (409 when none is configured).
-async fn save_state(State(app): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    if app.config.state.file.is_none() {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            "no [state] file is configured",
-        ));
-    }
-    let saver = app.clone();
-    let written = tokio::task::spawn_blocking(move || saver.save(true))
-        .await
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
-        .map_err(|e| ApiError::new(ErrorCode::Internal, e))?;
-    Ok(Json(
-        json!({"saved": app.config.state.file, "bytes": written.unwrap_or(0)}),
-    ))
 }

@@ -1,0 +1,171 @@
+//! `/_emulator/state`: export (streamed), import, save.
+
+use std::io::Write;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use hyper::body::Frame;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use crate::api::dto::StateQuery;
+use crate::api::extract::ApiQuery;
+use crate::api::pipeline::large_body;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// The size of a slice of the export handed to hyper.
+const SLICE: usize = 64 * 1024;
+/// Slices written ahead of the reader.
+const AHEAD: usize = 4;
+
+/// `GET /_emulator/state`: the whole state as the snapshot format, without any secret (no token
+/// key: with it anyone could mint tokens) unless `?include=token_key` asks for the key (behind the
+/// admin token when one is set, as all of `/_emulator`), to move a stub whole.
+///
+/// The snapshot is captured on a blocking thread and written out as it is serialised, a slice at
+/// a time, at most [`AHEAD`] slices ahead of the reader: the answer costs the snapshot and a few
+/// slices, never a second full copy as text. It holds one of `[server] max_large_bodies` permits
+/// until its last byte is taken (or a slow reader is cut off by `write_timeout_ms`, which stops
+/// the writer too), so slow readers cannot pile up copies.
+pub async fn export_state(
+    State(app): State<AppState>,
+    ApiQuery(query): ApiQuery<StateQuery>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let secrets = match query.include.as_deref() {
+        None => crate::persist::Secrets::None,
+        Some("token_key") => crate::persist::Secrets::TokenKey,
+        Some(other) => {
+            return Err(ApiError::invalid(format!(
+                "include: expected token_key, got {other:?}"
+            )));
+        }
+    };
+    let permit = large_body::permit(&app, &large_body::by_address(&req)).await?;
+    let (tx, rx) = mpsc::channel(AHEAD);
+    tokio::task::spawn_blocking(move || {
+        let snapshot = crate::persist::Snapshot::capture(&app.parts(), secrets);
+        let mut out = Slices {
+            tx,
+            buf: Vec::with_capacity(SLICE),
+        };
+        let written = serde_json::to_writer(&mut out, &snapshot).map_err(std::io::Error::from);
+        match written.and_then(|()| out.flush()) {
+            Ok(()) => {}
+            // The reader went away: nothing to tell.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => {
+                tracing::error!(error = %e, "writing the state export failed");
+                let _ = out.tx.blocking_send(Err(e));
+            }
+        }
+    });
+    let body = Streamed { rx, _permit: permit };
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::new(body),
+    )
+        .into_response())
+}
+
+/// A writer that hands what is written to the answer a slice at a time, waiting while the
+/// reader is [`AHEAD`] slices behind.
+struct Slices {
+    tx: mpsc::Sender<std::io::Result<Bytes>>,
+    buf: Vec<u8>,
+}
+
+impl Slices {
+    fn send(&mut self) -> std::io::Result<()> {
+        let slice = std::mem::replace(&mut self.buf, Vec::with_capacity(SLICE));
+        self.tx
+            .blocking_send(Ok(Bytes::from(slice)))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+    }
+}
+
+impl Write for Slices {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= SLICE {
+            self.send()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() { Ok(()) } else { self.send() }
+    }
+}
+
+/// The answer: the slices as they come, holding the large-body permit until it ends or is dropped.
+struct Streamed {
+    rx: mpsc::Receiver<std::io::Result<Bytes>>,
+    _permit: crate::permits::LargeBodyPermit,
+}
+
+impl hyper::body::Body for Streamed {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        self.rx
+            .poll_recv(cx)
+            .map(|slice| slice.map(|s| s.map(Frame::data)))
+    }
+}
+
+/// `PUT /_emulator/state`: replaces the running state by a snapshot (validated first: a bad one
+/// changes nothing; the running token key stays).
+pub async fn import_state(
+    State(app): State<AppState>,
+    req: Request,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let body = if large_body::sends_body(&req) {
+        let caller = large_body::by_address(&req);
+        large_body::hold(&app, req, &caller).await?.into_body()
+    } else {
+        req.into_body()
+    };
+    let body = crate::api::extract::read_body(body).await?;
+    // Parsing and checking a large snapshot is heavy work: a blocking thread does it.
+    let restored = tokio::task::spawn_blocking(move || {
+        let snapshot = crate::persist::Snapshot::from_json(&body, app.config.catalog.max_instances)?;
+        let jobs = snapshot.registry.jobs.len();
+        snapshot.apply(&app.parts()).map(|warnings| (jobs, warnings))
+    })
+    .await
+    .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
+    .map_err(|e| ApiError::invalid(format!("body: {e}")))?;
+    let (jobs, warnings) = restored;
+    for warning in &warnings {
+        tracing::warn!("PUT /_emulator/state: {warning}");
+    }
+    Ok(Json(json!({"restored": {"jobs": jobs}, "warnings": warnings})))
+}
+
+/// `POST /_emulator/state/save`: writes the state file now (409 when none is configured).
+pub async fn save_state(State(app): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    if app.config.state.file.is_none() {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "no [state] file is configured",
+        ));
+    }
+    let saver = app.clone();
+    let written = tokio::task::spawn_blocking(move || saver.save(true))
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e))?;
+    Ok(Json(
+        json!({"saved": app.config.state.file, "bytes": written.unwrap_or(0)}),
+    ))
+}
