@@ -69,7 +69,7 @@ async fn no_user_ever_holds_two_running_exports_under_concurrent_control() {
             let mut k = 0u32;
             while !stop.load(Ordering::Relaxed) {
                 for (_, id) in running_exports(&app).await {
-                    let action = if k % 2 == 0 { "complete" } else { "fail" };
+                    let action = if k.is_multiple_of(2) { "complete" } else { "fail" };
                     let (status, _) = app
                         .control_post(&format!("/_emulator/jobs/{id}/{action}"), json!({}))
                         .await;
