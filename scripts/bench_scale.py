@@ -267,8 +267,9 @@ def main():
     rows = []
     for projects in (2000, 20000):
         got = [put_peak(b, projects) for _, b in builds]
-        rows.append((f"v1 PUT, {projects} projects ({got[0]['body_kib']:.0f} KiB): peak RSS MiB",
-                     [fmt(g["peak_mib"]) + ("" if g["died"] else f" [{g['status']}]") for g in got]))
+        rows.append((f"v1 PUT, {projects} projects ({got[0]['body_kib']:.0f} KiB): peak RSS MiB (over idle)",
+                     [fmt(g["peak_mib"]) + ("" if g["died"] else f" (+{g['peak_mib'] - g['rest_mib']:.1f}) [{g['status']}]")
+                      for g in got]))
     big = [scale(b, args.jobs) for _, b in builds]
     small = [scale(b, 10) for _, b in builds]
     rows.append((f"{args.jobs} jobs: RSS MiB at rest", [fmt(g["rest"]) for g in big]))

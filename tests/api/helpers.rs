@@ -146,6 +146,15 @@ impl TestApp {
         res.bytes().await.expect("bytes").to_vec()
     }
 
+    /// `PUT /_emulator/state` with `state`.
+    pub async fn put_state(&self, state: &Value) -> reqwest::Response {
+        self.control(reqwest::Method::PUT, "/_emulator/state")
+            .json(state)
+            .send()
+            .await
+            .expect("PUT /_emulator/state")
+    }
+
     /// The status of `GET /_emulator/health`.
     pub async fn health(&self) -> u16 {
         let res = self.client.get(self.url("/_emulator/health")).send().await;

@@ -100,12 +100,7 @@ async fn no_user_ever_holds_two_running_exports_under_concurrent_control() {
                     }
                     _ => {
                         let state: Value = app.control_json("/_emulator/state").await;
-                        let res = app
-                            .control(reqwest::Method::PUT, "/_emulator/state")
-                            .json(&state)
-                            .send()
-                            .await
-                            .expect("PUT");
+                        let res = app.put_state(&state).await;
                         // A state taken a moment ago may no longer fit beside what happened since:
                         // refused whole (400), never half-applied.
                         assert!(

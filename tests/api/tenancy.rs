@@ -123,12 +123,7 @@ async fn a_put_state_leaves_out_runtime_users_the_config_declares_and_says_so() 
         {"name": "zed", "token": "bob-config"},
         {"name": "amy", "token": "amy-state"}
     ]);
-    let res = app
-        .control(reqwest::Method::PUT, "/_emulator/state")
-        .json(&state)
-        .send()
-        .await
-        .expect("PUT");
+    let res = app.put_state(&state).await;
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.expect("JSON");
     let warnings = body["warnings"].as_array().expect("warnings");
@@ -172,12 +167,7 @@ async fn a_state_moved_under_another_token_key_says_so_and_include_token_key_mov
     assert_eq!(fingerprint.len(), 16);
 
     let b = spawn_app_with(keyed("key-b")).await;
-    let res = b
-        .control(reqwest::Method::PUT, "/_emulator/state")
-        .json(&plain)
-        .send()
-        .await
-        .expect("PUT");
+    let res = b.put_state(&plain).await;
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.expect("JSON");
     let warning = body["warnings"][0].as_str().unwrap_or_default();
@@ -188,12 +178,7 @@ async fn a_state_moved_under_another_token_key_says_so_and_include_token_key_mov
     assert_eq!(b.job("tenant-token", "p1", "i1", &job).await.status(), 404);
 
     // The same stub again under its own key: no warning.
-    let res = a
-        .control(reqwest::Method::PUT, "/_emulator/state")
-        .json(&plain)
-        .send()
-        .await
-        .expect("PUT");
+    let res = a.put_state(&plain).await;
     let body: serde_json::Value = res.json().await.expect("JSON");
     assert_eq!(body["warnings"], json!([]), "{body}");
 

@@ -27,9 +27,9 @@ const AHEAD: usize = 4;
 /// key: with it anyone could mint tokens) unless `?include=token_key` asks for the key (behind the
 /// admin token when one is set, as all of `/_emulator`), to move a stub whole.
 ///
-/// The snapshot is captured on a blocking thread and written out as it is serialised, a slice at
-/// a time, at most [`AHEAD`] slices ahead of the reader: the answer costs the snapshot and a few
-/// slices, never a second full copy as text. It holds one of `[server] max_large_bodies` permits
+/// The snapshot is captured on a blocking thread, counted, and written out as it is serialised, a
+/// slice at a time, at most [`AHEAD`] slices ahead of the reader: the answer costs the snapshot and
+/// a few slices, never a second full copy as text. It holds one of `[server] max_large_bodies` permits
 /// until its last byte is taken (or a slow reader is cut off by `write_timeout_ms`, which stops
 /// the writer too), so slow readers cannot pile up copies.
 pub async fn export_state(
@@ -48,8 +48,15 @@ pub async fn export_state(
     };
     let permit = large_body::permit(&app, &large_body::by_address(&req)).await?;
     let (tx, rx) = mpsc::channel(AHEAD);
+    let (length_tx, length_rx) = tokio::sync::oneshot::channel();
     tokio::task::spawn_blocking(move || {
         let snapshot = crate::persist::Snapshot::capture(&app.parts(), secrets);
+        // Serialised twice, once only to count: the answer keeps its Content-Length (clients show
+        // progress and know it is whole) without a copy of the text.
+        let mut counted = Counted(0);
+        if serde_json::to_writer(&mut counted, &snapshot).is_err() || length_tx.send(counted.0).is_err() {
+            return;
+        }
         let mut out = Slices {
             tx,
             buf: Vec::with_capacity(SLICE),
@@ -65,7 +72,14 @@ pub async fn export_state(
             }
         }
     });
-    let body = Streamed { rx, _permit: permit };
+    let length = length_rx
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "the state could not be serialised"))?;
+    let body = Streamed {
+        rx,
+        left: length,
+        _permit: permit,
+    };
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         axum::body::Body::new(body),
@@ -103,9 +117,25 @@ impl Write for Slices {
     }
 }
 
+/// A writer that only counts.
+struct Counted(u64);
+
+impl Write for Counted {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The answer: the slices as they come, holding the large-body permit until it ends or is dropped.
 struct Streamed {
     rx: mpsc::Receiver<std::io::Result<Bytes>>,
+    /// Bytes still to come.
+    left: u64,
     _permit: crate::permits::LargeBodyPermit,
 }
 
@@ -117,9 +147,19 @@ impl hyper::body::Body for Streamed {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        self.rx
-            .poll_recv(cx)
-            .map(|slice| slice.map(|s| s.map(Frame::data)))
+        let polled = self.rx.poll_recv(cx);
+        if let Poll::Ready(Some(Ok(slice))) = &polled {
+            self.left = self.left.saturating_sub(slice.len() as u64);
+        }
+        polled.map(|slice| slice.map(|s| s.map(Frame::data)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.left == 0
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.left)
     }
 }
 
