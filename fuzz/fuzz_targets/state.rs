@@ -10,6 +10,8 @@ fn app() -> AppState {
     let mut config = Config::default();
     config.jobs.max_jobs = 50;
     config.emulator.seed = Some(1);
+    // One token key for both: an export under another key is loaded with a warning (#27).
+    config.auth.token_key = Some(roma_emulator::config::Secret::new("fuzz-token-key-of-32-characters!"));
     AppState::new(config)
 }
 
