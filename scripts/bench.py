@@ -350,6 +350,9 @@ def main():
     ap.add_argument("--server-core", type=int, default=0)
     ap.add_argument("--load-core", type=int, default=1)
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--baseline", metavar="BINARY",
+                    help="another build of the emulator (the commit before a change), run the same way in "
+                         "the same interleaved rounds, for a before/after figure")
     ap.add_argument("--quick", action="store_true",
                     help="only the load runs of the floor and the emulator (to compare one change)")
     ap.add_argument("--peers", metavar="DIR",
@@ -393,6 +396,10 @@ def main():
     }
     if args.quick:
         del servers["emulator warn"]
+    if args.baseline:
+        servers["baseline"] = Server(
+            "baseline", [args.baseline, "--listen", "127.0.0.1:{port}"], emulator_env, args.server_core, log
+        )
     if args.peers:
         servers.update(peer_servers(args, base_env, tmp, log))
     labels = list(servers)

@@ -61,6 +61,7 @@ pub mod operation;
 pub mod permits;
 pub mod persist;
 pub mod probe;
+pub mod recent;
 pub mod scope;
 pub mod secret;
 pub mod server;

@@ -6,11 +6,11 @@
 //! forgotten first; if none is full, the least recently used goes (which at worst hands that
 //! caller a fresh burst, never a refusal it did not earn).
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::clock::Timestamp;
+use crate::recent::Recent;
 
 /// The most callers whose buckets are kept.
 pub const MAX_BUCKETS: usize = 10_000;
@@ -21,16 +21,6 @@ struct Bucket {
     /// Requests it may still make, as of `at`.
     tokens: f64,
     at: Timestamp,
-    /// Its place in [`Buckets::order`].
-    stamp: u64,
-}
-
-#[derive(Debug, Default)]
-struct Buckets {
-    by_caller: HashMap<Arc<str>, Bucket>,
-    /// The callers by their last request, oldest first.
-    order: BTreeMap<u64, Arc<str>>,
-    next_stamp: u64,
 }
 
 /// The gateway's two rates: a user's requests to the asset API, and an address's requests
@@ -48,7 +38,7 @@ pub struct Gateway {
 pub struct Throttle {
     rate: f64,
     burst: f64,
-    buckets: Mutex<Buckets>,
+    buckets: Mutex<Recent<Bucket>>,
 }
 
 impl Throttle {
@@ -67,6 +57,10 @@ impl Throttle {
         self.rate as u32
     }
 
+    fn buckets(&self) -> std::sync::MutexGuard<'_, Recent<Bucket>> {
+        self.buckets.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn refilled(&self, bucket: &Bucket, now: Timestamp) -> f64 {
         let elapsed = now.since(bucket.at).as_secs_f64();
         (bucket.tokens + elapsed * self.rate).min(self.burst)
@@ -75,67 +69,43 @@ impl Throttle {
     /// Takes one request from `caller`'s bucket at `now`; when it is empty, how long until it
     /// holds one again.
     pub fn take(&self, caller: &str, now: Timestamp) -> Result<(), Duration> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
-        let tokens = match buckets.by_caller.get(caller).copied() {
-            Some(bucket) => {
-                buckets.order.remove(&bucket.stamp);
-                self.refilled(&bucket, now)
-            }
+        let mut buckets = self.buckets();
+        let tokens = match buckets.get(caller) {
+            Some(bucket) => self.refilled(bucket, now),
             None => {
-                if buckets.by_caller.len() >= MAX_BUCKETS {
+                if buckets.len() >= MAX_BUCKETS {
                     self.make_room(&mut buckets, now);
                 }
                 self.burst
             }
         };
-        let stamp = buckets.next_stamp;
-        buckets.next_stamp += 1;
-        let key: Arc<str> = caller.into();
-        buckets.order.insert(stamp, key.clone());
         let (left, answer) = if tokens >= 1.0 {
             (tokens - 1.0, Ok(()))
         } else {
-            let wait = Duration::from_secs_f64((1.0 - tokens) / self.rate);
-            (tokens, Err(wait))
+            (tokens, Err(Duration::from_secs_f64((1.0 - tokens) / self.rate)))
         };
-        buckets.by_caller.insert(
-            key,
+        buckets.touch(
+            caller,
             Bucket {
                 tokens: left,
                 at: now,
-                stamp,
             },
         );
         answer
     }
 
     /// Forgets the buckets that have refilled, or else the least recently used one.
-    fn make_room(&self, buckets: &mut Buckets, now: Timestamp) {
-        let full: Vec<Arc<str>> = buckets
-            .by_caller
-            .iter()
-            .filter(|(_, b)| self.refilled(b, now) >= self.burst)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in &full {
-            if let Some(bucket) = buckets.by_caller.remove(key) {
-                buckets.order.remove(&bucket.stamp);
-            }
-        }
-        if full.is_empty()
-            && let Some((_, oldest)) = buckets.order.pop_first()
-        {
-            buckets.by_caller.remove(&oldest);
+    fn make_room(&self, buckets: &mut Recent<Bucket>, now: Timestamp) {
+        let before = buckets.len();
+        buckets.retain(|b| self.refilled(b, now) < self.burst);
+        if buckets.len() == before {
+            buckets.pop_oldest();
         }
     }
 
     /// Callers with a bucket now.
     pub fn callers(&self) -> usize {
-        self.buckets
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .by_caller
-            .len()
+        self.buckets().len()
     }
 }
 

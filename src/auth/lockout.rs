@@ -10,11 +10,11 @@
 //! kept, the least recently failed evicted first; and a key's entry ages out [`LOCKED_FOR`] after
 //! its last failure, locked or not, so a run of failures is "consecutive" within that window.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::clock::Timestamp;
+use crate::recent::Recent;
 
 /// Failures in a row that are still only failures; the next one locks the key.
 pub const MAX_FAILURES: u32 = 5;
@@ -31,8 +31,6 @@ struct Entry {
     failures: u32,
     /// The last failure; the entry ages out [`LOCKED_FOR`] after it.
     last: Timestamp,
-    /// Its place in [`Table::order`].
-    stamp: u64,
 }
 
 impl Entry {
@@ -45,39 +43,11 @@ impl Entry {
     }
 }
 
-#[derive(Debug, Default)]
-struct Table {
-    /// Keyed by access keys as clients send them: SipHash, against collision floods.
-    keys: HashMap<Arc<str>, Entry>,
-    /// The keys by their last failure, oldest first.
-    order: BTreeMap<u64, Arc<str>>,
-    next_stamp: u64,
-}
-
-impl Table {
-    fn remove(&mut self, key: &str) -> Option<Entry> {
-        let entry = self.keys.remove(key)?;
-        self.order.remove(&entry.stamp);
-        Some(entry)
-    }
-
-    /// Forgets the entries that aged out at `now`, oldest first.
-    fn age_out(&mut self, now: Timestamp) {
-        while let Some((_, key)) = self.order.first_key_value() {
-            let key = key.clone();
-            if !self.keys.get(&key).is_some_and(|e| e.expired(now)) {
-                break;
-            }
-            self.remove(&key);
-        }
-    }
-}
-
-/// The lockout state of the access keys that failed lately.
+/// The lockout state of the access keys that failed lately, by their last failure.
 #[derive(Debug, Default)]
 pub struct Lockouts {
     enabled: bool,
-    table: Mutex<Table>,
+    keys: Mutex<Recent<Entry>>,
 }
 
 impl Lockouts {
@@ -85,20 +55,19 @@ impl Lockouts {
     pub fn new(enabled: bool) -> Self {
         Self {
             enabled,
-            table: Mutex::default(),
+            keys: Mutex::default(),
         }
     }
 
-    fn table(&self) -> std::sync::MutexGuard<'_, Table> {
-        self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    fn keys(&self) -> std::sync::MutexGuard<'_, Recent<Entry>> {
+        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether access key `key` is locked at `now`.
     pub fn is_locked(&self, key: &str, now: Timestamp) -> bool {
         self.enabled
             && self
-                .table()
-                .keys
+                .keys()
                 .get(key)
                 .and_then(Entry::locked_until)
                 .is_some_and(|until| now < until)
@@ -107,13 +76,12 @@ impl Lockouts {
     /// The keys locked at `now`, with when each lock ends, by key.
     pub fn locked(&self, now: Timestamp) -> Vec<(String, Timestamp)> {
         let mut locked: Vec<(String, Timestamp)> = self
-            .table()
-            .keys
+            .keys()
             .iter()
             .filter_map(|(k, e)| {
                 e.locked_until()
                     .filter(|until| now < *until)
-                    .map(|u| (k.to_string(), u))
+                    .map(|u| (k.to_owned(), u))
             })
             .collect();
         locked.sort();
@@ -122,7 +90,7 @@ impl Lockouts {
 
     /// Lifts the lock of `key` (and forgets its failures); false when it was not locked at `now`.
     pub fn lift(&self, key: &str, now: Timestamp) -> bool {
-        self.table()
+        self.keys()
             .remove(key)
             .and_then(|e| e.locked_until())
             .is_some_and(|until| now < until)
@@ -134,28 +102,23 @@ impl Lockouts {
         if !self.enabled || key.len() > MAX_KEY_LEN {
             return;
         }
-        let mut table = self.table();
-        table.age_out(now);
-        let failures = match table.remove(key) {
-            Some(entry) if !entry.expired(now) => entry.failures,
-            _ => 0,
-        };
-        while table.keys.len() >= MAX_TRACKED {
-            let Some((_, oldest)) = table.order.pop_first() else {
-                break;
-            };
-            table.keys.remove(&oldest);
+        let mut keys = self.keys();
+        // The entries that aged out go first, oldest first.
+        while keys.oldest().is_some_and(|e| e.expired(now)) {
+            keys.pop_oldest();
         }
-        let stamp = table.next_stamp;
-        table.next_stamp += 1;
-        let key: Arc<str> = key.into();
-        table.order.insert(stamp, key.clone());
-        table.keys.insert(
+        let failures = keys
+            .remove(key)
+            .filter(|e| !e.expired(now))
+            .map_or(0, |e| e.failures);
+        while keys.len() >= MAX_TRACKED {
+            keys.pop_oldest();
+        }
+        keys.touch(
             key,
             Entry {
                 failures: failures.saturating_add(1),
                 last: now,
-                stamp,
             },
         );
     }
@@ -163,18 +126,18 @@ impl Lockouts {
     /// A good signature ends the run of failures.
     pub fn succeeded(&self, key: &str) {
         if self.enabled {
-            self.table().remove(key);
+            self.keys().remove(key);
         }
     }
 
     /// Lifts every lock (`POST /_emulator/reset`), and gives the table's memory back.
     pub fn clear(&self) {
-        *self.table() = Table::default();
+        *self.keys() = Recent::default();
     }
 
     /// How many keys are counted now.
     pub fn tracked(&self) -> usize {
-        self.table().keys.len()
+        self.keys().len()
     }
 }
 

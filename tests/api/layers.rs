@@ -23,7 +23,16 @@ const STACK: &[(&str, &[&str])] = &[
     ),
     (
         "base",
-        &["config", "operation", "scope", "secret", "clock", "ids", "json"],
+        &[
+            "config",
+            "operation",
+            "scope",
+            "secret",
+            "clock",
+            "ids",
+            "json",
+            "recent",
+        ],
     ),
 ];
 

@@ -46,7 +46,7 @@ pub async fn export_state(
             )));
         }
     };
-    let permit = large_body::permit(&app, &large_body::by_address(&req)).await?;
+    let permit = large_body::permit(&app, &crate::api::pipeline::context::by_address(&req)).await?;
     let (tx, rx) = mpsc::channel(AHEAD);
     let (length_tx, length_rx) = tokio::sync::oneshot::channel();
     tokio::task::spawn_blocking(move || {
@@ -170,7 +170,7 @@ pub async fn import_state(
     req: Request,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let body = if large_body::sends_body(&req) {
-        let caller = large_body::by_address(&req);
+        let caller = crate::api::pipeline::context::by_address(&req);
         large_body::hold(&app, req, &caller).await?.into_body()
     } else {
         req.into_body()

@@ -46,7 +46,7 @@ pub async fn authenticate(
         }
     }
     if large && !held {
-        let user = super::large_body::by_user(&caller.user);
+        let user = super::context::by_user(&caller.user);
         req = super::large_body::hold(app, req, &user).await?;
     }
     Ok((req, caller))
@@ -59,7 +59,7 @@ async fn signed_caller(
     req: Request,
     large: bool,
 ) -> Result<(Request, Caller, bool), ApiError> {
-    let anonymous = super::large_body::by_address(&req);
+    let anonymous = super::context::by_address(&req);
     let (parts, body) = req.into_parts();
     let headers = &parts.headers;
     let lookup = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());

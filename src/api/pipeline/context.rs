@@ -194,6 +194,20 @@ fn shared_scope(project: &str, instance: &str) -> Result<Scope, String> {
     })
 }
 
+/// Who `req` counts against, for the per-caller limits (a large body's permit, the gateway's
+/// flow control), when nobody in it is authenticated: its address.
+pub fn by_address(req: &axum::extract::Request) -> String {
+    match req.extensions().get::<crate::api::Peer>() {
+        Some(peer) => format!("address {}", peer.0),
+        None => "address unknown".to_owned(),
+    }
+}
+
+/// Who an authenticated user's requests count against, for the per-caller limits.
+pub fn by_user(user: &str) -> String {
+    format!("user {user}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Namespace, namespace};

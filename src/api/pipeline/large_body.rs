@@ -3,7 +3,8 @@
 //!
 //! - [`hold`] waits for one of `[server] max_large_bodies` permits for a caller (a user, or an
 //!   address for what is anonymous: the control plane, and an AK/SK body whose signature needs its
-//!   bytes), at most one a caller (see `crate::permits`), and moves it into the body.
+//!   bytes; see `context::by_user` and `by_address`), at most one a caller (see `crate::permits`),
+//!   and moves it into the body.
 //! - [`Floor`], that body: after `min_upload_grace_ms` it must keep arriving at
 //!   `min_upload_bytes_per_s` on average, counted from the grace's end; a trickle is ended with
 //!   `EMULATOR.0408` and frees its permit. Stalls in between are the transport's
@@ -38,19 +39,6 @@ pub fn sends_body(req: &Request) -> bool {
         .get(header::CONTENT_LENGTH)
         .is_some_and(|v| v.as_bytes().trim_ascii() == b"0");
     matches!(*req.method(), Method::POST | Method::PUT) && !empty
-}
-
-/// Who `req` counts against when nobody in it is authenticated: its address.
-pub fn by_address(req: &Request) -> String {
-    match req.extensions().get::<crate::api::Peer>() {
-        Some(peer) => format!("address {}", peer.0),
-        None => "address unknown".to_owned(),
-    }
-}
-
-/// Who an authenticated user's bodies count against.
-pub fn by_user(user: &str) -> String {
-    format!("user {user}")
 }
 
 /// A permit for `caller`, or the `EMULATOR.0503` that says why there is none.

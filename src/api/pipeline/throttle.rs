@@ -4,20 +4,22 @@
 
 use axum::extract::Request;
 
-use super::large_body::by_address;
+use super::context::{by_address, by_user};
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 use crate::throttle::Throttle;
 
 /// Takes `user`'s request (or, without one, `req`'s address's) from its bucket.
 pub fn check(app: &AppState, req: &Request, user: Option<&str>) -> Result<(), ApiError> {
-    let (throttle, policy, caller) = match user {
-        Some(user) => (&app.gateway.per_user, "user", super::large_body::by_user(user)),
-        None => (&app.gateway.per_address, "ip", by_address(req)),
+    let (throttle, policy) = match user {
+        Some(_) => (&app.gateway.per_user, "user"),
+        None => (&app.gateway.per_address, "ip"),
     };
+    // Off (the default): nothing is looked at, so the request path pays nothing for it.
     let Some(throttle) = throttle else {
         return Ok(());
     };
+    let caller = user.map_or_else(|| by_address(req), by_user);
     throttle
         .take(&caller, app.clock.now())
         .map_err(|wait| refusal(throttle, policy, &caller, wait))
