@@ -248,15 +248,21 @@ def bench_server(args, server, rss_counts, starts=None):
 def load_rounds(args, servers, paths, rounds, method="POST", body=BODY):
     """The load runs of `servers` (running), interleaved: each round runs every server once at 1 and
     at 32 connections, so a slow spell of a shared machine falls on all of them rather than on one.
-    Each figure is the median of its rounds."""
+    Each figure is the median of its rounds; `cpu_us_range` is the CPU per request's lowest and
+    highest round (the run-to-run spread a before/after difference is read against)."""
     runs = {label: {"c1": [], "c32": []} for label in servers}
     for _ in range(rounds):
         for label, server in servers.items():
             for conns in (1, 32):
                 runs[label][f"c{conns}"].append(
                     measured_load(args, server, paths[label], conns, method=method, body=body))
-    return {label: {c: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for c, rs in by_conns.items()}
-            for label, by_conns in runs.items()}
+
+    def summary(rs):
+        out = {k: statistics.median(r[k] for r in rs) for k in rs[0]}
+        out["cpu_us_range"] = [min(r["cpu_us"] for r in rs), max(r["cpu_us"] for r in rs)]
+        return out
+
+    return {label: {c: summary(rs) for c, rs in by_conns.items()} for label, by_conns in runs.items()}
 
 
 def job_status_setup(args, server, held):
@@ -309,6 +315,11 @@ def report(results, labels, jobs, held):
         print(row(f"server CPU per request, {n} conn", get(f"{conns}.cpu_us"), "µs"))
         print(row(f"  of which user, {n} conn", get(f"{conns}.user_us"), "µs"))
         print(row(f"  of which sys, {n} conn", get(f"{conns}.sys_us"), "µs"))
+    print()
+    for conns in ("c1", "c32"):
+        spans = [lookup(results[l], f"{conns}.cpu_us_range") for l in labels]
+        cells = ", ".join(f"{l} {span[0]:.1f}-{span[1]:.1f}" for l, span in zip(labels, spans) if span)
+        print(f"server CPU per request, {conns[1:]} conn, lowest-highest round (µs): {cells}")
     if not jobs:
         return
     print(row("start to first 200, median", get("start_ms"), "ms", "{:.2f}"))
