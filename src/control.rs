@@ -4,17 +4,17 @@
 
 use std::time::Duration;
 
+use crate::app::App;
 use crate::clock::Timestamp;
 use crate::error::{ApiError, ErrorCode};
 use crate::faults::{Fault, FaultSpec};
 use crate::jobs::{JobFilter, JobView, PublicStatus, Reason};
 use crate::journal::Entry;
-use crate::state::AppState;
 
 /// The control plane of one emulator.
 #[derive(Debug, Clone)]
 pub struct Control {
-    app: AppState,
+    app: App,
 }
 
 /// What a wait waits for.
@@ -28,7 +28,7 @@ pub enum WaitFor {
 
 impl Control {
     /// The control plane over `app`.
-    pub fn new(app: AppState) -> Self {
+    pub fn new(app: App) -> Self {
         Self { app }
     }
 
@@ -101,7 +101,7 @@ impl Control {
             tokio::select! {
                 () = &mut changed => {}
                 () = tokio::time::sleep(nap) => {}
-                () = crate::state::stopped(&mut shutdown) => {
+                () = crate::app::stopped(&mut shutdown) => {
                     return Err(ApiError::new(
                         ErrorCode::Unavailable,
                         format!("the emulator is shutting down; job {id} is {}", job.status.seed_spelling()),

@@ -6,7 +6,6 @@
 
 use std::borrow::Cow;
 
-use http::StatusCode;
 use serde::Serialize;
 
 use crate::auth::{AuthError, UserError};
@@ -26,12 +25,12 @@ macro_rules! catalog {
             pub fn code(self) -> &'static str { match self { $(ErrorCode::$variant => $code),* } }
 
             /// The status under `[api] error_statuses = "catalog"` (and always on the control plane).
-            pub fn catalog_status(self) -> StatusCode {
+            pub fn catalog_status(self) -> Status {
                 match self { $(ErrorCode::$variant => status($catalog)),* }
             }
 
             /// The status under the default `error_statuses = "documented"` (D1).
-            pub fn documented_status(self) -> StatusCode {
+            pub fn documented_status(self) -> Status {
                 match self { $(ErrorCode::$variant => status($documented)),* }
             }
 
@@ -44,8 +43,28 @@ macro_rules! catalog {
     };
 }
 
-fn status(code: u16) -> StatusCode {
-    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+fn status(code: u16) -> Status {
+    Status::new(code)
+}
+
+/// An HTTP status, as a number: the HTTP layer (`api::pipeline::respond`) makes it a status line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Status(u16);
+
+impl Status {
+    /// `code`, or 500 when it is no HTTP status (100 to 999).
+    pub const fn new(code: u16) -> Self {
+        if code >= 100 && code <= 999 {
+            Status(code)
+        } else {
+            Status(500)
+        }
+    }
+
+    /// The number.
+    pub const fn as_u16(self) -> u16 {
+        self.0
+    }
 }
 
 catalog! {
@@ -196,7 +215,7 @@ pub struct ApiError {
     /// What exactly is wrong (goes to `error_details`; at most 128 characters are sent).
     pub details: Cow<'static, str>,
     /// An injected fault's own status and code, instead of the catalog's.
-    pub injected: Option<(StatusCode, Box<str>)>,
+    pub injected: Option<(Status, Box<str>)>,
     /// An `error_msg` of its own, where the real service varies it (an unknown AK names the AK).
     pub message: Option<Cow<'static, str>>,
     /// Seconds for a `Retry-After` header (a throttled request).
@@ -241,7 +260,7 @@ impl ApiError {
 
     /// The answer of an injected fault: this status and code, whatever the policy.
     pub fn injected(status: u16, code: &str) -> Self {
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = Status::new(status);
         Self {
             code: ErrorCode::InjectedFault,
             details: "injected by POST /_emulator/faults".into(),
@@ -262,7 +281,7 @@ impl ApiError {
     }
 
     /// The status this error gets under `policy`.
-    pub fn status(&self, policy: StatusPolicy) -> StatusCode {
+    pub fn status(&self, policy: StatusPolicy) -> Status {
         if let Some((status, _)) = &self.injected {
             return *status;
         }

@@ -38,7 +38,7 @@
 //! documents disagree or are silent.
 //!
 //! The layers, top to bottom (ARCHITECTURE.md; `tests/api/layers.rs` checks them): process
-//! (`probe`), transport (`server`, `transport`), HTTP (`api`), app (`control`, `state` the
+//! (`probe`), transport (`server`, `transport`), HTTP (`api`), app (`control`, `app` the
 //! composition root, `settings`, `persist`, `telemetry` the log, `metrics`), domain (`error` the
 //! catalog, `faults`, `journal`, `jobs`, `auth`) and base (`config`, `operation`, `scope`,
 //! `secret`, `clock`, `ids`, `json`).
@@ -46,6 +46,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod app;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -66,7 +67,6 @@ pub mod scope;
 pub mod secret;
 pub mod server;
 pub mod settings;
-pub mod state;
 pub mod telemetry;
 pub mod throttle;
 pub mod transport;
@@ -82,5 +82,5 @@ pub struct ReadmeDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../docs/control-plane.md")]
 pub struct ControlPlaneDoctests;
+pub use app::App;
 pub use server::{Server, StartError};
-pub use state::AppState;

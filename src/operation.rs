@@ -58,11 +58,6 @@ impl Operation {
         )
     }
 
-    /// Whether it belongs to the asset API (and so is authenticated by AK/SK or token).
-    pub const fn is_asset(self) -> bool {
-        !matches!(self, Operation::KeystoneCreateUserTokenByPassword)
-    }
-
     /// The ids of [`Operation::ALL`], comma-separated (for error details).
     pub fn list() -> String {
         Self::ALL.map(Operation::id).join(", ")

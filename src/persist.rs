@@ -310,7 +310,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 pub fn save(
     app: &Parts<'_>,
     file: Option<&Path>,
-    persisted: &Persisted,
+    last_save: &LastSave,
     force: bool,
 ) -> Result<Option<usize>, String> {
     let Some(path) = file else {
@@ -319,7 +319,7 @@ pub fn save(
     let snapshot = Snapshot::capture(app, Secrets::All);
     let bytes = serde_json::to_vec(&snapshot).map_err(|e| e.to_string())?;
     let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-    let mut last = persisted
+    let mut last = last_save
         .last_digest
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -328,7 +328,7 @@ pub fn save(
     }
     write_atomically(path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     *last = digest;
-    persisted
+    last_save
         .saved_at_ms
         .store(Timestamp::system_now().0, Ordering::Release);
     Ok(Some(bytes.len()))
@@ -336,8 +336,8 @@ pub fn save(
 
 /// What is on disk now, for a log line: when this process last wrote the file, else whether a
 /// file from before is there.
-pub fn on_disk(file: Option<&Path>, persisted: &Persisted) -> String {
-    let saved_at = persisted.saved_at_ms.load(Ordering::Acquire);
+pub fn on_disk(file: Option<&Path>, last_save: &LastSave) -> String {
+    let saved_at = last_save.saved_at_ms.load(Ordering::Acquire);
     match file {
         None => "no state file is configured".into(),
         Some(_) if saved_at > 0 => format!(
@@ -349,10 +349,10 @@ pub fn on_disk(file: Option<&Path>, persisted: &Persisted) -> String {
     }
 }
 
-/// What the persistence of a running emulator remembers: the digest of the last snapshot written
+/// The last save of a running emulator: the digest of the last snapshot written
 /// (to skip unchanged saves) and when it was written.
 #[derive(Debug, Default)]
-pub struct Persisted {
+pub struct LastSave {
     /// SHA-256 of the last snapshot written.
     pub last_digest: std::sync::Mutex<String>,
     /// When it was written (ms since the epoch; 0: never).

@@ -8,8 +8,8 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::app::App;
 use crate::config::Config;
-use crate::state::AppState;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +64,7 @@ fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
 }
 
 /// Writes the state file every `[state] save_interval_s` while the state changes, until shutdown.
-async fn save_periodically(app: AppState) {
+async fn save_periodically(app: App) {
     let every = Duration::from_secs(app.config.state.save_interval_s);
     let mut shutdown = app.shutdown.subscribe();
     loop {
@@ -76,7 +76,7 @@ async fn save_periodically(app: AppState) {
 }
 
 /// Saves on a blocking thread (file I/O and fsync stay off the request workers); logs failures.
-async fn save_blocking(state: &AppState, force: bool) -> bool {
+async fn save_blocking(state: &App, force: bool) -> bool {
     let app = state.clone();
     match tokio::task::spawn_blocking(move || app.save(force)).await {
         Ok(Ok(written)) => written.is_some(),
@@ -115,7 +115,7 @@ pub struct Server {
     addr: SocketAddr,
     /// Where `[server] probe_listen` serves the probes, if it is set.
     probe_addr: Option<SocketAddr>,
-    state: AppState,
+    state: App,
     task: Option<JoinHandle<()>>,
     max_connections: usize,
     fd_limit: Option<u64>,
@@ -154,9 +154,10 @@ impl Server {
             source,
         })?;
         let state = match snapshot {
-            Some((file, snapshot)) => AppState::with_snapshot(config, snapshot)
-                .map_err(|message| StartError::State { file, message })?,
-            None => AppState::new(config),
+            Some((file, snapshot)) => {
+                App::with_snapshot(config, snapshot).map_err(|message| StartError::State { file, message })?
+            }
+            None => App::new(config),
         };
         let fd_limit = crate::transport::fd::raise_limit();
         let max_connections =
@@ -244,7 +245,7 @@ impl Server {
     }
 
     /// The shared state (registry, configuration) for in-process inspection.
-    pub fn state(&self) -> &AppState {
+    pub fn state(&self) -> &App {
         &self.state
     }
 

@@ -4,15 +4,15 @@
 
 use libfuzzer_sys::fuzz_target;
 use roma_emulator::persist::{Secrets, Snapshot};
-use roma_emulator::{AppState, Config};
+use roma_emulator::{App, Config};
 
-fn app() -> AppState {
+fn app() -> App {
     let mut config = Config::default();
     config.jobs.max_jobs = 50;
     config.emulator.seed = Some(1);
     // One token key for both: an export under another key is loaded with a warning (#27).
     config.auth.token_key = Some(roma_emulator::config::Secret::new("fuzz-token-key-of-32-characters!"));
-    AppState::new(config)
+    App::new(config)
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -7,9 +7,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, delete, get, post};
 use serde_json::json;
 
 use crate::api::dto::{
@@ -17,66 +15,55 @@ use crate::api::dto::{
     Health, JobsQuery, MAX_PAGE, RequestView, RequestsQuery, RequestsView, ResetQuery, WaitQuery,
 };
 use crate::api::extract::{ApiPath, ApiQuery, RawBody, parse_json};
+use crate::api::route::{Api, Route};
+use crate::app::App;
 use crate::clock::Timestamp;
 use crate::control::{Control, WaitFor};
 use crate::error::{ApiError, ErrorCode};
 use crate::faults::FaultSpec;
 use crate::jobs::{JobFilter, JobKind, PublicStatus, ReasonSpec};
-use crate::state::AppState;
 
 mod credentials;
 mod state;
 
-/// The control routes (all but the probes), behind the admin token when one is set.
-pub fn routes(app: &AppState) -> Vec<(&'static str, MethodRouter<AppState>)> {
-    let routes = [
-        ("/_emulator/reset", post(reset)),
-        ("/_emulator/jobs", get(jobs)),
-        ("/_emulator/jobs/{job_id}", get(job)),
-        ("/_emulator/jobs/{job_id}/wait", get(wait)),
-        ("/_emulator/jobs/{job_id}/complete", post(complete)),
-        ("/_emulator/jobs/{job_id}/fail", post(fail)),
-        ("/_emulator/clock", get(clock).post(move_clock)),
-        ("/_emulator/requests", get(requests).delete(clear_requests)),
-        (
-            "/_emulator/faults",
-            get(faults).post(add_fault).delete(clear_faults),
-        ),
-        ("/_emulator/faults/{fault_id}", delete(remove_fault)),
-        ("/_emulator/errors", get(errors)),
-        (
-            "/_emulator/users",
-            get(credentials::users).post(credentials::add_user),
-        ),
-        ("/_emulator/users/{name}", delete(credentials::remove_user)),
-        ("/_emulator/lockouts", get(credentials::lockouts)),
-        (
-            "/_emulator/lockouts/{access_key}",
-            delete(credentials::lift_lockout),
-        ),
-        (STATE, get(state::export_state).put(state::import_state)),
-        ("/_emulator/state/save", post(state::save_state)),
-    ];
-    routes
-        .into_iter()
-        .map(|(template, route)| {
-            let guarded = route.route_layer(from_fn_with_state(
-                app.clone(),
-                crate::api::pipeline::admin_guard::require_admin,
-            ));
-            (template, guarded)
-        })
-        .collect()
+/// The control routes (all but the probes, the metrics and the document), behind the admin token
+/// when one is set.
+pub fn routes() -> Vec<Route> {
+    let route = |template| Route::new(Api::Control, template);
+    vec![
+        route("/_emulator/reset").post(reset),
+        route("/_emulator/jobs").get(jobs),
+        route("/_emulator/jobs/{job_id}").get(job),
+        route("/_emulator/jobs/{job_id}/wait").get(wait),
+        route("/_emulator/jobs/{job_id}/complete").post(complete),
+        route("/_emulator/jobs/{job_id}/fail").post(fail),
+        route("/_emulator/clock").get(clock).post(move_clock),
+        route("/_emulator/requests").get(requests).delete(clear_requests),
+        route("/_emulator/faults")
+            .get(faults)
+            .post(add_fault)
+            .delete(clear_faults),
+        route("/_emulator/faults/{fault_id}").delete(remove_fault),
+        route("/_emulator/errors").get(errors),
+        route("/_emulator/users")
+            .get(credentials::users)
+            .post(credentials::add_user),
+        route("/_emulator/users/{name}").delete(credentials::remove_user),
+        route("/_emulator/lockouts").get(credentials::lockouts),
+        route("/_emulator/lockouts/{access_key}").delete(credentials::lift_lockout),
+        route("/_emulator/state")
+            .large_body()
+            .get(state::export_state)
+            .put(state::import_state),
+        route("/_emulator/state/save").post(state::save_state),
+    ]
 }
 
-/// The state export/import route (its body limit is `[server] max_body_bytes`).
-pub const STATE: &str = "/_emulator/state";
-
-fn control(app: &AppState) -> Control {
+fn control(app: &App) -> Control {
     Control::new(app.clone())
 }
 
-fn job_json(app: &AppState, view: &crate::jobs::JobView) -> Json<ControlJob> {
+fn job_json(app: &App, view: &crate::jobs::JobView) -> Json<ControlJob> {
     Json(ControlJob::new(view, app.config.api.dialect))
 }
 
@@ -87,7 +74,7 @@ pub async fn health() -> Json<Health> {
 
 /// `GET /_emulator/metrics`: the metrics in the OpenMetrics text format (never needs the admin
 /// token: no label carries an id or a user).
-pub async fn metrics(State(app): State<AppState>) -> Response {
+pub async fn metrics(State(app): State<App>) -> Response {
     let text = app.render_metrics();
     (
         [(
@@ -101,7 +88,7 @@ pub async fn metrics(State(app): State<AppState>) -> Response {
 
 /// `GET /_emulator/ready`: 200 `{"status": "ready"}` while the emulator takes work; 503
 /// `EMULATOR.0503` once it is shutting down (never needs the admin token).
-pub async fn ready(State(app): State<AppState>) -> Result<Json<Health>, ApiError> {
+pub async fn ready(State(app): State<App>) -> Result<Json<Health>, ApiError> {
     if *app.shutdown.borrow() {
         return Err(ApiError::new(
             ErrorCode::Unavailable,
@@ -112,7 +99,7 @@ pub async fn ready(State(app): State<AppState>) -> Result<Json<Health>, ApiError
 }
 
 /// `POST /_emulator/reset[?project_id=P&instance_id=I]`.
-async fn reset(State(app): State<AppState>, ApiQuery(q): ApiQuery<ResetQuery>) -> Json<serde_json::Value> {
+async fn reset(State(app): State<App>, ApiQuery(q): ApiQuery<ResetQuery>) -> Json<serde_json::Value> {
     let c = control(&app);
     if q.project_id.is_none() && q.instance_id.is_none() {
         c.reset();
@@ -129,7 +116,7 @@ fn parse_status(s: &str) -> Result<PublicStatus, ApiError> {
 /// `GET /_emulator/jobs?user=&project_id=&instance_id=&type=&status=&limit=&cursor=`: one page,
 /// oldest first, with the total and the next page's cursor.
 async fn jobs(
-    State(app): State<AppState>,
+    State(app): State<App>,
     ApiQuery(q): ApiQuery<JobsQuery>,
 ) -> Result<Json<ControlJobs>, ApiError> {
     let filter = JobFilter {
@@ -180,17 +167,14 @@ fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
 }
 
 /// `GET /_emulator/jobs/{job_id}`: any user's job.
-async fn job(
-    State(app): State<AppState>,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<ControlJob>, ApiError> {
+async fn job(State(app): State<App>, ApiPath(id): ApiPath) -> Result<Json<ControlJob>, ApiError> {
     Ok(job_json(&app, &control(&app).job(&id)?))
 }
 
 /// `GET /_emulator/jobs/{job_id}/wait?status=Success&timeout_ms=5000`: the job once it gets there, or 408.
 async fn wait(
-    State(app): State<AppState>,
-    ApiPath(id): ApiPath<String>,
+    State(app): State<App>,
+    ApiPath(id): ApiPath,
     ApiQuery(q): ApiQuery<WaitQuery>,
 ) -> Result<Json<ControlJob>, ApiError> {
     let what = q
@@ -213,17 +197,14 @@ async fn wait(
 }
 
 /// `POST /_emulator/jobs/{job_id}/complete`.
-async fn complete(
-    State(app): State<AppState>,
-    ApiPath(id): ApiPath<String>,
-) -> Result<Json<ControlJob>, ApiError> {
+async fn complete(State(app): State<App>, ApiPath(id): ApiPath) -> Result<Json<ControlJob>, ApiError> {
     Ok(job_json(&app, &control(&app).complete(&id)?))
 }
 
 /// `POST /_emulator/jobs/{job_id}/fail` with optional `{"reasons": [...]}`.
 async fn fail(
-    State(app): State<AppState>,
-    ApiPath(id): ApiPath<String>,
+    State(app): State<App>,
+    ApiPath(id): ApiPath,
     RawBody(body): RawBody,
 ) -> Result<Json<ControlJob>, ApiError> {
     let body: FailBody = if body.iter().all(u8::is_ascii_whitespace) {
@@ -243,16 +224,13 @@ fn clock_view(c: &Control, now: Timestamp) -> Json<ClockView> {
 }
 
 /// `GET /_emulator/clock`.
-async fn clock(State(app): State<AppState>) -> Json<ClockView> {
+async fn clock(State(app): State<App>) -> Json<ClockView> {
     let c = control(&app);
     clock_view(&c, c.now())
 }
 
 /// `POST /_emulator/clock` with `{"advance_ms": N}` or `{"set": "<RFC 3339>"}` (virtual clock only).
-async fn move_clock(
-    State(app): State<AppState>,
-    RawBody(body): RawBody,
-) -> Result<Json<ClockView>, ApiError> {
+async fn move_clock(State(app): State<App>, RawBody(body): RawBody) -> Result<Json<ClockView>, ApiError> {
     let body: ClockBody = parse_json(&body)?;
     let c = control(&app);
     let now = match (body.advance_ms, body.set) {
@@ -270,7 +248,7 @@ async fn move_clock(
 /// `GET /_emulator/requests?limit=&offset=&project_id=&instance_id=&user=&status=`: one page,
 /// newest first, with the total and the next page's offset.
 async fn requests(
-    State(app): State<AppState>,
+    State(app): State<App>,
     ApiQuery(q): ApiQuery<RequestsQuery>,
 ) -> Result<Json<RequestsView>, ApiError> {
     let limit = page_limit(q.limit)?;
@@ -291,36 +269,33 @@ async fn requests(
 }
 
 /// `DELETE /_emulator/requests`.
-async fn clear_requests(State(app): State<AppState>) -> StatusCode {
+async fn clear_requests(State(app): State<App>) -> StatusCode {
     control(&app).clear_requests();
     StatusCode::NO_CONTENT
 }
 
 /// `POST /_emulator/faults`: 201 with the fault and its id.
-async fn add_fault(State(app): State<AppState>, RawBody(body): RawBody) -> Result<Response, ApiError> {
+async fn add_fault(State(app): State<App>, RawBody(body): RawBody) -> Result<Response, ApiError> {
     let spec: FaultSpec = parse_json(&body)?;
     let fault = control(&app).add_fault(spec)?;
     Ok((StatusCode::CREATED, Json(fault)).into_response())
 }
 
 /// `GET /_emulator/faults`.
-async fn faults(State(app): State<AppState>) -> Json<FaultsView> {
+async fn faults(State(app): State<App>) -> Json<FaultsView> {
     Json(FaultsView {
         faults: control(&app).faults(),
     })
 }
 
 /// `DELETE /_emulator/faults`.
-async fn clear_faults(State(app): State<AppState>) -> StatusCode {
+async fn clear_faults(State(app): State<App>) -> StatusCode {
     control(&app).clear_faults();
     StatusCode::NO_CONTENT
 }
 
 /// `DELETE /_emulator/faults/{fault_id}`.
-async fn remove_fault(
-    State(app): State<AppState>,
-    ApiPath(id): ApiPath<String>,
-) -> Result<StatusCode, ApiError> {
+async fn remove_fault(State(app): State<App>, ApiPath(id): ApiPath) -> Result<StatusCode, ApiError> {
     control(&app).remove_fault(&id)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,14 +1,12 @@
 //! Reading a request into typed values whose refusals are ROMA error bodies, never axum's
-//! plain-text rejections: the path ids, queries and bodies of the operations (called by
-//! `api::dispatch`), and the extractors of the control plane's handlers.
+//! plain-text rejections: the path ids, queries and bodies of the operations (called by each
+//! operation's `call`), and the extractors of the control plane's handlers.
 
 use axum::body::{Body, Bytes};
-use axum::extract::multipart::MultipartError;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{Uri, header};
 use serde::de::DeserializeOwned;
-use tower::{Layer, Service};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::jobs::JobError;
@@ -69,19 +67,38 @@ pub fn body_error(err: &(dyn std::error::Error + 'static), too_large: bool, limi
     }
 }
 
-/// Path parameters; a rejection is `ROMA.13000`.
+/// The one path parameter of a control route (`job_id`, `fault_id`, `name`, `access_key`), as
+/// the pipeline matched it (see [`PathParam`]), percent-decoded; not UTF-8 once decoded is
+/// `ROMA.13000`.
 #[derive(Debug)]
-pub struct ApiPath<T>(pub T);
+pub struct ApiPath(pub String);
 
-impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+/// The last parameter of the matched route, handed by the pipeline to a control handler.
+#[derive(Debug, Clone)]
+pub struct PathParam {
+    /// Its name in the template.
+    pub name: &'static str,
+    /// Its value as the path gave it.
+    pub raw: Box<str>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiPath {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Path::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Path(v)| ApiPath(v))
-            .map_err(|e| ApiError::invalid(format!("path: {}", e.body_text())))
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let param = parts
+            .extensions
+            .get::<PathParam>()
+            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "a route without a path parameter"))?;
+        decoded(&param.raw, param.name).map(|v| ApiPath(v.into_owned()))
     }
+}
+
+/// A path parameter percent-decoded, as axum's path parameters are.
+fn decoded<'v>(raw: &'v str, name: &str) -> Result<std::borrow::Cow<'v, str>, ApiError> {
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| ApiError::invalid(format!("path: Invalid UTF-8 in `{name}`")))
 }
 
 /// Query parameters; a rejection is `ROMA.13000`.
@@ -96,18 +113,15 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuer
     }
 }
 
-/// The id ending the path (`job_id`, `archive_id`), percent-decoded as axum's path parameters
-/// are: a bad path id is `ROMA.13000`; one that cannot name a job or archive (not an id this
-/// emulator hands out) is not found, as an unknown one is.
+/// The path parameter `name` (`job_id`, `archive_id`), given `raw` and percent-decoded: a bad
+/// path id is `ROMA.13000`; one that cannot name a job or archive (not an id this emulator hands
+/// out) is not found, as an unknown one is.
 pub fn path_id(
-    path: &str,
+    raw: &str,
     name: &str,
     not_found: fn(&str) -> JobError,
 ) -> Result<crate::ids::Hex32, ApiError> {
-    let raw = path.rsplit('/').next().unwrap_or_default();
-    let value = percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .map_err(|_| ApiError::invalid(format!("path: Invalid UTF-8 in `{name}`")))?;
+    let value = decoded(raw, name)?;
     check_path_id(name, &value).map_err(ApiError::invalid)?;
     value.parse().map_err(|()| not_found(&value).into())
 }
@@ -189,18 +203,21 @@ pub struct Upload {
 /// The multipart part names an upload may use: the SDK's, and the common `file`.
 pub const UPLOAD_PARTS: [&str; 2] = ["ImportAssetRequestBody", "file"];
 
-/// The upload of an ImportAsset request.
+/// The upload of an ImportAsset request, read with `multer` (the pipeline's body step bounds the
+/// body).
 pub async fn upload(req: Request) -> Result<Upload, ApiError> {
-    // axum's own limit (2 MB unless lifted) would cut an upload the body step allows.
-    let req = unlimited(req);
-    let mut multipart = Multipart::from_request(req, &())
-        .await
-        .map_err(|_| ApiError::invalid("Content-Type: expected multipart/form-data with a boundary"))?;
-    let multipart_error = |e: MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE || is_stalled(&e) {
+    let boundary = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok())
+        .ok_or_else(|| ApiError::invalid("Content-Type: expected multipart/form-data with a boundary"))?;
+    let mut multipart = multer::Multipart::new(req.into_body().into_data_stream(), boundary);
+    let multipart_error = |e: multer::Error| {
+        if caused_by::<http_body_util::LengthLimitError>(&e) || is_stalled(&e) {
             body_error(&e, true, "server.max_body_bytes")
         } else {
-            ApiError::invalid(format!("body: malformed multipart ({})", e.body_text()))
+            ApiError::invalid(format!("body: malformed multipart ({e})"))
         }
     };
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
@@ -215,15 +232,6 @@ pub async fn upload(req: Request) -> Result<Upload, ApiError> {
         ErrorCode::NothingToOperate,
         "ImportAssetRequestBody: the multipart part is required",
     ))
-}
-
-/// `req` with axum's default body limit lifted (the pipeline's body step bounds every body).
-fn unlimited(req: Request) -> Request {
-    let mut lift = DefaultBodyLimit::disable().layer(tower::service_fn(|req: Request| {
-        std::future::ready(Ok::<_, std::convert::Infallible>(req))
-    }));
-    let Ok(req) = lift.call(req).into_inner();
-    req
 }
 
 /// The raw body, within the size limit (for bodies whose errors are not the asset API's).

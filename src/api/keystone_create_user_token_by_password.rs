@@ -2,19 +2,25 @@
 //! <https://support.huaweicloud.com/intl/en-us/api-iam/iam_30_0001.html>
 
 use axum::Json;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::api::extract::{query, read_body};
+use crate::api::route::{Api, BodyClass, Call, OperationFuture, OperationRoute};
+use crate::api::schema::{json_content, param};
+use crate::operation::Operation;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::api::dto::{IdName, TokenBody, TokenProject, TokenQuery, TokenResponse, TokenUser};
+use crate::app::App;
 use crate::auth::iam::{REGION, stable_id};
 use crate::auth::{AuthError, PasswordAuth, TokenScope};
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// Issues a token for a configured user's password: 201, the token in `X-Subject-Token`.
 pub fn keystone_create_user_token_by_password(
-    app: &AppState,
+    app: &App,
     headers: &HeaderMap,
     query: TokenQuery,
     body: &[u8],
@@ -65,7 +71,7 @@ pub fn keystone_create_user_token_by_password(
 
 /// The URL the client reached the emulator at: `[server] public_url`, else `http://` and the
 /// request's `Host` (else the address it listens on).
-fn base_url(app: &AppState, headers: &HeaderMap) -> String {
+fn base_url(app: &App, headers: &HeaderMap) -> String {
     if let Some(url) = &app.config.server.public_url {
         return url.trim_end_matches('/').to_owned();
     }
@@ -98,4 +104,38 @@ fn catalog(base: &str) -> Vec<serde_json::Value> {
         service("roma", "roma", REGION, base.to_owned()),
         service("iam", "identity", "*", format!("{base}/v3")),
     ]
+}
+
+/// Its route.
+pub static ROUTE: OperationRoute = OperationRoute {
+    operation: Operation::KeystoneCreateUserTokenByPassword,
+    api: Api::Iam,
+    template: "/v3/auth/tokens",
+    method: Method::POST,
+    body: BodyClass::Json,
+    call,
+    openapi,
+};
+
+/// Reads the query and the body (IAM's own errors, not the asset API's).
+fn call<'a>(app: &'a App, _: Call<'a>, req: Request) -> OperationFuture<'a> {
+    Box::pin(async move {
+        let query = query(req.uri())?;
+        let (parts, body) = req.into_parts();
+        let body = read_body(body).await?;
+        keystone_create_user_token_by_password(app, &parts.headers, query, &body)
+    })
+}
+
+fn openapi() -> Value {
+    json!({"operationId": Operation::KeystoneCreateUserTokenByPassword, "tags": ["IAM"],
+        "parameters": [param("nocatalog", "query", false, "Any non-empty value leaves `catalog` out.")],
+        "requestBody": {"required": true, "content": json_content("TokenRequest")},
+        "responses": {
+            "201": {"description": "The token is in the X-Subject-Token header.",
+                "headers": {"X-Subject-Token": {"schema": {"type": "string"}}},
+                "content": json_content("TokenResponse")},
+            "400": {"description": "A malformed body: IAM's error body (D14).", "content": json_content("IamError")},
+            "401": {"description": "Wrong user, password or domain: Keystone's error body (D14).", "content": json_content("KeystoneError")},
+            "default": {"description": "A refusal of the gateway (body limit, fault).", "content": json_content("ErrorBody")}}})
 }

@@ -1,11 +1,12 @@
 //! `GET /openapi.json`: an OpenAPI 3.1 description of every endpoint, built once. Response schemas
 //! are closed (`additionalProperties: false`), and a test checks real responses against them.
 
-use crate::operation::Operation;
 use std::sync::LazyLock;
 
 use axum::Json;
 use serde_json::{Value, json};
+
+use super::schema::{json_content, ok, param, path_params, schema, status_enum};
 
 /// The document.
 pub static DOCUMENT: LazyLock<Value> = LazyLock::new(build);
@@ -15,83 +16,11 @@ pub async fn openapi() -> Json<&'static Value> {
     Json(&DOCUMENT)
 }
 
-fn schema(name: &str) -> Value {
-    json!({"$ref": format!("#/components/schemas/{name}")})
-}
-
-fn json_content(name: &str) -> Value {
-    json!({"application/json": {"schema": schema(name)}})
-}
-
-fn ok(status: &str, description: &str, body: Option<&str>) -> Value {
-    let mut responses = json!({
-        "default": {"description": "A refusal: the ROMA error body (see GET /_emulator/errors).", "content": json_content("ErrorBody")}
-    });
-    let mut success = json!({"description": description});
-    if let Some(body) = body {
-        success["content"] = json_content(body);
-    }
-    responses[status] = success;
-    responses
-}
-
-fn param(name: &str, location: &str, required: bool, description: &str) -> Value {
-    json!({"name": name, "in": location, "required": required, "description": description, "schema": {"type": "string"}})
-}
-
-fn path_params(names: &[&str]) -> Vec<Value> {
-    names
-        .iter()
-        .map(|n| param(n, "path", true, "1..64 characters"))
-        .collect()
-}
-
-fn asset_auth() -> Vec<Value> {
-    vec![
-        param(
-            "X-Auth-Token",
-            "header",
-            false,
-            "A token (1..100000 characters); or sign the request with AK/SK instead.",
-        ),
-        param(
-            "Authorization",
-            "header",
-            false,
-            "SDK-HMAC-SHA256 Access=..., SignedHeaders=..., Signature=... (with X-Sdk-Date).",
-        ),
-    ]
-}
-
-fn asset_params(names: &[&str]) -> Vec<Value> {
-    let mut p = path_params(names);
-    p.extend(asset_auth());
-    p
-}
-
-fn status_enum() -> Value {
-    json!({"enum": ["Running", "Success", "Failed", "Finished", "RUNNING", "SUCCEEDED", "FAILED"]})
-}
-
 fn nullable(t: &str) -> Value {
     json!({"type": [t, "null"]})
 }
 
 fn build() -> Value {
-    let instance = ["project_id", "instance_id"];
-    let selection_body = json!({"required": true, "content": json_content("AssetSelection")});
-    let job_created = ok("200", "The job was created.", Some("JobCreated"));
-    let mut import_params = asset_params(&instance);
-    import_params.push(
-        json!({"name": "type", "in": "query", "required": false, "schema": {"enum": ["AddNew", "Merge"]}}),
-    );
-    import_params.push(
-        json!({"name": "mode", "in": "query", "required": false, "schema": {"enum": ["AddNew", "Merge"]}}),
-    );
-    import_params.push(param("prefix", "query", false, "Prepended to application names."));
-    import_params.push(
-        json!({"name": "datasource_overwrite", "in": "query", "required": false, "schema": {"enum": ["true", "false"]}}),
-    );
     let mut job_filters: Vec<Value> = ["user", "project_id", "instance_id"]
         .iter()
         .map(|n| param(n, "query", false, "Filter."))
@@ -116,40 +45,6 @@ fn build() -> Value {
             "description": "A local emulator of the Huawei Cloud ROMA Connect asset API, IAM password tokens, and the emulator's control plane."
         },
         "paths": {
-            "/v2/{project_id}/instances/{instance_id}/assets/export": {"post": {
-                "operationId": Operation::ExportAsset, "tags": ["ASSET_MANAGEMENT"],
-                "parameters": asset_params(&instance), "requestBody": selection_body, "responses": job_created}},
-            "/v2/{project_id}/instances/{instance_id}/assets/delete": {"post": {
-                "operationId": Operation::DeleteAsset, "tags": ["ASSET_MANAGEMENT"],
-                "parameters": asset_params(&instance), "requestBody": selection_body, "responses": job_created}},
-            "/v2/{project_id}/instances/{instance_id}/assets/import": {"post": {
-                "operationId": Operation::ImportAsset, "tags": ["ASSET_MANAGEMENT"],
-                "parameters": import_params,
-                "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {
-                    "type": "object", "required": ["ImportAssetRequestBody"],
-                    "properties": {"ImportAssetRequestBody": {"type": "string", "format": "binary", "description": "The asset package (.zip); a part named `file` is accepted too."}}}}}},
-                "responses": job_created}},
-            "/v2/{project_id}/instances/{instance_id}/assets/jobs/{job_id}": {"get": {
-                "operationId": Operation::CheckAssetJobStatus, "tags": ["ASSET_MANAGEMENT"],
-                "parameters": asset_params(&["project_id", "instance_id", "job_id"]),
-                "responses": ok("200", "The job.", Some("AssetJobStatus"))}},
-            "/v2/{project_id}/instances/{instance_id}/assets/archives/{archive_id}": {"get": {
-                "operationId": Operation::DownloadAssetArchive, "tags": ["ASSET_MANAGEMENT"],
-                "parameters": asset_params(&["project_id", "instance_id", "archive_id"]),
-                "responses": {
-                    "200": {"description": "The asset package, once.", "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
-                    "default": {"description": "A refusal.", "content": json_content("ErrorBody")}}}},
-            "/v3/auth/tokens": {"post": {
-                "operationId": Operation::KeystoneCreateUserTokenByPassword, "tags": ["IAM"],
-                "parameters": [param("nocatalog", "query", false, "Any non-empty value leaves `catalog` out.")],
-                "requestBody": {"required": true, "content": json_content("TokenRequest")},
-                "responses": {
-                    "201": {"description": "The token is in the X-Subject-Token header.",
-                        "headers": {"X-Subject-Token": {"schema": {"type": "string"}}},
-                        "content": json_content("TokenResponse")},
-                    "400": {"description": "A malformed body: IAM's error body (D14).", "content": json_content("IamError")},
-                    "401": {"description": "Wrong user, password or domain: Keystone's error body (D14).", "content": json_content("KeystoneError")},
-                    "default": {"description": "A refusal of the gateway (body limit, fault).", "content": json_content("ErrorBody")}}}},
             "/_emulator/health": {"get": {"operationId": "EmulatorHealth", "tags": ["emulator"],
                 "responses": ok("200", "Serving.", Some("Health"))}},
             "/_emulator/state": {
@@ -217,6 +112,11 @@ fn build() -> Value {
     // Apart: one `json!` has a recursion limit.
     if let (Some(paths), Value::Object(users)) = (document["paths"].as_object_mut(), user_paths()) {
         paths.extend(users);
+    }
+    // Each operation's entry, from its own file.
+    for op in crate::api::OPERATIONS {
+        let method = op.method.as_str().to_ascii_lowercase();
+        document["paths"][op.template][method] = (op.openapi)();
     }
     document
 }

@@ -13,7 +13,6 @@
 //!   response.
 //! - [`io`]: the stream: the write timeout (`[server] write_timeout_ms`) and hyper's own refusals,
 //!   recognised by the connection's phase and answered with the ROMA body.
-//! - [`quiet`]: the connection's eviction and the shutdown are polled only when they fire.
 //! - [`body`]: the request body's read timeout (`[server] body_read_timeout_ms`) and the response
 //!   body that marks the end of a response.
 //! - A head must arrive within `[server] header_read_timeout_ms` (hyper's timer), one second on a
@@ -28,7 +27,6 @@ pub mod conn;
 pub mod fd;
 pub mod io;
 pub mod probes;
-pub mod quiet;
 pub mod stall;
 pub mod table;
 
@@ -48,8 +46,8 @@ use tokio::task::JoinSet;
 use self::body::{Finishing, TimedBody};
 use self::io::{ConnIo, Refusal};
 use self::table::{Connections, Slot};
+use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
-use crate::state::AppState;
 
 /// The most headers a request may have (hyper refuses more; the gateway counts bytes, not
 /// headers, and 1000 headers of the smallest size fit in its 128 KB).
@@ -78,7 +76,7 @@ pub struct Limits {
 
 impl Limits {
     /// The limits of `app`'s `[server]` section, with the connection cap `max_connections`.
-    pub fn new(app: &AppState, max_connections: usize) -> Self {
+    pub fn new(app: &App, max_connections: usize) -> Self {
         let server = &app.config.server;
         Self {
             max_connections,
@@ -94,7 +92,7 @@ impl Limits {
 pub async fn serve(
     listener: TcpListener,
     router: Pipeline,
-    app: AppState,
+    app: App,
     limits: Limits,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -168,7 +166,7 @@ pub async fn serve(
     }
 }
 
-pub use crate::state::stopped;
+pub use crate::app::stopped;
 
 async fn serve_connection(
     stream: TcpStream,
@@ -192,16 +190,12 @@ async fn serve_connection(
                 // A request that is no probe, on a probe slot: it waits briefly for a regular
                 // slot (flood connections pass their grace within milliseconds), else the API
                 // layer answers 503.
-                let is_probe = crate::api::is_probe(req.method(), req.uri().path());
-                let probe_only =
-                    slot.conn.probe_only() && (is_probe || !slot.promote_within(WAIT_FOR_SLOT).await);
+                let probe_only = slot.conn.probe_only()
+                    && (router.is_probe(&req) || !slot.promote_within(WAIT_FOR_SLOT).await);
                 if probe_only {
                     req.extensions_mut().insert(crate::api::ProbeSlot);
                 }
                 let mut res = router.answer(req).await;
-                // The gateway keys an API by method and path (D2): a wrong method is "no such
-                // API", with no `Allow` header (axum adds one to its method-not-allowed answers).
-                res.headers_mut().remove(header::ALLOW);
                 if probe_only {
                     res.headers_mut()
                         .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -224,9 +218,8 @@ async fn serve_connection(
         .header_read_timeout(header_read)
         .serve_connection(io, service);
     tokio::pin!(served);
-    // The rare signals are polled only when they fire, not at every turn of the connection.
-    let mut evicted = quiet::quiet(conn.wait_evicted());
-    let mut stop = quiet::quiet(stopped(&mut shutdown));
+    let mut evicted = std::pin::pin!(conn.wait_evicted());
+    let mut stop = std::pin::pin!(stopped(&mut shutdown));
     let mut draining = false;
     loop {
         tokio::select! {
@@ -256,7 +249,7 @@ async fn refuse(mut stream: TcpStream, answer: Vec<u8>) {
 /// The answer that replaces hyper's own refusal with `status`: the gateway's for a URI or a head
 /// too large (hyper's limits are above the gateway's, so only far larger ones reach hyper), else
 /// `EMULATOR.0400` with hyper's status.
-fn hyper_refusal(app: &AppState, status: u16) -> Vec<u8> {
+fn hyper_refusal(app: &App, status: u16) -> Vec<u8> {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     let (code, details) = match status {
         StatusCode::URI_TOO_LONG => (ErrorCode::UriTooLarge, "the request URI is over 64 KiB"),
@@ -272,13 +265,13 @@ fn hyper_refusal(app: &AppState, status: u16) -> Vec<u8> {
     let status = if code == ErrorCode::MalformedRequest {
         status
     } else {
-        code.catalog_status()
+        crate::api::pipeline::respond::status_code(code.catalog_status())
     };
     raw_error(app, status, code, details)
 }
 
 /// A complete HTTP/1.1 error response with the ROMA body, closing the connection.
-fn raw_error(app: &AppState, status: StatusCode, code: ErrorCode, details: &str) -> Vec<u8> {
+fn raw_error(app: &App, status: StatusCode, code: ErrorCode, details: &str) -> Vec<u8> {
     let request_id = app.ids.requests.next_id();
     let body = ApiError::new(code, details.to_owned()).body_bytes(&request_id.hex());
     // 494 (the gateway's "headers too large") has no standard reason phrase: nginx's is used.

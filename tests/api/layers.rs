@@ -13,7 +13,7 @@ const STACK: &[(&str, &[&str])] = &[
     ("http", &["api"]),
     (
         "app",
-        &["control", "state", "settings", "persist", "telemetry", "metrics"],
+        &["control", "app", "settings", "persist", "telemetry", "metrics"],
     ),
     (
         "domain",
@@ -44,6 +44,7 @@ const HTTP_CRATES: &[&str] = &[
     "tower",
     "tower_http",
     "http_body_util",
+    "http",
 ];
 
 fn rank(module: &str) -> Option<(usize, usize)> {

@@ -8,27 +8,24 @@ use serde_json::json;
 
 use super::control;
 use crate::api::extract::{ApiPath, RawBody, parse_json};
+use crate::app::App;
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// `GET /_emulator/users`: every user, configured and added at run time, without secrets.
-pub(super) async fn users(State(app): State<AppState>) -> Json<serde_json::Value> {
+pub(super) async fn users(State(app): State<App>) -> Json<serde_json::Value> {
     Json(json!({ "users": control(&app).users() }))
 }
 
 /// `POST /_emulator/users`: adds a user at run time (D19); 201 with the user as listed.
-pub(super) async fn add_user(
-    State(app): State<AppState>,
-    RawBody(body): RawBody,
-) -> Result<Response, ApiError> {
+pub(super) async fn add_user(State(app): State<App>, RawBody(body): RawBody) -> Result<Response, ApiError> {
     let user = control(&app).add_user(parse_json(&body)?)?;
     Ok((StatusCode::CREATED, Json(json!({ "user": user }))).into_response())
 }
 
 /// `DELETE /_emulator/users/{name}`: removes a user added at run time (204); 404 otherwise.
 pub(super) async fn remove_user(
-    State(app): State<AppState>,
-    ApiPath(name): ApiPath<String>,
+    State(app): State<App>,
+    ApiPath(name): ApiPath,
 ) -> Result<StatusCode, ApiError> {
     control(&app).remove_user(&name)?;
     Ok(StatusCode::NO_CONTENT)
@@ -36,7 +33,7 @@ pub(super) async fn remove_user(
 
 /// `GET /_emulator/lockouts`: the access keys locked now (`[auth] ak_lockout`), with when each
 /// lock ends.
-pub(super) async fn lockouts(State(app): State<AppState>) -> Json<serde_json::Value> {
+pub(super) async fn lockouts(State(app): State<App>) -> Json<serde_json::Value> {
     let locked: Vec<serde_json::Value> = control(&app)
         .lockouts()
         .into_iter()
@@ -47,8 +44,8 @@ pub(super) async fn lockouts(State(app): State<AppState>) -> Json<serde_json::Va
 
 /// `DELETE /_emulator/lockouts/{access_key}`: lifts one key's lock (204), 404 when it is not locked.
 pub(super) async fn lift_lockout(
-    State(app): State<AppState>,
-    ApiPath(access_key): ApiPath<String>,
+    State(app): State<App>,
+    ApiPath(access_key): ApiPath,
 ) -> Result<StatusCode, ApiError> {
     control(&app).lift_lockout(&access_key)?;
     Ok(StatusCode::NO_CONTENT)

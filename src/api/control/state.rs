@@ -15,8 +15,8 @@ use tokio::sync::mpsc;
 use crate::api::dto::StateQuery;
 use crate::api::extract::ApiQuery;
 use crate::api::pipeline::large_body;
+use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
-use crate::state::AppState;
 
 /// The size of a slice of the export handed to hyper.
 const SLICE: usize = 64 * 1024;
@@ -33,7 +33,7 @@ const AHEAD: usize = 4;
 /// until its last byte is taken (or a slow reader is cut off by `write_timeout_ms`, which stops
 /// the writer too), so slow readers cannot pile up copies.
 pub async fn export_state(
-    State(app): State<AppState>,
+    State(app): State<App>,
     ApiQuery(query): ApiQuery<StateQuery>,
     req: Request,
 ) -> Result<Response, ApiError> {
@@ -165,10 +165,7 @@ impl hyper::body::Body for Streamed {
 
 /// `PUT /_emulator/state`: replaces the running state by a snapshot (validated first: a bad one
 /// changes nothing; the running token key stays).
-pub async fn import_state(
-    State(app): State<AppState>,
-    req: Request,
-) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn import_state(State(app): State<App>, req: Request) -> Result<Json<serde_json::Value>, ApiError> {
     let body = if large_body::sends_body(&req) {
         let caller = crate::api::pipeline::context::by_address(&req);
         large_body::hold(&app, req, &caller).await?.into_body()
@@ -193,7 +190,7 @@ pub async fn import_state(
 }
 
 /// `POST /_emulator/state/save`: writes the state file now (409 when none is configured).
-pub async fn save_state(State(app): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn save_state(State(app): State<App>) -> Result<Json<serde_json::Value>, ApiError> {
     if app.config.state.file.is_none() {
         return Err(ApiError::new(
             ErrorCode::Conflict,

@@ -8,15 +8,15 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, header};
 
 use super::context::{Exchange, Namespace};
+use crate::app::App;
 use crate::auth::signature::{ALGORITHM, EMPTY_BODY_HASH, UNSIGNED_PAYLOAD, sha256_hex};
 use crate::auth::{AuthError, Caller, SignedRequest};
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// The caller of `req`, and `req` with its body handed back when the signature read it.
 pub async fn authenticate(
-    app: &AppState,
-    exchange: &Exchange,
+    app: &App,
+    exchange: &Exchange<'_>,
     req: Request,
 ) -> Result<(Request, Caller), ApiError> {
     let signed = req
@@ -54,11 +54,7 @@ pub async fn authenticate(
 
 /// The caller of a signed request, the request, and whether its body already holds a large
 /// body's permit (taken for its address when `large` and the signature needs the body's bytes).
-async fn signed_caller(
-    app: &AppState,
-    req: Request,
-    large: bool,
-) -> Result<(Request, Caller, bool), ApiError> {
+async fn signed_caller(app: &App, req: Request, large: bool) -> Result<(Request, Caller, bool), ApiError> {
     let anonymous = super::context::by_address(&req);
     let (parts, body) = req.into_parts();
     let headers = &parts.headers;

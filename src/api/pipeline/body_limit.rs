@@ -5,9 +5,11 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{Method, header};
 
+use crate::api::route::Api;
+
 use super::context::Exchange;
+use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
-use crate::state::AppState;
 
 /// The gateway's limits on a request head: a URI of at most 32 KB, each header at most 32 KB and
 /// all of them at most 128 KB. hyper's own limits are set above these (see `transport`), so
@@ -18,28 +20,18 @@ pub const MAX_HEADER: usize = 32 * 1024;
 /// See [`MAX_URI`].
 pub const MAX_HEADERS_TOTAL: usize = 128 * 1024;
 
-/// Refuses any request but a probe on a probe slot, a head over the gateway's limits, a `HEAD`
-/// of the asset API (the gateway keys an API by method and path, and a `HEAD` of an archive must
-/// not consume it), and a declared `Content-Length` over the operation's limit. Otherwise bounds
-/// the body by that limit, however it is sent (chunked too).
-pub fn check(app: &AppState, req: &mut Request, exchange: &Exchange) -> Result<(), ApiError> {
-    if req.extensions().get::<crate::api::ProbeSlot>().is_some()
-        && !crate::api::is_probe(req.method(), req.uri().path())
-    {
+/// Refuses any request but a probe on a probe slot, a head over the gateway's limits, and a
+/// declared `Content-Length` over the route's limit. Otherwise bounds the body by that limit,
+/// however it is sent (chunked too).
+pub fn check(app: &App, req: &mut Request, exchange: &Exchange<'_>) -> Result<(), ApiError> {
+    if req.extensions().get::<crate::api::ProbeSlot>().is_some() && !is_probe(exchange) {
         return Err(ApiError::new(
             ErrorCode::Unavailable,
             "every connection is busy (server.max_connections); this one is kept for health probes",
         ));
     }
     over_gateway_limits(req)?;
-    if req.method() == Method::HEAD && req.uri().path().starts_with("/v2/") {
-        return Err(ApiError::new(
-            ErrorCode::MethodNotAllowed,
-            "this path does not take this method",
-        ));
-    }
-    let route = exchange.template();
-    let limit = crate::api::body_limit(app, route);
+    let limit = exchange.body().limit(app);
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -59,6 +51,11 @@ pub fn check(app: &AppState, req: &mut Request, exchange: &Exchange) -> Result<(
         *req.body_mut() = Body::new(http_body_util::Limited::new(body, limit));
     }
     Ok(())
+}
+
+/// Whether the exchange is a probe (what a probe slot serves): a `GET` of health or readiness.
+pub fn is_probe(exchange: &Exchange<'_>) -> bool {
+    exchange.api == Api::Probe && exchange.method == Method::GET
 }
 
 fn over_gateway_limits(req: &Request) -> Result<(), ApiError> {

@@ -1,5 +1,6 @@
-//! Step 1, context: the one record of a request, built once from its head and read by every
-//! later step (request id, operation, namespace, caller, start time, error).
+//! Step 1, context: the one record of a request, built once from its head and what the route
+//! table matched, and read by every later step (request id, route, operation, path parameters,
+//! namespace, caller, start time, error).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,12 +8,12 @@ use std::time::Instant;
 use axum::extract::Request;
 use axum::http::Method;
 
-use crate::api::Route;
+use crate::api::route::{Answer, Api, BodyClass, Params, Resolved, Route};
+use crate::app::App;
 use crate::error::{ApiError, StatusPolicy};
 use crate::ids::Hex32;
 use crate::operation::Operation;
 use crate::scope::{Scope, UserId};
-use crate::state::AppState;
 
 /// The `project_id` and `instance_id` of a namespaced path, percent-decoded as axum's path
 /// parameters are, and parsed once: handlers take the [`Scope`] (see `api::extract`).
@@ -75,9 +76,9 @@ impl Namespace {
     }
 }
 
-/// The record of one request.
+/// The record of one request; `'t` is the route table's.
 #[derive(Debug)]
-pub struct Exchange {
+pub struct Exchange<'t> {
     /// Its id, sent back as `X-Request-Id`.
     pub id: Hex32,
     /// When the pipeline took it.
@@ -85,7 +86,13 @@ pub struct Exchange {
     /// Its method.
     pub method: Method,
     /// The route it matched, if any.
-    pub route: Option<Route>,
+    pub route: Option<&'t Route>,
+    /// What answers its method on that route, if the route takes the method.
+    pub answer: Option<&'t Answer>,
+    /// The API of the route (or of the path, when no route has it).
+    pub api: Api,
+    /// The path's parameters.
+    pub params: Params,
     /// The cloud operation of the route and method, if it is one.
     pub operation: Option<Operation>,
     /// The status policy of its API (D1 for the asset API, catalog statuses elsewhere).
@@ -100,36 +107,33 @@ pub struct Exchange {
     pub error: Option<ApiError>,
 }
 
-/// The asset API's routes all start so; the namespace is their second and fourth segments.
-const NAMESPACED: &str = "/v2/{project_id}/instances/{instance_id}/";
-
-impl Exchange {
-    /// The record of `req`, which matched `route`.
-    pub fn begin(app: &AppState, req: &Request, route: Option<Route>) -> Self {
+impl<'t> Exchange<'t> {
+    /// The record of `req`, which resolved to `resolved`.
+    pub fn begin(app: &App, req: &Request, resolved: Resolved<'t>) -> Self {
         let started = Instant::now();
-        let path = req.uri().path();
-        let control = path.starts_with("/_emulator") || path == "/openapi.json";
-        // D1 covers the asset operations; IAM and the control plane always answer catalog statuses.
-        let policy = if path.starts_with("/v2/") {
-            app.api_statuses
-        } else {
-            StatusPolicy::Catalog
+        let operation = resolved.operation();
+        let Resolved {
+            route,
+            answer,
+            api,
+            params,
+        } = resolved;
+        let namespace = match (params.get("project_id"), params.get("instance_id")) {
+            (Some(project), Some(instance)) => Some(namespace(project, instance)),
+            _ => None,
         };
-        let operation = route
-            .and_then(|r| r.operation)
-            .filter(|op| crate::api::route_of(*op).1 == req.method());
-        let namespace = route
-            .filter(|r| r.template.starts_with(NAMESPACED))
-            .map(|_| namespace(path));
         Exchange {
             id: app.ids.requests.next_id(),
             started,
             method: req.method().clone(),
             route,
+            answer,
+            api,
+            params,
             operation,
-            policy,
+            policy: api.policy(app),
             namespace,
-            journaled: (app.journal.enabled() && !control).then(|| path.to_owned()),
+            journaled: (app.journal.enabled() && api.journaled()).then(|| req.uri().path().to_owned()),
             caller: None,
             error: None,
         }
@@ -138,6 +142,11 @@ impl Exchange {
     /// The template of its route, if it matched one.
     pub fn template(&self) -> Option<&'static str> {
         self.route.map(|r| r.template)
+    }
+
+    /// The body its route takes (a JSON one's bound when no route has the path).
+    pub fn body(&self) -> BodyClass {
+        self.route.map_or(BodyClass::Json, |r| r.body)
     }
 
     /// The project id of the path, when the route has one.
@@ -151,19 +160,16 @@ impl Exchange {
     }
 }
 
-/// The namespace of a path whose route starts with [`NAMESPACED`], read straight from the path.
-fn namespace(path: &str) -> Namespace {
-    let mut segments = path.split('/').skip(2);
+/// The namespace of the path parameters `project_id` and `instance_id`, as the path gave them.
+fn namespace(project: &str, instance: &str) -> Namespace {
     // Borrowed from the path unless a segment has escapes: no copy on the common path.
-    fn decoded(segment: Option<&str>) -> Option<std::borrow::Cow<'_, str>> {
-        percent_encoding::percent_decode_str(segment?).decode_utf8().ok()
+    fn decoded(segment: &str) -> Option<std::borrow::Cow<'_, str>> {
+        percent_encoding::percent_decode_str(segment).decode_utf8().ok()
     }
-    let project = decoded(segments.next());
-    let instance = decoded(segments.nth(1));
-    let (Some(project), Some(instance)) = (project, instance) else {
+    let (Some(project), Some(instance)) = (decoded(project), decoded(instance)) else {
         return Namespace::Undecodable;
     };
-    match shared_scope(&project, &instance) {
+    match Scope::new(&project, &instance) {
         Ok(scope) => Namespace::Valid(scope),
         Err(why) => Namespace::Invalid {
             project: project.into_owned(),
@@ -171,27 +177,6 @@ fn namespace(path: &str) -> Namespace {
             why,
         },
     }
-}
-
-thread_local! {
-    /// The last scope this thread parsed. A tenant's requests come in runs: reusing its ids (shared,
-    /// immutable text) spares two allocations a request. One scope a worker thread, so bounded.
-    static LAST_SCOPE: std::cell::RefCell<Option<Scope>> = const { std::cell::RefCell::new(None) };
-}
-
-/// [`Scope::new`], sharing the ids of the last scope this thread parsed when they are the same.
-fn shared_scope(project: &str, instance: &str) -> Result<Scope, String> {
-    LAST_SCOPE.with_borrow_mut(|last| {
-        if let Some(scope) = last.as_ref()
-            && scope.project.as_str() == project
-            && scope.instance.as_str() == instance
-        {
-            return Ok(scope.clone());
-        }
-        let scope = Scope::new(project, instance)?;
-        *last = Some(scope.clone());
-        Ok(scope)
-    })
 }
 
 /// Who `req` counts against, for the per-caller limits (a large body's permit, the gateway's
@@ -216,49 +201,18 @@ mod tests {
     fn the_namespace_is_decoded_and_parsed_once() {
         let ids = |ns: &Namespace| (ns.project().map(str::to_owned), ns.instance().map(str::to_owned));
         let some = |p: &str, i: &str| (Some(p.to_owned()), Some(i.to_owned()));
-        let valid = namespace("/v2/p1/instances/i1/assets/export");
+        let valid = namespace("p1", "i1");
         assert!(matches!(valid, Namespace::Valid(_)));
         assert_eq!(ids(&valid), some("p1", "i1"));
-        // The same namespace again shares the ids; another gets its own.
-        let (Namespace::Valid(first), Namespace::Valid(again), Namespace::Valid(other)) = (
-            valid,
-            namespace("/v2/p1/instances/i1/assets/jobs/x"),
-            namespace("/v2/p1/instances/i2/assets/export"),
-        ) else {
-            panic!("valid namespaces");
-        };
-        assert!(std::sync::Arc::ptr_eq(
-            &first.project.shared(),
-            &again.project.shared()
-        ));
-        assert!(std::sync::Arc::ptr_eq(
-            &first.instance.shared(),
-            &again.instance.shared()
-        ));
-        assert_eq!((&*other.project, &*other.instance), ("p1", "i2"));
-        assert!(!std::sync::Arc::ptr_eq(
-            &first.instance.shared(),
-            &other.instance.shared()
-        ));
-        assert_eq!(
-            ids(&namespace("/v2/my%20project/instances/%C3%BC/assets/export")),
-            some("my project", "ü")
-        );
-        assert!(matches!(
-            namespace("/v2/p1/instances/%FF/assets/export"),
-            Namespace::Undecodable
-        ));
-        let long = format!("/v2/{}/instances/i/assets/export", "p".repeat(65));
-        match namespace(&long) {
+        assert_eq!(ids(&namespace("my%20project", "%C3%BC")), some("my project", "ü"));
+        assert!(matches!(namespace("p1", "%FF"), Namespace::Undecodable));
+        match namespace(&"p".repeat(65), "i") {
             Namespace::Invalid { why, project, .. } => {
                 assert!(why.starts_with("project_id"), "{why}");
                 assert_eq!(project.len(), 65);
             }
             other => panic!("expected Invalid, got {other:?}"),
         }
-        assert!(matches!(
-            namespace("/v2/p/instances/a%2Fb/assets/export"),
-            Namespace::Invalid { .. }
-        ));
+        assert!(matches!(namespace("p", "a%2Fb"), Namespace::Invalid { .. }));
     }
 }

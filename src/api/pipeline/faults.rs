@@ -2,16 +2,16 @@
 //! request through with a planned job failure. Costs nothing while no rule exists.
 
 use super::context::Exchange;
+use crate::app::App;
 use crate::error::ApiError;
 use crate::faults::Request as FaultRequest;
 use crate::jobs::FailPlan;
 use crate::operation::Operation;
-use crate::state::AppState;
 
 /// The job failure a rule plans for this request, or the error a rule answers it with.
 pub async fn apply(
-    app: &AppState,
-    exchange: &Exchange,
+    app: &App,
+    exchange: &Exchange<'_>,
     operation: Operation,
 ) -> Result<Option<FailPlan>, ApiError> {
     if app.faults.is_empty() {

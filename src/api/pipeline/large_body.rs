@@ -22,14 +22,14 @@ use tokio::time::{Instant, Sleep};
 
 use super::context::Exchange;
 use crate::api::extract::BodyStalled;
+use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
 use crate::permits::{Busy, LargeBodyPermit};
-use crate::state::AppState;
 
 /// Whether `req` sends a large body: a route that takes one, a method with a body, and a declared
 /// length that is not 0.
-pub fn wanted(exchange: &Exchange, req: &Request) -> bool {
-    crate::api::takes_large_body(exchange.template()) && sends_body(req)
+pub fn wanted(exchange: &Exchange<'_>, req: &Request) -> bool {
+    exchange.body() == crate::api::route::BodyClass::Large && sends_body(req)
 }
 
 /// Whether `req` may send a body at all (`POST`/`PUT` without `Content-Length: 0`).
@@ -42,7 +42,7 @@ pub fn sends_body(req: &Request) -> bool {
 }
 
 /// A permit for `caller`, or the `EMULATOR.0503` that says why there is none.
-pub async fn permit(app: &AppState, caller: &str) -> Result<LargeBodyPermit, ApiError> {
+pub async fn permit(app: &App, caller: &str) -> Result<LargeBodyPermit, ApiError> {
     app.large_bodies.acquire(caller).await.map_err(|busy| {
         let why = match busy {
             Busy::Caller => {
@@ -58,7 +58,7 @@ pub async fn permit(app: &AppState, caller: &str) -> Result<LargeBodyPermit, Api
 }
 
 /// `req` with its body holding a permit for `caller` and under the upload floor.
-pub async fn hold(app: &AppState, mut req: Request, caller: &str) -> Result<Request, ApiError> {
+pub async fn hold(app: &App, mut req: Request, caller: &str) -> Result<Request, ApiError> {
     let permit = permit(app, caller).await?;
     let body = std::mem::take(req.body_mut());
     *req.body_mut() = holding(under_floor(app, body), permit);
@@ -74,7 +74,7 @@ pub fn holding(body: Body, permit: LargeBodyPermit) -> Body {
 }
 
 /// `body` under the upload floor of `[server] min_upload_bytes_per_s`, from now.
-pub fn under_floor(app: &AppState, body: Body) -> Body {
+pub fn under_floor(app: &App, body: Body) -> Body {
     let server = &app.config.server;
     Body::new(Floor {
         inner: body,

@@ -1,22 +1,21 @@
 //! The request pipeline: the one service every request goes through ([`Pipeline`]), running
 //! single-purpose steps over one [`context::Exchange`] record. Steps are plain async functions,
 //! not layers of their own: each layer costs a clone of what it wraps and a boxed future a
-//! request. The cloud's operations are called by the pipeline itself ([`crate::api::dispatch`]),
-//! with what the steps found passed as arguments ([`Call`]), not through request extensions;
-//! every other route goes to axum's router.
+//! request. The route table ([`crate::api::route::Table`]) is matched once, when the record is
+//! made; a cloud operation is called with what the steps found ([`Call`]), a control handler
+//! with its path parameter.
 //!
-//! 1. [`context`]: the record (request id, route, operation, namespace, start time).
+//! 1. [`context`]: the record (request id, route, answer, parameters, namespace, start time).
 //! 2. [`body_limit`]: refusals before the body is read; the body's bound.
-//! 3. [`authentication`]: the caller of an asset operation, and then its large body's permit
-//!    ([`large_body`]).
+//! 3. no answer for the path or its method: the gateway's 404 ([`respond::no_api`]).
+//! 4. [`authentication`]: the caller of an asset operation, and then its large body's permit
+//!    ([`large_body`]); or the [`admin_guard`] of a control route.
 //!    Then [`throttle`]: the gateway's flow control, for the user (or the address of a request
 //!    without one).
-//! 4. [`faults`]: the first matching fault rule.
-//! 5. the operation (or axum's router), within `[server] request_timeout_ms` together with steps
-//!    3 and 4.
-//! 6. [`respond`]: the error body, `X-Request-Id`, journal, metrics, log line.
-//!
-//! The control plane's [`admin_guard`] is a route layer of its routes only.
+//! 5. [`faults`]: the first matching fault rule.
+//! 6. the operation (or control handler), within `[server] request_timeout_ms` together with
+//!    steps 3 to 5.
+//! 7. [`respond`]: the error body, `X-Request-Id`, journal, metrics, log line.
 
 pub mod admin_guard;
 pub mod authentication;
@@ -34,37 +33,38 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::Request;
 use axum::response::Response;
 use futures_util::FutureExt;
 use tower::Service;
 
-use crate::api::RouteTable;
-use crate::auth::Caller;
+use crate::api::extract::PathParam;
+pub use crate::api::route::Call;
+use crate::api::route::{Answer, Api, Table};
+use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
-use crate::jobs::FailPlan;
-use crate::scope::Scope;
-use crate::state::AppState;
-use context::{Exchange, Namespace};
+use context::Exchange;
 
 /// The emulator as one service (see the module documentation).
 #[derive(Debug, Clone)]
 pub struct Pipeline {
-    app: AppState,
-    routes: Arc<RouteTable>,
-    /// What answers the routes that are no operation, and paths no route has.
-    others: Router,
+    app: App,
+    routes: Arc<Table>,
 }
 
 impl Pipeline {
-    /// The pipeline over `routes`, handing what is no operation to `others`.
-    pub fn new(app: AppState, routes: RouteTable, others: Router) -> Self {
+    /// The pipeline over `routes`.
+    pub fn new(app: App, routes: Table) -> Self {
         Self {
             app,
             routes: Arc::new(routes),
-            others,
         }
+    }
+
+    /// Whether `req` is a probe (what a probe slot serves).
+    pub fn is_probe(&self, req: &Request) -> bool {
+        let resolved = self.routes.resolve(req.method(), req.uri().path());
+        resolved.api == Api::Probe && req.method() == axum::http::Method::GET
     }
 }
 
@@ -74,7 +74,6 @@ impl Service<Request> for Pipeline {
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        // axum's router is always ready.
         Poll::Ready(Ok(()))
     }
 
@@ -84,51 +83,20 @@ impl Service<Request> for Pipeline {
     }
 }
 
-/// What the steps found, handed to the operation.
-#[derive(Debug)]
-pub struct Call<'a> {
-    caller: Option<Caller>,
-    namespace: Option<&'a Namespace>,
-    /// The job failure a fault planned.
-    pub plan: Option<FailPlan>,
-}
-
-impl Call<'_> {
-    /// The caller (every asset operation has one).
-    pub fn caller(&self) -> Result<&Caller, ApiError> {
-        self.caller
-            .as_ref()
-            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "an operation without a caller"))
-    }
-
-    /// The project and instance of the path; a bad one is `ROMA.13000` naming the field.
-    pub fn scope(&self) -> Result<Scope, ApiError> {
-        self.namespace.map_or_else(
-            || {
-                Err(ApiError::new(
-                    ErrorCode::Internal,
-                    "an operation without a namespace",
-                ))
-            },
-            Namespace::scope,
-        )
-    }
-}
-
 impl Pipeline {
     /// Runs a request through the steps (see the module documentation). The transport awaits
     /// this directly: its future lives in the connection's, not in a box of its own.
     pub async fn answer(self, mut req: Request) -> Response {
         let app = &self.app;
-        let route = self.routes.at(req.uri().path());
-        let mut exchange = Exchange::begin(app, &req, route);
+        let resolved = self.routes.resolve(req.method(), req.uri().path());
+        let mut exchange = Exchange::begin(app, &req, resolved);
         let outcome = match body_limit::check(app, &mut req, &exchange) {
             Err(err) => Err(err),
             Ok(()) => {
                 // From the exchange's start: no second reading of the clock.
                 let deadline = tokio::time::Instant::from_std(exchange.started)
                     + Duration::from_millis(app.config.server.request_timeout_ms);
-                let steps = AssertUnwindSafe(handle(app, &mut exchange, req, self.others)).catch_unwind();
+                let steps = AssertUnwindSafe(handle(app, &mut exchange, req)).catch_unwind();
                 match tokio::time::timeout_at(deadline, steps).await {
                     Ok(Ok(outcome)) => outcome,
                     Ok(Err(panic)) => Err(respond::panicked(&*panic)),
@@ -143,48 +111,53 @@ impl Pipeline {
     }
 }
 
-/// Steps 3 to 5.
-async fn handle(
-    app: &AppState,
-    exchange: &mut Exchange,
-    mut req: Request,
-    mut others: Router,
-) -> Result<Response, ApiError> {
-    let Some(operation) = exchange.operation else {
-        // A path of an operation asked with another method is no API either (D2).
-        if exchange.route.is_some_and(|r| r.operation.is_some()) {
-            return Err(crate::api::method_not_allowed_error());
+/// Steps 3 to 6.
+async fn handle(app: &App, exchange: &mut Exchange<'_>, mut req: Request) -> Result<Response, ApiError> {
+    let Some(answer) = exchange.answer else {
+        return Err(respond::no_api(exchange));
+    };
+    let op = match answer {
+        Answer::Operation(op) => op,
+        Answer::Handler(endpoint) => {
+            if exchange.api == Api::Control {
+                admin_guard::check(app, &req)?;
+            }
+            if let Some((name, raw)) = exchange.params.last() {
+                req.extensions_mut().insert(PathParam {
+                    name,
+                    raw: raw.into(),
+                });
+            }
+            return Ok(endpoint.call(req, app.clone()).await);
         }
-        let Ok(res) = others.call(req).await;
-        return Ok(res);
     };
     let mut caller = None;
-    if operation.is_asset() {
+    if op.api == Api::Asset {
         let (authenticated, found) = authentication::authenticate(app, exchange, req).await?;
         req = authenticated;
         exchange.caller = Some(found.user.clone());
         caller = Some(found);
     }
     throttle::check(app, &req, caller.as_ref().map(|c| &*c.user))?;
-    let plan = faults::apply(app, exchange, operation).await?;
+    let plan = faults::apply(app, exchange, op.operation).await?;
     let call = Call {
         caller,
         namespace: exchange.namespace.as_ref(),
+        params: &exchange.params,
         plan,
     };
-    crate::api::dispatch(app, operation, call, req).await
+    (op.call)(app, call, req).await
 }
 
 #[cfg(test)]
 mod tests {
-    use axum::Router;
     use axum::body::Body;
     use axum::extract::Request;
-    use axum::routing::get;
     use tower::Service;
 
+    use crate::api::route::{Api, Route, Table};
+    use crate::app::App;
     use crate::config::Config;
-    use crate::state::AppState;
 
     async fn boom() -> &'static str {
         panic!("the secret details")
@@ -192,9 +165,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_handler_gets_an_internal_error_body_and_a_journal_entry() {
-        let app = AppState::new(Config::default());
-        let others = Router::new().route("/boom", get(boom)).with_state(app.clone());
-        let mut router = super::Pipeline::new(app.clone(), crate::api::RouteTable::default(), others);
+        let app = App::new(Config::default());
+        let table = Table::new(vec![Route::new(Api::Iam, "/boom").get(boom)]);
+        let mut router = super::Pipeline::new(app.clone(), table);
         let req = Request::get("/boom").body(Body::empty()).expect("request");
         let res = router.call(req).await.expect("infallible");
         assert_eq!(res.status(), 500);

@@ -7,9 +7,9 @@ use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::context::Exchange;
-use crate::error::{ApiError, ErrorCode, StatusPolicy};
+use crate::app::App;
+use crate::error::{ApiError, ErrorCode, Status, StatusPolicy};
 use crate::journal::Entry;
-use crate::state::AppState;
 use crate::telemetry::RequestLine;
 
 /// `X-Request-Id`, named once (a name given as text is parsed and copied a response).
@@ -17,7 +17,12 @@ static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The complete response for `err`: status, JSON body, content type.
 pub fn render(err: &ApiError, policy: StatusPolicy, request_id: &str) -> Response {
-    json_bytes(err.status(policy), err.body_bytes(request_id).into())
+    json_bytes(status_code(err.status(policy)), err.body_bytes(request_id).into())
+}
+
+/// The catalog's status as HTTP's.
+pub fn status_code(status: Status) -> StatusCode {
+    StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// A `200` answer of `value` as JSON. Its bytes take one allocation of their exact size (written
@@ -52,14 +57,25 @@ impl IntoResponse for ApiError {
     /// A placeholder carrying the error; [`finish`] replaces it by [`render`] with the request id
     /// and the status policy of the route.
     fn into_response(self) -> Response {
-        let mut res = self.code.catalog_status().into_response();
+        let mut res = status_code(self.code.catalog_status()).into_response();
         res.extensions_mut().insert(self);
         res
     }
 }
 
+/// The refusal of a request the route table found no answer for: a path no route has, or a
+/// method (or a `HEAD`) its route does not take. Both are the gateway's 404 `APIG.0101` (D2): the
+/// gateway keys an API by method and path, so there is no 405 and no `Allow` header.
+pub fn no_api(exchange: &Exchange<'_>) -> ApiError {
+    if exchange.route.is_some() {
+        ApiError::new(ErrorCode::MethodNotAllowed, "this path does not take this method")
+    } else {
+        ApiError::new(ErrorCode::RouteNotFound, "no API has this path")
+    }
+}
+
 /// The response to send for `outcome`, with the exchange recorded.
-pub fn finish(app: &AppState, mut exchange: Exchange, outcome: Result<Response, ApiError>) -> Response {
+pub fn finish(app: &App, mut exchange: Exchange<'_>, outcome: Result<Response, ApiError>) -> Response {
     let mut res = match outcome {
         Ok(mut res) => {
             exchange.error = res.extensions_mut().remove::<ApiError>();
@@ -96,7 +112,7 @@ pub fn finish(app: &AppState, mut exchange: Exchange, outcome: Result<Response, 
 }
 
 /// The journal entry, the metrics and the log line of a finished exchange.
-fn record(app: &AppState, exchange: Exchange, request_id: &str, status: u16) {
+fn record(app: &App, exchange: Exchange<'_>, request_id: &str, status: u16) {
     // Keystone's answer to a wrong password carries no code.
     let error_code = exchange
         .error

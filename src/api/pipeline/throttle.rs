@@ -5,12 +5,12 @@
 use axum::extract::Request;
 
 use super::context::{by_address, by_user};
+use crate::app::App;
 use crate::error::{ApiError, ErrorCode};
-use crate::state::AppState;
 use crate::throttle::Throttle;
 
 /// Takes `user`'s request (or, without one, `req`'s address's) from its bucket.
-pub fn check(app: &AppState, req: &Request, user: Option<&str>) -> Result<(), ApiError> {
+pub fn check(app: &App, req: &Request, user: Option<&str>) -> Result<(), ApiError> {
     let (throttle, policy) = match user {
         Some(_) => (&app.gateway.per_user, "user"),
         None => (&app.gateway.per_address, "ip"),

@@ -2,7 +2,7 @@
 //! the journal, faults, the clock, id streams), built from the configuration through `settings`.
 //! A snapshot saves what changes: the registry (jobs, archives, the catalog), the journal, the
 //! faults, a virtual clock's time, a seeded run's id positions, and the token-sealing key
-//! ([`AppState::parts`] hands them to `persist`).
+//! ([`App::parts`] hands them to `persist`).
 
 use std::sync::Arc;
 
@@ -18,9 +18,9 @@ use crate::secret::Secret;
 /// Shared application state: one `Arc`, so each clone a request makes is one reference count (its
 /// fields read through [`Deref`](std::ops::Deref) as `app.config`, `app.jobs`, ...).
 #[derive(Debug, Clone)]
-pub struct AppState(Arc<Shared>);
+pub struct App(Arc<Shared>);
 
-impl std::ops::Deref for AppState {
+impl std::ops::Deref for App {
     type Target = Shared;
 
     fn deref(&self) -> &Shared {
@@ -28,7 +28,7 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// What [`AppState`] shares.
+/// What [`App`] shares.
 #[derive(Debug)]
 pub struct Shared {
     /// The configuration the server was started with.
@@ -48,7 +48,7 @@ pub struct Shared {
     /// Turns true when the server starts shutting down (long-poll waits answer at once).
     pub shutdown: Arc<tokio::sync::watch::Sender<bool>>,
     /// What persistence remembers between saves.
-    pub persisted: Arc<crate::persist::Persisted>,
+    pub last_save: Arc<crate::persist::LastSave>,
     /// Counters and histograms for `/_emulator/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The status policy of the asset API (`[api] error_statuses`, D1), read once.
@@ -59,7 +59,7 @@ pub struct Shared {
     pub gateway: Arc<crate::throttle::Gateway>,
 }
 
-impl AppState {
+impl App {
     /// Builds the state for `config` and loads `snapshot` into it. The token-sealing key is
     /// `[auth] token_key` if configured, else the snapshot's, else a random one.
     pub fn with_snapshot(config: Config, snapshot: Option<crate::persist::Snapshot>) -> Result<Self, String> {
@@ -105,7 +105,7 @@ impl AppState {
             clock,
             ids,
             shutdown: Arc::new(tokio::sync::watch::Sender::new(false)),
-            persisted: Arc::default(),
+            last_save: Arc::default(),
             metrics: Arc::default(),
             api_statuses: crate::settings::api_statuses(&config),
             large_bodies: crate::permits::LargeBodies::new(
@@ -127,12 +127,12 @@ impl AppState {
     }
 }
 
-/// Resolves once shutdown has begun (`AppState::shutdown` turned true).
+/// Resolves once shutdown has begun (`App::shutdown` turned true).
 pub async fn stopped(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
-impl AppState {
+impl App {
     /// The domain's state, for a snapshot.
     pub fn parts(&self) -> crate::persist::Parts<'_> {
         crate::persist::Parts {
@@ -150,14 +150,14 @@ impl AppState {
         crate::persist::save(
             &self.parts(),
             self.config.state.file.as_deref(),
-            &self.persisted,
+            &self.last_save,
             force,
         )
     }
 
     /// What is on disk now (see [`crate::persist::on_disk`]).
     pub fn on_disk(&self) -> String {
-        crate::persist::on_disk(self.config.state.file.as_deref(), &self.persisted)
+        crate::persist::on_disk(self.config.state.file.as_deref(), &self.last_save)
     }
 
     /// The metrics as OpenMetrics text, the gauges read now.
@@ -166,7 +166,7 @@ impl AppState {
             jobs: &self.jobs,
             journal_len: self.journal.len(),
             saved_at_ms: self
-                .persisted
+                .last_save
                 .saved_at_ms
                 .load(std::sync::atomic::Ordering::Acquire),
         })
