@@ -263,3 +263,29 @@ fn the_layer_reader_sees_grouped_and_nested_imports() {
         ["a", "b", "e", "g"].into_iter().map(String::from).collect()
     );
 }
+
+/// ARCHITECTURE.md's map matches the files: every path it names under `src/` exists, and every
+/// module of the stack is in its table (so a rename, such as `state` to `app`, shows there).
+#[test]
+fn the_architecture_page_names_the_files_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let page = std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let mut missing = Vec::new();
+    for quoted in page.split('`').skip(1).step_by(2) {
+        if let Some(path) = quoted.strip_prefix("src/")
+            && !path.contains(['<', ' '])
+            && !root.join("src").join(path).exists()
+        {
+            missing.push(format!("src/{path}: named, no such file"));
+        }
+    }
+    for (_, modules) in STACK {
+        for module in *modules {
+            let named = [format!("`{module}`"), format!("`{module}/`")];
+            if !named.iter().any(|n| page.contains(n.as_str())) {
+                missing.push(format!("{module}: in the stack, not in ARCHITECTURE.md's table"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "ARCHITECTURE.md is out of date:\n{}", missing.join("\n"));
+}
