@@ -287,5 +287,9 @@ fn the_architecture_page_names_the_files_that_exist() {
             }
         }
     }
-    assert!(missing.is_empty(), "ARCHITECTURE.md is out of date:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md is out of date:\n{}",
+        missing.join("\n")
+    );
 }
