@@ -94,7 +94,7 @@ catalog! {
         "The body is empty, or it selects no application and no task."),
     /// A job could not be created (a capacity limit).
     JobCreationFailed => ("ROMA.10010", 400, 403, "Failed to create the task.",
-        "The job could not be created because a capacity limit was reached (jobs.max_jobs)."),
+        "The job could not be created because a capacity limit was reached (jobs.max_jobs), or CreateRomaApp would pass a limit of [catalog] (max_assets_per_instance, max_bytes_per_instance, max_instances)."),
     /// The upload is not a zip.
     NotAZip => ("ROMA.10011", 400, 403, "Failed to decompress the file.",
         "The imported file is not a readable zip archive."),
@@ -111,8 +111,9 @@ catalog! {
         "The job or archive does not exist, belongs to another user, project or instance, has expired, or (archives) was already downloaded."),
     /// The instance is unknown (strict catalog only).
     // error_msg: with the ids, as ROMA's pages write it.
-    InstanceNotFound => ("ROMA.00110002", 404, 404, "The instance does not exist. project_id: <project_id>, instance_id: <instance_id>",
-        "catalog.strict = true and the instance in the path is not configured."),
+    // Catalog status 500: the error-code examples of DownloadDevices and DeleteService (D2).
+    InstanceNotFound => ("ROMA.00110002", 500, 404, "The instance does not exist. project_id: <project_id>, instance_id: <instance_id>",
+        "catalog.strict = true and the instance in the path is not configured (every operation of the instance, the asset GETs and the catalog operations included)."),
     /// No such API.
     // error_msg: the API Gateway error-code table (https://support.huaweicloud.com/intl/en-us/usermanual-apig/apig-ug-180530090.html).
     RouteNotFound => ("APIG.0101", 404, 404, "The API does not exist or has not been published in the environment.",
@@ -142,6 +143,12 @@ catalog! {
     // No code: Keystone's body has none, and IAM's table gives IAM.0004 to a 404 ("Could not find …").
     IamAuthFailed => ("", 401, 401, "The username or password is wrong.",
         "POST /v3/auth/tokens: the user is not configured, has no password, the password is wrong, or the domain does not match. No token is issued. Answered in Keystone's body, {\"error\": {\"code\": 401, \"message\", \"title\": \"Unauthorized\"}} (iam_30_0001), with no IAM code on the wire."),
+    /// An IAM query without a good caller token (D14: Keystone's body).
+    IamUnauthorized => ("", 401, 401, "The request you have made requires authentication.",
+        "GET /v3/projects, /v3/auth/projects or /v3/auth/tokens: X-Auth-Token is missing, unknown, forged or expired (an AK/SK signature problem is the gateway's APIG.0301). Answered in Keystone's body with no IAM code on the wire."),
+    /// KeystoneValidateToken of a token that is not good (D14: Keystone's body).
+    IamTokenNotFound => ("", 404, 404, "Could not find token.",
+        "GET /v3/auth/tokens: X-Subject-Token is missing, was not issued by POST /v3/auth/tokens of this emulator (or its token key), has expired, or its user was deleted or changed (D21). Answered in Keystone's body."),
     /// A fault injected through the control plane.
     InjectedFault => ("ROMA.00000101", 500, 500, "Injected fault",
         "A fault added with POST /_emulator/faults matched the request: it answers the status and error_code the fault names (ROMA.00000101 unless given)."),
@@ -307,8 +314,15 @@ impl ApiError {
     pub fn body_bytes(&self, request_id: &str) -> Vec<u8> {
         // IAM answers in its own shapes (D14); the request id is in the X-Request-Id header.
         match self.code {
-            ErrorCode::IamAuthFailed if self.injected.is_none() => {
-                let body = serde_json::json!({"error": {"code": 401, "message": self.message(), "title": "Unauthorized"}});
+            ErrorCode::IamAuthFailed | ErrorCode::IamUnauthorized | ErrorCode::IamTokenNotFound
+                if self.injected.is_none() =>
+            {
+                let (code, title) = match self.code {
+                    ErrorCode::IamTokenNotFound => (404, "Not Found"),
+                    _ => (401, "Unauthorized"),
+                };
+                let body =
+                    serde_json::json!({"error": {"code": code, "message": self.message(), "title": title}});
                 return serde_json::to_vec(&body).unwrap_or_default();
             }
             ErrorCode::IamBodyInvalid | ErrorCode::IamInvalidParameter if self.injected.is_none() => {

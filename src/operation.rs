@@ -20,17 +20,56 @@ pub enum Operation {
     DownloadAssetArchive,
     /// `POST /v3/auth/tokens`.
     KeystoneCreateUserTokenByPassword,
+    /// POST `/v2/{project_id}/instances/{instance_id}/apps`.
+    CreateRomaApp,
+    /// GET `/v2/{project_id}/instances/{instance_id}/apps`.
+    ListRomaApp,
+    /// GET `/v2/{project_id}/instances/{instance_id}/apps/{app_id}`.
+    CheckRomaAppDetails,
+    /// PUT `/v2/{project_id}/instances/{instance_id}/apps/{app_id}`.
+    UpdateRomaApp,
+    /// DELETE `/v2/{project_id}/instances/{instance_id}/apps/{app_id}`.
+    DeleteRomaApp,
+    /// GET `/v2/{project_id}/instances/{instance_id}/validate-apps`.
+    ValidateRomaApp,
+    /// GET `/v2/{project_id}/instances`.
+    CheckRomaInstanceListV2,
+    /// GET `/v2/{project_id}/fdi/instances/{instance_id}/tasks`.
+    ListTasks,
+    /// GET `/v2/{project_id}/fdi/instances/{instance_id}/tasks/{task_id}`.
+    ShowTask,
+    /// DELETE `/v2/{project_id}/fdi/instances/{instance_id}/tasks/{task_id}`.
+    DeleteTask,
+    /// IAM GET `/v3/projects`.
+    KeystoneListProjects,
+    /// IAM GET `/v3/auth/projects`.
+    KeystoneListAuthProjects,
+    /// IAM GET `/v3/auth/tokens`.
+    KeystoneValidateToken,
 }
 
 impl Operation {
     /// Every operation, in the order the documents list them.
-    pub const ALL: [Operation; 6] = [
+    pub const ALL: [Operation; 19] = [
         Operation::ExportAsset,
         Operation::ImportAsset,
         Operation::DeleteAsset,
         Operation::CheckAssetJobStatus,
         Operation::DownloadAssetArchive,
         Operation::KeystoneCreateUserTokenByPassword,
+        Operation::CreateRomaApp,
+        Operation::ListRomaApp,
+        Operation::CheckRomaAppDetails,
+        Operation::UpdateRomaApp,
+        Operation::DeleteRomaApp,
+        Operation::ValidateRomaApp,
+        Operation::CheckRomaInstanceListV2,
+        Operation::ListTasks,
+        Operation::ShowTask,
+        Operation::DeleteTask,
+        Operation::KeystoneListProjects,
+        Operation::KeystoneListAuthProjects,
+        Operation::KeystoneValidateToken,
     ];
 
     /// The operation id, e.g. `ExportAsset`.
@@ -42,6 +81,19 @@ impl Operation {
             Operation::CheckAssetJobStatus => "CheckAssetJobStatus",
             Operation::DownloadAssetArchive => "DownloadAssetArchive",
             Operation::KeystoneCreateUserTokenByPassword => "KeystoneCreateUserTokenByPassword",
+            Operation::CreateRomaApp => "CreateRomaApp",
+            Operation::ListRomaApp => "ListRomaApp",
+            Operation::CheckRomaAppDetails => "CheckRomaAppDetails",
+            Operation::UpdateRomaApp => "UpdateRomaApp",
+            Operation::DeleteRomaApp => "DeleteRomaApp",
+            Operation::ValidateRomaApp => "ValidateRomaApp",
+            Operation::CheckRomaInstanceListV2 => "CheckRomaInstanceListV2",
+            Operation::ListTasks => "ListTasks",
+            Operation::ShowTask => "ShowTask",
+            Operation::DeleteTask => "DeleteTask",
+            Operation::KeystoneListProjects => "KeystoneListProjects",
+            Operation::KeystoneListAuthProjects => "KeystoneListAuthProjects",
+            Operation::KeystoneValidateToken => "KeystoneValidateToken",
         }
     }
 
@@ -56,6 +108,11 @@ impl Operation {
             self,
             Operation::ExportAsset | Operation::ImportAsset | Operation::DeleteAsset
         )
+    }
+
+    /// Whether it is answered without a caller (the one operation that makes credentials).
+    pub const fn anonymous(self) -> bool {
+        matches!(self, Operation::KeystoneCreateUserTokenByPassword)
     }
 
     /// The ids of [`Operation::ALL`], comma-separated (for error details).

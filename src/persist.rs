@@ -46,8 +46,10 @@ pub struct Parts<'a> {
 /// The `format` of a snapshot.
 pub const FORMAT: &str = "roma-emulator-state";
 /// The snapshot version this build writes, and the newest it reads. Version 2 keys the catalog by
-/// project and instance (D18); a version-1 snapshot is migrated as it is read.
-pub const VERSION: u32 = 2;
+/// project and instance (D18); version 3 gives an application the record of the application API
+/// (`info`, D26), which a version-2 snapshot reads without; a version-1 snapshot is migrated as it
+/// is read.
+pub const VERSION: u32 = 3;
 
 /// The whole mutable state (`R`: the registry's form; a version-1 snapshot is read with its own).
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -37,7 +37,22 @@ pub fn catalog(config: &Config) -> Catalog {
         .map(|inst| {
             let assets = |list: &[crate::config::AssetConfig]| {
                 list.iter()
-                    .map(|a| Asset::new(&a.id, &a.name, &a.content))
+                    .map(|a| {
+                        let mut asset = Asset::new(&a.id, &a.name, &a.content);
+                        // D26: the record of a configured application, dated the Unix epoch.
+                        if a.remark.is_some() || a.key.is_some() || a.favorite {
+                            asset.info = Some(Box::new(crate::jobs::AppInfo {
+                                remark: a.remark.clone().unwrap_or_default(),
+                                key: a.key.clone().unwrap_or_else(|| a.id.clone()),
+                                favorite: a.favorite,
+                                create_time: crate::clock::Timestamp(0),
+                                update_time: crate::clock::Timestamp(0),
+                                created_user: None,
+                                last_updated_user: None,
+                            }));
+                        }
+                        asset
+                    })
                     .collect()
             };
             InstanceSeed {

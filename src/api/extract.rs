@@ -126,6 +126,14 @@ pub fn path_id(
     value.parse().map_err(|()| not_found(&value).into())
 }
 
+/// The path parameter `name` as text, percent-decoded and checked as every path id is (1..64
+/// characters, no control character, `/` or `\\`): a bad one is `ROMA.13000`.
+pub fn path_text(raw: &str, name: &str) -> Result<String, ApiError> {
+    let value = decoded(raw, name)?;
+    check_path_id(name, &value).map_err(ApiError::invalid)?;
+    Ok(value.into_owned())
+}
+
 /// A JSON request body, as bytes: empty is `ROMA.13001`, a Content-Type other than
 /// `application/json` is `ROMA.13000`, over the size limit is `APIG.0201` (413). Parsing is left to
 /// the domain, which knows which field is wrong.

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use crate::api::dto::{IdName, TokenBody, TokenProject, TokenQuery, TokenResponse, TokenUser};
 use crate::app::App;
 use crate::auth::iam::{REGION, stable_id};
-use crate::auth::{AuthError, PasswordAuth, TokenScope};
+use crate::auth::{AuthError, IssuedToken, PasswordAuth};
 use crate::error::ApiError;
 
 /// Issues a token for a configured user's password: 201, the token in `X-Subject-Token`.
@@ -27,6 +27,19 @@ pub fn keystone_create_user_token_by_password(
 ) -> Result<Response, ApiError> {
     let auth = PasswordAuth::from_json(body).map_err(AuthError::IamInvalid)?;
     let issued = app.auth.issue(&auth)?;
+    let wants_catalog = query.nocatalog.filter(|v| !v.is_empty()).is_none();
+    token_response(app, headers, &issued, wants_catalog, StatusCode::CREATED)
+}
+
+/// The token body of `issued` (D17) with the token in `X-Subject-Token`, answered with `status`:
+/// POST's 201, and KeystoneValidateToken's 200.
+pub fn token_response(
+    app: &App,
+    headers: &HeaderMap,
+    issued: &IssuedToken,
+    wants_catalog: bool,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
     let domain = || IdName {
         id: stable_id("domain", &issued.domain),
         name: issued.domain.clone(),
@@ -37,11 +50,7 @@ pub fn keystone_create_user_token_by_password(
         name: name.clone(),
     });
     // Without a scope IAM issues a domain-scoped token (D14), as with one.
-    let scoped_domain = match auth.scope {
-        TokenScope::Project { .. } => None,
-        TokenScope::Domain { .. } | TokenScope::Unscoped => Some(domain()),
-    };
-    let wants_catalog = query.nocatalog.filter(|v| !v.is_empty()).is_none();
+    let scoped_domain = project.is_none().then(domain);
     let body = TokenResponse {
         token: TokenBody {
             methods: ["password"],
@@ -62,7 +71,7 @@ pub fn keystone_create_user_token_by_password(
             }],
         },
     };
-    let mut res = (StatusCode::CREATED, Json(body)).into_response();
+    let mut res = (status, Json(body)).into_response();
     let token = HeaderValue::from_str(&issued.token)
         .map_err(|e| ApiError::new(crate::error::ErrorCode::Internal, e.to_string()))?;
     res.headers_mut().insert("x-subject-token", token);
@@ -71,7 +80,7 @@ pub fn keystone_create_user_token_by_password(
 
 /// The URL the client reached the emulator at: `[server] public_url`, else `http://` and the
 /// request's `Host` (else the address it listens on).
-fn base_url(app: &App, headers: &HeaderMap) -> String {
+pub fn base_url(app: &App, headers: &HeaderMap) -> String {
     if let Some(url) = &app.config.server.public_url {
         return url.trim_end_matches('/').to_owned();
     }

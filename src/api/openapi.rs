@@ -145,8 +145,12 @@ fn hex32() -> Value {
 
 fn all_schemas() -> Value {
     let mut all = schemas();
-    if let (Some(all), Value::Object(state)) = (all.as_object_mut(), state_schemas()) {
-        all.extend(state);
+    if let Some(all) = all.as_object_mut() {
+        for more in [state_schemas(), crate::api::catalog::schemas()] {
+            if let Value::Object(more) = more {
+                all.extend(more);
+            }
+        }
     }
     all
 }
@@ -269,7 +273,7 @@ fn state_schemas() -> Value {
             "properties": {"error_code": {"enum": ["IAM.0007", "IAM.0011"]}, "error_msg": {"type": "string"}}},
         "KeystoneError": {"type": "object", "additionalProperties": false, "required": ["error"],
             "properties": {"error": {"type": "object", "additionalProperties": false, "required": ["code", "message", "title"],
-                "properties": {"code": {"const": 401}, "message": {"type": "string"}, "title": {"const": "Unauthorized"}}}}},
+                "properties": {"code": {"enum": [401, 404]}, "message": {"type": "string"}, "title": {"enum": ["Unauthorized", "Not Found"]}}}}},
         "UserSpec": {"type": "object", "additionalProperties": false, "required": ["name"],
             "properties": {"name": text(1, 64), "access_key": text(1, 128), "secret_key": text(1, 128),
                 "token": text(1, 100_000), "password": {"type": "string", "minLength": 1}, "domain": {"type": "string"},

@@ -218,6 +218,15 @@ impl Route {
         }
     }
 
+    /// `op` answers its method on this route too (an operation of the same path and API).
+    pub fn add_operation(&mut self, op: &'static OperationRoute) {
+        debug_assert_eq!(self.api, op.api, "{}", op.template);
+        if op.body != BodyClass::None {
+            self.body = op.body;
+        }
+        self.methods.push((op.method.clone(), Answer::Operation(op)));
+    }
+
     /// A route of `api` with no method yet (add them with [`Route::get`] and the others).
     pub fn new(api: Api, template: &'static str) -> Self {
         Route {

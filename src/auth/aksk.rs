@@ -174,6 +174,17 @@ impl Authenticator {
                 canonical_request = %redact(&canonical),
                 "AK/SK signature mismatch; this is the canonical request the emulator built"
             );
+            if self.mode == Mode::Open && self.users.by_access_key(auth.access).is_none() {
+                // D19: the gateway knows no such key; open mode only lets one in signed with itself.
+                tracing::info!(
+                    access_key = auth.access,
+                    "open mode (auth.mode = \"open\") accepts an access key no user declares only when it is signed with SK = AK (D19)"
+                );
+                return Err(fail(format!(
+                    "Get secretKey failed,ak:{},err:ak not exist",
+                    auth.access
+                )));
+            }
             return Err(fail("verify aksk signature fail".into()));
         }
         Ok(user.caller())

@@ -25,6 +25,7 @@ use crate::secret::Secret;
 mod aksk;
 pub mod iam;
 pub mod lockout;
+mod projects;
 mod redact;
 pub mod signature;
 #[cfg(test)]
@@ -34,6 +35,7 @@ mod users;
 
 pub use aksk::{SignedRequest, Signer};
 pub use iam::{PasswordAuth, TokenScope};
+pub use projects::Project;
 pub use redact::CREDENTIAL_HEADERS;
 pub use token::IssuedToken;
 pub use users::{MAX_RUNTIME_USERS, UserError, UserView};

@@ -227,10 +227,13 @@ fn signatures_verify_for_the_configured_user_only() {
     assert_eq!(req(&authz("AK1", &sig)).map(|c| c.user), Ok("alice".into()));
     let bad = req(&authz("AK1", &"0".repeat(64))).expect_err("bad signature");
     assert_eq!(bad, AuthError::Signature("verify aksk signature fail".into()));
-    // D19: in open mode an undeclared key is checked against itself as the secret key.
+    // D19: in open mode an undeclared key is checked against itself as the secret key; signed
+    // with another, the gateway's answer is that it knows no such key.
     assert_eq!(
         req(&authz("AK9", &sig)),
-        Err(AuthError::Signature("verify aksk signature fail".into()))
+        Err(AuthError::Signature(
+            "Get secretKey failed,ak:AK9,err:ak not exist".into()
+        ))
     );
     let self_signed = signature::sign("AK9", &date, &canonical);
     let undeclared = req(&authz("AK9", &self_signed)).expect("signed with itself");

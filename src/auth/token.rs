@@ -58,7 +58,7 @@ impl Authenticator {
         }
     }
 
-    fn issued(&self, token: &str) -> Result<Caller, AuthError> {
+    pub(super) fn issued(&self, token: &str) -> Result<Caller, AuthError> {
         let claims = iam::open(&self.token_key, token).ok_or(AuthError::BadToken(
             "decrypt token fail: not issued by this emulator (or it has restarted)",
         ))?;
@@ -87,7 +87,7 @@ impl Authenticator {
     /// The `(id, name)` of the project a token request scopes to: by id, named as `[[auth.projects]]`
     /// names it (else [`iam::REGION`]); by name, the configured project of that name (else an id
     /// that is stable for the name).
-    fn project(&self, id: Option<&str>, name: Option<&str>) -> (String, String) {
+    pub(super) fn project(&self, id: Option<&str>, name: Option<&str>) -> (String, String) {
         match (id, name) {
             (Some(id), _) => {
                 let name = self.project_names.get(id).cloned();

@@ -183,6 +183,12 @@ pub struct AssetConfig {
     pub name: String,
     /// Free-form content, exported as JSON.
     pub content: serde_json::Value,
+    /// An application's description, as CheckRomaAppDetails shows it (D26; applications only).
+    pub remark: Option<String>,
+    /// An application's access key (8..64 characters; its id when left out; applications only).
+    pub key: Option<String>,
+    /// A favourite application, listed first by ListRomaApp (applications only).
+    pub favorite: bool,
 }
 
 /// `[server]`

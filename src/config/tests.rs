@@ -44,6 +44,16 @@ fn errors_name_the_key() {
             "overflowing retention",
         ),
         ("[auth]\ntoken_key = \"short\"\n", "auth.token_key", "weak key"),
+        (
+            "[[instances]]\nid = \"i\"\n[[instances.tasks]]\nid = \"t\"\nremark = \"r\"\n",
+            "instances[0].tasks[0].remark",
+            "a task's remark",
+        ),
+        (
+            "[[instances]]\nid = \"i\"\n[[instances.apps]]\nid = \"a\"\nkey = \"short\"\n",
+            "instances[0].apps[0].key",
+            "a short key",
+        ),
     ];
     for (text, key, what) in cases {
         let err = Config::from_toml(text).expect_err(what);

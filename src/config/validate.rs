@@ -159,6 +159,24 @@ impl Config {
                             "must be 1..128 characters and unique in the instance",
                         ));
                     }
+                    let at = |key: &str| format!("instances[{i}].{field}[{j}].{key}");
+                    let app_only = asset.remark.is_some() || asset.key.is_some() || asset.favorite;
+                    if field == "tasks" && app_only {
+                        return Err(ConfigError::new(
+                            at("remark"),
+                            "remark, key and favorite are an application's",
+                        ));
+                    }
+                    if asset.remark.as_ref().is_some_and(|r| r.chars().count() > 200) {
+                        return Err(ConfigError::new(at("remark"), "at most 200 characters (D26)"));
+                    }
+                    if asset
+                        .key
+                        .as_ref()
+                        .is_some_and(|k| !(8..=64).contains(&k.chars().count()))
+                    {
+                        return Err(ConfigError::new(at("key"), "8..64 characters (D26)"));
+                    }
                 }
             }
         }

@@ -55,6 +55,43 @@ pub struct Asset {
     pub name: String,
     /// Free-form content.
     pub content: Content,
+    /// What the cloud's application API keeps beside the id and name (an application made by
+    /// CreateRomaApp, or imported from a package that carries it); `None` for configured assets,
+    /// tasks and placeholders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub info: Option<Box<AppInfo>>,
+}
+
+/// What ROMA's application API (CreateRomaApp, UpdateRomaApp) keeps of an application beside its
+/// id and name. The secret is not kept: no emulated operation reads it back (D26).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppInfo {
+    /// Its description.
+    #[serde(default)]
+    pub remark: String,
+    /// Its access key (unique in its instance).
+    pub key: String,
+    /// Whether it is a favourite (listed first).
+    #[serde(default)]
+    pub favorite: bool,
+    /// When it was created, on the emulator's clock.
+    pub create_time: crate::clock::Timestamp,
+    /// When it was last changed.
+    pub update_time: crate::clock::Timestamp,
+    /// The user who created it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_user: Option<String>,
+    /// The user who changed it last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_user: Option<String>,
+}
+
+impl AppInfo {
+    /// What its strings weigh.
+    fn weight(&self) -> usize {
+        let user = |u: &Option<String>| u.as_ref().map_or(0, String::len);
+        self.remark.len() + self.key.len() + user(&self.created_user) + user(&self.last_updated_user)
+    }
 }
 
 impl Asset {
@@ -64,6 +101,7 @@ impl Asset {
             id: id.to_owned(),
             name: if name.is_empty() { id } else { name }.to_owned(),
             content: Content::from_value(content),
+            info: None,
         }
     }
 
@@ -73,6 +111,7 @@ impl Asset {
             id: id.to_owned(),
             name: name.to_owned(),
             content: PLACEHOLDER.clone(),
+            info: None,
         }
     }
 
@@ -81,12 +120,18 @@ impl Asset {
     /// escapes need counting (every export counts its assets).
     pub fn json_len(&self) -> u64 {
         let punctuation = r#"{"id":,"name":,"content":}"#.len();
-        (punctuation + json_str_len(&self.id) + json_str_len(&self.name) + self.content.get().len()) as u64
+        // An application record is rare and small: it is written to be counted.
+        let info = self.info.as_ref().map_or(0, |info| {
+            r#","info":"#.len() + serde_json::to_vec(info).map_or(0, |v| v.len())
+        });
+        (punctuation + json_str_len(&self.id) + json_str_len(&self.name) + self.content.get().len() + info)
+            as u64
     }
 
     /// What the asset weighs against `[catalog] max_bytes_per_instance`.
     pub fn weight(&self) -> u64 {
-        (self.id.len() + self.name.len() + self.content.get().len()) as u64
+        let info = self.info.as_ref().map_or(0, |i| i.weight());
+        (self.id.len() + self.name.len() + self.content.get().len() + info) as u64
     }
 }
 
@@ -135,6 +180,18 @@ mod tests {
                 }
             }
         }
+        let mut with_info = Asset::new("a", "b \"c\"", &serde_json::json!({}));
+        with_info.info = Some(Box::new(AppInfo {
+            remark: "line\nbreak".into(),
+            key: "k".into(),
+            favorite: true,
+            create_time: crate::clock::Timestamp(1),
+            update_time: crate::clock::Timestamp(2),
+            created_user: Some("ü".into()),
+            last_updated_user: None,
+        }));
+        let written = serde_json::to_vec(&with_info).map(|v| v.len()).unwrap_or(0);
+        assert_eq!(with_info.json_len(), written as u64);
         let placeholder = Asset::placeholder("a\tb", "\u{1f}");
         let written = serde_json::to_vec(&placeholder).map(|v| v.len()).unwrap_or(0);
         assert_eq!(placeholder.json_len(), written as u64);

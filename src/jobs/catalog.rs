@@ -17,6 +17,9 @@ pub use super::asset::TypedAsset;
 pub use data::{CatalogSnapshot, InstanceSnapshot, LegacyCatalog, ScopedAssets};
 pub use instance::InstanceAssets;
 
+pub use apps::{AppChange, AppFilter, NewApp, Page, TaskFilter, key_of};
+
+pub mod apps;
 mod data;
 mod instance;
 
@@ -80,6 +83,9 @@ pub struct Catalog {
     /// asset. At most [`MAX_PLACEHOLDERS`]; past that each export makes its own. Client-chosen
     /// keys: SipHash.
     placeholders: HashMap<Box<str>, Arc<Asset>>,
+    /// Namespaces used since the start (jobs, applications), for the instance list: at most
+    /// `max_instances`, not saved in snapshots.
+    used: std::collections::BTreeSet<Scope>,
 }
 
 /// The most placeholders shared between exports (see `Catalog::placeholders`).
@@ -105,6 +111,7 @@ impl Catalog {
             seeds: Arc::new(seeds),
             namespaces: HashMap::new(),
             placeholders: HashMap::new(),
+            used: std::collections::BTreeSet::new(),
         }
     }
 
@@ -192,10 +199,12 @@ impl Catalog {
 
     /// Puts every namespace matching `project` and `instance` (`None`: any) back to its seed.
     pub fn reset(&mut self, project: Option<&str>, instance: Option<&str>) {
-        self.namespaces.retain(|scope, _| {
+        let outside = |scope: &Scope| {
             !(project.is_none_or(|p| p == scope.project.as_str())
                 && instance.is_none_or(|i| i == scope.instance.as_str()))
-        });
+        };
+        self.namespaces.retain(|scope, _| outside(scope));
+        self.used.retain(|scope| outside(scope));
     }
 
     fn assets(&self, scope: &Scope) -> &InstanceAssets {
@@ -327,7 +336,7 @@ impl Catalog {
                         *kind,
                         &a.name,
                         "ROMA.10010",
-                        "the asset already exists (use type=Merge to replace it)",
+                        "the asset already exists: delete it (DeleteAsset) and import again, or add ?type=Merge to the URL (no SDK sends it, D10)",
                     )
                 })
                 .collect();

@@ -30,7 +30,7 @@ mod view;
 
 /// Where and whose: the typed path ids live in the base layer ([`crate::scope`]).
 pub use crate::scope::{Scope, UserId};
-pub use asset::{Asset, Content};
+pub use asset::{AppInfo, Asset, Content};
 pub use catalog::{Catalog, CatalogLimits, InstanceSeed, LegacyCatalog, ScopedAssets};
 pub use error::{JobError, archive_not_found, job_not_found};
 pub use import_options::{ImportMode, ImportOptions};

@@ -24,6 +24,7 @@ async fn seeded_app() -> TestApp {
             id: id.into(),
             name: name.into(),
             content,
+            ..Default::default()
         };
         c.instances = vec![InstanceConfig {
             id: "i1".into(),
@@ -98,6 +99,7 @@ async fn imported_content_is_exported_byte_for_byte_as_the_fixture() {
                     id: "imported-app".into(),
                     name: "Imported".into(),
                     content: content("{ \"b\" : [1, 2.50, \"\\u00e9\"],\n  \"a\": {} }"),
+                    info: None,
                 }),
             ),
             (
@@ -106,6 +108,7 @@ async fn imported_content_is_exported_byte_for_byte_as_the_fixture() {
                     id: "imported-task".into(),
                     name: "T".into(),
                     content: content("[]"),
+                    info: None,
                 }),
             ),
         ],

@@ -18,6 +18,7 @@ fn two_instances(c: &mut Config) {
         id: id.into(),
         name: name.into(),
         content,
+        ..Default::default()
     };
     c.instances = vec![
         InstanceConfig {

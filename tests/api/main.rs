@@ -3,6 +3,7 @@
 mod archive_bytes;
 mod auth;
 mod binary;
+mod catalog_ops;
 mod check_asset_job_status;
 mod control;
 mod delete_asset;
@@ -10,6 +11,7 @@ mod download_asset_archive;
 mod errors;
 mod export_asset;
 mod helpers;
+mod iam_queries;
 mod import_asset;
 mod layers;
 mod metrics;

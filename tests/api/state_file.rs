@@ -217,7 +217,7 @@ async fn a_version_1_state_file_loads_and_its_archive_downloads_as_before() {
         .json()
         .await
         .expect("JSON");
-    assert_eq!(exported["version"], 2);
+    assert_eq!(exported["version"], roma_emulator::persist::VERSION);
     let catalog = &exported["registry"]["catalog"];
     assert_eq!(catalog.as_array().map(Vec::len), Some(1), "{catalog}");
     assert_eq!(

@@ -179,6 +179,7 @@ async fn slow_readers_of_the_state_hold_at_most_max_large_bodies_copies() {
                 id: "app-1".into(),
                 name: "big".into(),
                 content: json!("x".repeat(16 * 1024 * 1024)),
+                ..Default::default()
             }],
             tasks: vec![],
         }];

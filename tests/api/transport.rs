@@ -38,6 +38,7 @@ async fn app_with_big_asset(bytes: usize, edit: impl FnOnce(&mut roma_emulator::
                 id: "big".into(),
                 name: "big".into(),
                 content: serde_json::Value::String(noise(bytes)),
+                ..Default::default()
             }],
             tasks: vec![],
         }];
@@ -227,6 +228,7 @@ async fn content_that_looks_like_a_status_line_is_never_rewritten() {
                     id: "lookalike".into(),
                     name: "lookalike".into(),
                     content: Content::from_json(raw.clone()).expect("valid JSON"),
+                    info: None,
                 }),
             )],
         };

@@ -1,10 +1,12 @@
 """What the SDK tests share: starting the emulator binary with a config, on a free port."""
 
 import contextlib
+import json
 import os
 import pathlib
 import subprocess
 import tempfile
+import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -32,3 +34,12 @@ def emulator_with(config_text):
         finally:
             proc.terminate()
             assert proc.wait(timeout=15) == 0, "graceful exit on SIGTERM"
+
+
+def iam_token(url, scope, user="sdk-user", password="sdk-user-password", domain="acme"):
+    """A password token of `user` for `scope` from the emulator at `url` (POST /v3/auth/tokens)."""
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": user, "password": password, "domain": {"name": domain}}}}, "scope": scope}}
+    answer = urllib.request.urlopen(urllib.request.Request(
+        f"{url}/v3/auth/tokens", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}))
+    return answer.headers["X-Subject-Token"]

@@ -7,13 +7,12 @@ binary comes from ROMA_EMULATOR_BIN (scripts/test.sh builds it), else target/deb
 import io
 import json
 import pathlib
-import urllib.request
 import tempfile
 import time
 import zipfile
 
 import pytest
-from conftest import emulator_with
+from conftest import emulator_with, iam_token
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.formdata import FormFile
@@ -97,11 +96,7 @@ def selection(cls):
 
 def token_client(url, scope):
     """A client that sends an IAM token of `scope` instead of its signature (the README's hook)."""
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": "sdk-user", "password": "sdk-user-password", "domain": {"name": "acme"}}}}, "scope": scope}}
-    answer = urllib.request.urlopen(urllib.request.Request(
-        f"{url}/v3/auth/tokens", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}))
-    token = answer.headers["X-Subject-Token"]
+    token = iam_token(url, scope)
 
     def use_token(request, **_):
         request.header_params.pop("Authorization", None)

@@ -8,11 +8,13 @@ fn sample() -> Package {
         id: "a1".into(),
         name: "orders".into(),
         content: Content::from_value(&serde_json::json!({"k": [1, 2]})),
+        info: None,
     };
     let task = Asset {
         id: "t1".into(),
         name: "sync".into(),
         content: Content::from_value(&serde_json::json!("x")),
+        info: None,
     };
     Package {
         source: Source {

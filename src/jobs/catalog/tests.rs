@@ -102,6 +102,7 @@ fn the_catalog_stays_within_its_limits() {
             id: id.into(),
             name: id.into(),
             content,
+            info: None,
         };
         (ResourceType::Task, Arc::new(a))
     };
