@@ -276,3 +276,13 @@ def test_an_altered_output_in_the_docs_fails_the_check():
         assert "Finished" in str(e), e
     else:
         raise AssertionError("a README showing the wrong status passed")
+
+
+def test_no_page_names_a_nodejs_roma_sdk():
+    """There is no Node.js ROMA SDK (the SDK reference lists Java, Python and Go): a page that implied one
+    sent Node.js teams looking for it (#29). Node.js clients sign with @huaweicloud/huaweicloud-sdk-core."""
+    texts = [p.read_text() for p in PAGES] + [(ROOT / "config.example.toml").read_text()]
+    texts += [p.read_text() for p in sorted((ROOT / "examples").glob("*.toml"))]
+    implied = re.compile(r"(?<!no )Node\.js (ROMA )?SDKs?\b|huaweicloud-sdk-roma", re.IGNORECASE)
+    for text in texts:
+        assert not implied.search(text), implied.search(text).group(0)
