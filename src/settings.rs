@@ -43,12 +43,8 @@ pub fn catalog(config: &Config) -> Catalog {
                         if a.remark.is_some() || a.key.is_some() || a.favorite {
                             asset.info = Some(Box::new(crate::jobs::AppInfo {
                                 remark: a.remark.clone().unwrap_or_default(),
-                                key: a.key.clone().unwrap_or_else(|| a.id.clone()),
                                 favorite: a.favorite,
-                                create_time: crate::clock::Timestamp(0),
-                                update_time: crate::clock::Timestamp(0),
-                                created_user: None,
-                                last_updated_user: None,
+                                ..crate::jobs::AppInfo::unrecorded(a.key.as_deref().unwrap_or(&a.id))
                             }));
                         }
                         asset

@@ -9,7 +9,7 @@ use crate::api::schema::param;
 use crate::auth::iam::stable_id;
 use crate::clock::Timestamp;
 use crate::error::ApiError;
-use crate::jobs::catalog::{Page, key_of};
+use crate::jobs::catalog::Page;
 use crate::jobs::{AppInfo, Asset};
 use crate::scope::Scope;
 
@@ -78,16 +78,14 @@ fn user(name: Option<&str>) -> Value {
 /// ListRomaApp answer). One without a record (configured, or from a package without one) shows
 /// its id as its key and the Unix epoch as its times (D26).
 pub fn app(app: &Asset, caller: &str) -> Value {
-    let none = AppInfo {
-        remark: String::new(),
-        key: String::new(),
-        favorite: false,
-        create_time: Timestamp(0),
-        update_time: Timestamp(0),
-        created_user: None,
-        last_updated_user: None,
+    let unrecorded;
+    let info = match app.info.as_deref() {
+        Some(info) => info,
+        None => {
+            unrecorded = AppInfo::unrecorded(&app.id);
+            &unrecorded
+        }
     };
-    let info = app.info.as_deref().unwrap_or(&none);
     json!({
         "id": app.id,
         "name": app.name,
@@ -98,7 +96,7 @@ pub fn app(app: &Asset, caller: &str) -> Value {
         "created_user": user(info.created_user.as_deref()),
         "last_updated_user": user(info.last_updated_user.as_deref()),
         "owner": info.created_user.as_deref().is_none_or(|u| u == caller),
-        "key": key_of(app),
+        "key": info.key,
         "favorite": info.favorite,
     })
 }

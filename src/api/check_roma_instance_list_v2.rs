@@ -11,7 +11,6 @@ use crate::api::extract::{path_text, query};
 use crate::api::route::{Api, BodyClass, Call, OperationFuture, OperationRoute};
 use crate::api::schema::{asset_params, ok};
 use crate::app::App;
-use crate::auth::AuthError;
 use crate::operation::Operation;
 
 /// Its route.
@@ -37,13 +36,8 @@ fn call<'a>(app: &'a App, call: Call<'a>, req: Request) -> OperationFuture<'a> {
     Box::pin(async move {
         let caller = call.caller()?;
         let project = path_text(call.param("project_id")?, "project_id")?;
-        // D16, as the namespaced operations check it.
-        if let Some(why) = caller.out_of_scope(&project) {
-            return Err(AuthError::OutOfScope(why).into());
-        }
-        if !caller.may_use(&project) {
-            return Err(AuthError::ProjectForbidden(project).into());
-        }
+        // D16, as the authentication step checks a namespaced path (this one has no instance).
+        caller.check_project(&project)?;
         let q: Filters = query(req.uri())?;
         let (offset, limit) = q.paging.read(true)?;
         let wanted = q.status.as_deref().filter(|s| !s.is_empty());

@@ -77,6 +77,18 @@ impl Caller {
         }
     }
 
+    /// Whether this caller may use `project` of a path: its token's scope first (D16), then the
+    /// user's project list.
+    pub fn check_project(&self, project: &str) -> Result<(), AuthError> {
+        if let Some(why) = self.out_of_scope(project) {
+            return Err(AuthError::OutOfScope(why));
+        }
+        if !self.may_use(project) {
+            return Err(AuthError::ProjectForbidden(project.to_owned()));
+        }
+        Ok(())
+    }
+
     /// Whether this caller may use `project`.
     pub fn may_use(&self, project: &str) -> bool {
         self.projects

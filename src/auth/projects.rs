@@ -69,13 +69,10 @@ impl Authenticator {
         if !token.starts_with(iam::TOKEN_PREFIX) {
             return Err(AuthError::BadToken("not a token issued by POST /v3/auth/tokens"));
         }
-        self.issued(token)?;
-        let claims = iam::open(&self.token_key, token).ok_or(AuthError::BadToken(
-            "decrypt token fail: not issued by this emulator (or it has restarted)",
-        ))?;
+        let (claims, user) = self.good_claims(token)?;
         Ok(IssuedToken {
             token: token.to_owned(),
-            domain: self.domain_of(&claims.user),
+            domain: user.domain.clone().unwrap_or_else(|| claims.user.clone()),
             project: claims.project.as_deref().map(|p| self.project(Some(p), None)),
             user: claims.user,
             issued_at: claims.issued_at,

@@ -58,7 +58,24 @@ impl Authenticator {
         }
     }
 
-    pub(super) fn issued(&self, token: &str) -> Result<Caller, AuthError> {
+    fn issued(&self, token: &str) -> Result<Caller, AuthError> {
+        let (claims, user) = self.good_claims(token)?;
+        let scope = match claims.project {
+            Some(project) => IssuedScope::Project(project.into()),
+            None => IssuedScope::Domain,
+        };
+        Ok(Caller {
+            scope: Some(scope),
+            ..user.caller()
+        })
+    }
+
+    /// The claims of an issued token that is still good (sealed with this key, not expired, its user
+    /// the same incarnation, D21), and its user.
+    pub(super) fn good_claims(
+        &self,
+        token: &str,
+    ) -> Result<(iam::TokenClaims, std::sync::Arc<super::users::User>), AuthError> {
         let claims = iam::open(&self.token_key, token).ok_or(AuthError::BadToken(
             "decrypt token fail: not issued by this emulator (or it has restarted)",
         ))?;
@@ -74,14 +91,7 @@ impl Authenticator {
                 "the token's user was deleted or changed since the token was issued",
             ));
         }
-        let scope = match claims.project {
-            Some(project) => IssuedScope::Project(project.into()),
-            None => IssuedScope::Domain,
-        };
-        Ok(Caller {
-            scope: Some(scope),
-            ..user.caller()
-        })
+        Ok((claims, user))
     }
 
     /// The `(id, name)` of the project a token request scopes to: by id, named as `[[auth.projects]]`

@@ -87,6 +87,20 @@ pub struct AppInfo {
 }
 
 impl AppInfo {
+    /// The record of an application the emulator did not see made (configured, or from a package
+    /// without one): `key`, no remark, no users, dated the Unix epoch (D26).
+    pub fn unrecorded(key: &str) -> Self {
+        Self {
+            remark: String::new(),
+            key: key.to_owned(),
+            favorite: false,
+            create_time: crate::clock::Timestamp(0),
+            update_time: crate::clock::Timestamp(0),
+            created_user: None,
+            last_updated_user: None,
+        }
+    }
+
     /// What its strings weigh.
     fn weight(&self) -> usize {
         let user = |u: &Option<String>| u.as_ref().map_or(0, String::len);

@@ -149,7 +149,7 @@ impl JobRegistry {
         plan: Option<FailPlan>,
     ) -> Result<JobId, JobError> {
         let (mut state, now) = self.lock();
-        check_instance(&state, &scope)?;
+        state.catalog.instance_exists(&scope)?;
         state.catalog.touch(&scope);
         if let Some(running) = state.running.get(owner).and_then(|slots| slots[kind.index()]) {
             return Err(JobError::Running(kind, running));
@@ -207,7 +207,7 @@ impl JobRegistry {
     /// a job of another project or instance, is not found.
     pub fn job(&self, owner: &str, scope: &Scope, id: JobId) -> Result<JobView, JobError> {
         let (state, now) = self.lock();
-        check_instance(&state, scope)?;
+        state.catalog.instance_exists(scope)?;
         let job = state
             .jobs
             .get(&id)
@@ -228,7 +228,7 @@ impl JobRegistry {
         let not_found = || archive_not_found(&archive_id.hex());
         let (archive, exported_at) = {
             let (mut state, _) = self.lock();
-            check_instance(&state, scope)?;
+            state.catalog.instance_exists(scope)?;
             let visible = state
                 .jobs
                 .archive_job(&archive_id)
@@ -382,15 +382,3 @@ impl JobRegistry {
 
 #[cfg(test)]
 mod tests;
-
-/// `ROMA.00110002` for an instance a strict catalog does not have, on every operation (D2).
-fn check_instance(state: &Ledger, scope: &Scope) -> Result<(), JobError> {
-    if state.catalog.has_instance(scope) {
-        Ok(())
-    } else {
-        Err(JobError::InstanceNotFound {
-            project: scope.project.to_string(),
-            instance: scope.instance.to_string(),
-        })
-    }
-}

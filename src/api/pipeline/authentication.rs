@@ -1,4 +1,4 @@
-//! Step 3, authentication of the asset API: an AK/SK signature when the request carries one, else
+//! Step 3, authentication of the cloud's operations (all but the token request): an AK/SK signature when the request carries one, else
 //! `X-Auth-Token`; then the token's scope and the user's project list (D16). A large body's permit
 //! is taken here, once the caller is known: for the user, or, for an AK/SK body whose signature
 //! needs the body's bytes, for the address until the signature is checked.
@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use super::context::{Exchange, Namespace};
 use crate::app::App;
 use crate::auth::signature::{ALGORITHM, EMPTY_BODY_HASH, UNSIGNED_PAYLOAD, sha256_hex};
-use crate::auth::{AuthError, Caller, SignedRequest};
+use crate::auth::{Caller, SignedRequest};
 use crate::error::ApiError;
 
 /// The caller of `req`, and `req` with its body handed back when the signature read it.
@@ -36,14 +36,8 @@ pub async fn authenticate(
     if (caller.projects.is_some() || caller.scope.is_some())
         && let Some(Namespace::Valid(scope)) = &exchange.namespace
     {
-        let project = scope.project.as_str();
         // D16: a token serves its scope only, checked before any rule of the operation.
-        if let Some(why) = caller.out_of_scope(project) {
-            return Err(AuthError::OutOfScope(why).into());
-        }
-        if !caller.may_use(project) {
-            return Err(AuthError::ProjectForbidden(project.to_owned()).into());
-        }
+        caller.check_project(scope.project.as_str())?;
     }
     if large && !held {
         let user = super::context::by_user(&caller.user);

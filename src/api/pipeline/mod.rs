@@ -8,7 +8,8 @@
 //! 1. [`context`]: the record (request id, route, answer, parameters, namespace, start time).
 //! 2. [`body_limit`]: refusals before the body is read; the body's bound.
 //! 3. no answer for the path or its method: the gateway's 404 ([`respond::no_api`]).
-//! 4. [`authentication`]: the caller of an asset operation, and then its large body's permit
+//! 4. [`authentication`]: the caller of every cloud operation but the token request (IAM's
+//!    queries refuse a bad token in Keystone's body), and then its large body's permit
 //!    ([`large_body`]); or the [`admin_guard`] of a control route.
 //!    Then [`throttle`]: the gateway's flow control, for the user (or the address of a request
 //!    without one).

@@ -209,7 +209,9 @@ fn not_found(kind: &str, id: &str) -> JobError {
 }
 
 impl Catalog {
-    fn instance_exists(&self, scope: &Scope) -> Result<(), JobError> {
+    /// `ROMA.00110002` for an instance a strict catalog does not have, on every operation of it
+    /// (D2): the asset jobs, their GETs and the catalog operations.
+    pub fn instance_exists(&self, scope: &Scope) -> Result<(), JobError> {
         if self.has_instance(scope) {
             Ok(())
         } else {
@@ -309,7 +311,10 @@ impl Catalog {
         change.check()?;
         self.clash(scope, id, change.name.as_deref(), None)?;
         let mut app = Asset::clone(&old);
-        let mut info = app.info.take().map_or_else(|| default_info(&old), |b| *b);
+        let mut info = app
+            .info
+            .take()
+            .map_or_else(|| AppInfo::unrecorded(&old.id), |b| *b);
         if let Some(name) = change.name {
             app.name = name;
         }
@@ -323,8 +328,9 @@ impl Catalog {
         info.last_updated_user = Some(user.to_owned());
         app.info = Some(Box::new(info));
         let app = Arc::new(app);
-        let assets = self.assets_mut(scope);
-        assets.insert(ResourceType::Application, app.clone());
+        self.assets_mut(scope)
+            .insert(ResourceType::Application, app.clone());
+        self.touch(scope);
         Ok(app)
     }
 
@@ -457,17 +463,4 @@ impl Catalog {
 /// The key of an application: its record's, else its id (a configured or packaged one).
 pub fn key_of(app: &Asset) -> &str {
     app.info.as_ref().map_or(app.id.as_str(), |i| i.key.as_str())
-}
-
-/// The record of an application that has none (configured, or from a package without one).
-fn default_info(app: &Asset) -> AppInfo {
-    AppInfo {
-        remark: String::new(),
-        key: app.id.clone(),
-        favorite: false,
-        create_time: Timestamp(0),
-        update_time: Timestamp(0),
-        created_user: None,
-        last_updated_user: None,
-    }
 }

@@ -49,7 +49,6 @@ impl JobRegistry {
     ) -> Result<Arc<Asset>, JobError> {
         let changed = {
             let (mut state, now) = self.lock();
-            state.catalog.touch(scope);
             state.catalog.update_app(scope, id, change, now, owner)?
         };
         self.notify();
