@@ -167,6 +167,21 @@ impl Control {
         self.app.journal.page(filter, offset, limit)
     }
 
+    /// Verifies `expectation` against the journal (see [`crate::journal::verify`]).
+    pub fn verify(
+        &self,
+        expectation: &crate::journal::verify::Expectation,
+    ) -> crate::journal::verify::Verdict {
+        crate::journal::verify::verify(&self.app.journal, expectation)
+    }
+
+    /// The newest `limit` requests no route answered, of a namespace when given, newest first.
+    pub fn unmatched(&self, project: Option<&str>, instance: Option<&str>, limit: usize) -> Vec<Entry> {
+        self.app
+            .journal
+            .select(limit, |e| e.hint.is_some() && e.in_scope(project, instance))
+    }
+
     /// Empties the journal.
     pub fn clear_requests(&self) {
         self.app.journal.clear();

@@ -227,6 +227,8 @@ pub struct ApiError {
     pub message: Option<Cow<'static, str>>,
     /// Seconds for a `Retry-After` header (a throttled request).
     pub retry_after_s: Option<u64>,
+    /// What is known of the cause, for the journal (never sent).
+    pub cause: Option<Box<Cause>>,
 }
 
 /// The error body: ROMA's four fields, or the gateway's three (`APIG.*` codes have no
@@ -262,6 +264,7 @@ impl ApiError {
             injected: None,
             message: None,
             retry_after_s: None,
+            cause: None,
         }
     }
 
@@ -274,6 +277,7 @@ impl ApiError {
             injected: Some((status, code.into())),
             message: None,
             retry_after_s: None,
+            cause: None,
         }
     }
 
@@ -373,9 +377,14 @@ impl From<JobError> for ApiError {
             JobError::Internal(_) => ErrorCode::Internal,
         };
         let mut err = ApiError::new(code, e.to_string());
+        err.cause = cause::of_job(&e).map(Box::new);
         // ROMA's pages write these two with the ids (e.g. DeleteService's examples).
         err.message = match &e {
-            JobError::NotFound { id, details } => return ApiError::not_found(id, details.clone()),
+            JobError::NotFound { id, details, .. } => {
+                let mut err = ApiError::not_found(id, details.clone());
+                err.cause = cause::of_job(&e).map(Box::new);
+                return err;
+            }
             JobError::InstanceNotFound { project, instance } => Some(
                 format!("The instance does not exist. project_id: {project}, instance_id: {instance}").into(),
             ),
@@ -428,6 +437,9 @@ impl From<UserError> for ApiError {
         }
     }
 }
+
+mod cause;
+pub use cause::Cause;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,12 @@
 //! The request journal: what clients sent to the cloud API (never a credential), newest first,
-//! bounded by `[journal] max_entries`.
+//! bounded by `[journal] max_entries`. Each entry says what the request meant ([`Summary`], with
+//! `[journal] summaries`), why it was refused ([`Refusal`]) and, for a request that went nowhere,
+//! the nearest route (`hint`).
+
+mod summary;
+pub mod verify;
+
+pub use summary::{MAX_ID_TEXT, MAX_IDS, Notes, Refusal, Summary, SummaryText, Transfer};
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -32,6 +39,45 @@ pub struct Entry {
     pub error_code: Option<String>,
     /// The request id.
     pub request_id: Hex32,
+    /// What the request meant (none with `[journal] summaries = false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<SummaryText>,
+    /// Why it was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<Box<Refusal>>,
+    /// For a path no route has, or a method its route does not take: the nearest route.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The body still being sent, whose bytes the summary reports once read.
+    #[serde(skip)]
+    pub transfer: Option<Arc<Transfer>>,
+}
+
+impl Entry {
+    /// The entry with its body's transfer read into the summary (what views and snapshots show).
+    pub fn settled(&self) -> Entry {
+        let mut entry = self.clone();
+        if let Some(transfer) = entry.transfer.take() {
+            let (sent, complete) = transfer.read();
+            let mut summary = entry.summary.as_ref().map(SummaryText::read).unwrap_or_default();
+            summary.bytes_sent = Some(sent);
+            summary.complete = Some(complete);
+            entry.summary = SummaryText::of(&summary);
+        }
+        entry
+    }
+
+    /// Whether it is of the namespace `project` (and `instance`, when given).
+    pub fn in_scope(&self, project: Option<&str>, instance: Option<&str>) -> bool {
+        project.is_none_or(|p| self.project_id.as_deref() == Some(p))
+            && instance.is_none_or(|i| self.instance_id.as_deref() == Some(i))
+    }
+}
+
+impl PartialEq for Transfer {
+    fn eq(&self, other: &Self) -> bool {
+        self.read() == other.read()
+    }
 }
 
 /// Which entries a page of the journal selects; `None` fields select all.
@@ -140,7 +186,7 @@ impl Journal {
         let mut page = Vec::with_capacity(limit.min(1024));
         for entry in ring.iter().rev().filter(|e| filter.matches(e)) {
             if total >= offset && page.len() < limit {
-                page.push(entry.clone());
+                page.push(entry.settled());
             }
             total += 1;
         }
@@ -159,7 +205,27 @@ impl Journal {
 
     /// Every entry, oldest first (for a snapshot).
     pub fn all(&self) -> Vec<Entry> {
-        self.entries().iter().cloned().collect()
+        self.entries().iter().map(Entry::settled).collect()
+    }
+
+    /// The newest `limit` entries `pick` selects, newest first, settled (a near-miss search or
+    /// an unmatched page: a scan of the bounded ring, copying only what it returns).
+    pub fn select(&self, limit: usize, mut pick: impl FnMut(&Entry) -> bool) -> Vec<Entry> {
+        let ring = self.entries();
+        ring.iter()
+            .rev()
+            .filter(|e| pick(e))
+            .take(limit)
+            .map(Entry::settled)
+            .collect()
+    }
+
+    /// Calls `visit` on every entry, newest first, under the journal's lock (verification counts
+    /// without copying).
+    pub fn scan(&self, mut visit: impl FnMut(&Entry)) {
+        for entry in self.entries().iter().rev() {
+            visit(entry);
+        }
     }
 
     /// Replaces every entry by `entries` (oldest first), keeping the newest within the bound.
@@ -178,11 +244,7 @@ impl Journal {
         let mut ring = self.entries();
         let kept = ring
             .iter()
-            .filter(|e| {
-                let in_scope = project.is_none_or(|p| e.project_id.as_deref() == Some(p))
-                    && instance.is_none_or(|i| e.instance_id.as_deref() == Some(i));
-                !in_scope
-            })
+            .filter(|e| !e.in_scope(project, instance))
             .cloned()
             .collect();
         ring.set(kept);
@@ -205,6 +267,10 @@ mod tests {
             status: 200,
             error_code: None,
             request_id: Hex32::from_u128(n),
+            summary: None,
+            refusal: None,
+            hint: None,
+            transfer: None,
         }
     }
 

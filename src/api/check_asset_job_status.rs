@@ -44,7 +44,10 @@ fn call<'a>(app: &'a App, call: Call<'a>, _: Request) -> OperationFuture<'a> {
     Box::pin(async move {
         let (caller, scope) = (call.caller()?, call.scope()?);
         let id = path_id(call.param("job_id")?, "job_id", crate::jobs::job_not_found)?;
-        json(&check_asset_job_status(app, caller, &scope, id)?)
+        call.summarize(|s| s.job_id = Some(id.to_string()));
+        let status = check_asset_job_status(app, caller, &scope, id)?;
+        call.summarize(|s| s.status = Some(status.status.to_string()));
+        json(&status)
     })
 }
 

@@ -24,6 +24,7 @@ use crate::faults::FaultSpec;
 use crate::jobs::{JobFilter, JobKind, PublicStatus, ReasonSpec};
 
 mod credentials;
+mod diagnostics;
 mod state;
 
 /// The control routes (all but the probes, the metrics and the document), behind the admin token
@@ -39,6 +40,8 @@ pub fn routes() -> Vec<Route> {
         route("/_emulator/jobs/{job_id}/fail").post(fail),
         route("/_emulator/clock").get(clock).post(move_clock),
         route("/_emulator/requests").get(requests).delete(clear_requests),
+        route("/_emulator/requests/unmatched").get(diagnostics::unmatched),
+        route("/_emulator/verify").post(diagnostics::verify),
         route("/_emulator/faults")
             .get(faults)
             .post(add_fault)

@@ -10,6 +10,7 @@ use crate::api::extract::json_body;
 use crate::api::pipeline::respond::json;
 use crate::api::route::{Api, BodyClass, Call, OperationFuture, OperationRoute};
 use crate::api::schema::{NAMESPACE, asset_params, job_created, selection_body};
+use crate::api::summaries;
 use crate::app::App;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -23,9 +24,12 @@ pub fn delete_asset(
     scope: Scope,
     plan: Option<FailPlan>,
     body: &[u8],
+    call: &Call<'_>,
 ) -> Result<JobCreated, ApiError> {
-    let selection = AssetSelection::from_json(body)?;
+    let (selection, dialect) = AssetSelection::read(body)?;
+    summaries::selection(call, &selection, dialect);
     let job_id = app.jobs.delete(&caller.user, scope, selection, plan)?;
+    summaries::job_created(call, &job_id);
     Ok(JobCreated { job_id })
 }
 
@@ -46,7 +50,7 @@ fn call<'a>(app: &'a App, mut call: Call<'a>, req: Request) -> OperationFuture<'
         let plan = call.plan.take();
         let (caller, scope) = (call.caller()?, call.scope()?);
         let body = json_body(req).await?;
-        json(&delete_asset(app, caller, scope, plan, &body)?)
+        json(&delete_asset(app, caller, scope, plan, &body, &call)?)
     })
 }
 

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::api::extract::path_id;
 use crate::api::route::{Api, BodyClass, Call, OperationFuture, OperationRoute};
 use crate::api::schema::{asset_params, json_content};
+use crate::api::sent_body::SentBody;
 use crate::operation::Operation;
 
 use crate::app::App;
@@ -17,21 +18,26 @@ use crate::error::ApiError;
 use crate::jobs::ArchiveId;
 use crate::scope::Scope;
 
-/// The asset package, exactly once; afterwards the archive is not found.
+/// The asset package, exactly once; afterwards the archive is not found. `call` names the
+/// request (the archive's consumer) and counts the body's bytes for the journal.
 pub fn download_asset_archive(
     app: &App,
+    call: &Call<'_>,
     caller: &Caller,
     scope: &Scope,
     archive_id: ArchiveId,
 ) -> Result<Response, ApiError> {
-    let zip = app.jobs.take_archive(&caller.user, scope, archive_id)?;
+    let zip = app
+        .jobs
+        .take_archive(&caller.user, scope, archive_id, Some(call.request_id))?;
+    let body = SentBody::new(zip.into(), call.notes.transfer(), None);
     let disposition = format!("attachment; filename=\"roma-assets-{archive_id}.zip\"");
     Ok((
         [
             (header::CONTENT_TYPE, "application/zip".to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        zip,
+        axum::body::Body::new(body),
     )
         .into_response())
 }
@@ -56,7 +62,8 @@ fn call<'a>(app: &'a App, call: Call<'a>, _: Request) -> OperationFuture<'a> {
             "archive_id",
             crate::jobs::archive_not_found,
         )?;
-        download_asset_archive(app, caller, &scope, id)
+        call.summarize(|s| s.archive_id = Some(id.to_string()));
+        download_asset_archive(app, &call, caller, &scope, id)
     })
 }
 

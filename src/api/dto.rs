@@ -309,6 +309,15 @@ pub struct RequestView {
     pub error_code: Option<String>,
     /// Request id.
     pub request_id: Hex32,
+    /// What the request meant (`[journal] summaries`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<crate::journal::SummaryText>,
+    /// Why it was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<crate::journal::Refusal>,
+    /// The nearest route of a request that matched none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 impl From<&crate::journal::Entry> for RequestView {
@@ -324,6 +333,9 @@ impl From<&crate::journal::Entry> for RequestView {
             status: e.status,
             error_code: e.error_code.clone(),
             request_id: e.request_id,
+            summary: e.summary.clone(),
+            refusal: e.refusal.as_deref().cloned(),
+            hint: e.hint.clone(),
         }
     }
 }

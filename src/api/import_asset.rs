@@ -10,6 +10,7 @@ use crate::api::extract::{Upload, query, upload};
 use crate::api::pipeline::respond::json;
 use crate::api::route::{Api, BodyClass, Call, OperationFuture, OperationRoute};
 use crate::api::schema::{NAMESPACE, asset_params, job_created, param};
+use crate::api::summaries;
 use crate::app::App;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -24,6 +25,7 @@ pub fn import_asset(
     query: ImportQuery,
     plan: Option<FailPlan>,
     upload: Upload,
+    call: &Call<'_>,
 ) -> Result<JobCreated, ApiError> {
     let options = ImportOptions::parse(
         query.kind.as_deref(),
@@ -32,6 +34,16 @@ pub fn import_asset(
         query.datasource_overwrite.as_deref(),
     )
     .map_err(ApiError::invalid)?;
+    call.summarize(|s| {
+        s.kind = Some(options.mode.as_str().to_owned());
+        s.prefix = Some(options.prefix.clone());
+    });
+    summaries::upload(
+        call,
+        app.config.journal.summaries,
+        &upload.file_name,
+        &upload.bytes,
+    );
     let job_id = app.jobs.import(
         &caller.user,
         scope,
@@ -40,6 +52,7 @@ pub fn import_asset(
         options,
         plan,
     )?;
+    summaries::job_created(call, &job_id);
     Ok(JobCreated { job_id })
 }
 
@@ -61,7 +74,7 @@ fn call<'a>(app: &'a App, mut call: Call<'a>, req: Request) -> OperationFuture<'
         let (caller, scope) = (call.caller()?, call.scope()?);
         let query = query(req.uri())?;
         let upload = upload(req).await?;
-        json(&import_asset(app, caller, scope, query, plan, upload)?)
+        json(&import_asset(app, caller, scope, query, plan, upload, &call)?)
     })
 }
 

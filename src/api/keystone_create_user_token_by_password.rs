@@ -24,8 +24,13 @@ pub fn keystone_create_user_token_by_password(
     headers: &HeaderMap,
     query: TokenQuery,
     body: &[u8],
+    call: &Call<'_>,
 ) -> Result<Response, ApiError> {
     let auth = PasswordAuth::from_json(body).map_err(AuthError::IamInvalid)?;
+    call.summarize(|s| {
+        s.user = Some(auth.user.clone());
+        s.scope = Some(auth.scope.describe());
+    });
     let issued = app.auth.issue(&auth)?;
     let wants_catalog = query.nocatalog.filter(|v| !v.is_empty()).is_none();
     token_response(app, headers, &issued, wants_catalog, StatusCode::CREATED)
@@ -127,12 +132,12 @@ pub static ROUTE: OperationRoute = OperationRoute {
 };
 
 /// Reads the query and the body (IAM's own errors, not the asset API's).
-fn call<'a>(app: &'a App, _: Call<'a>, req: Request) -> OperationFuture<'a> {
+fn call<'a>(app: &'a App, call: Call<'a>, req: Request) -> OperationFuture<'a> {
     Box::pin(async move {
         let query = query(req.uri())?;
         let (parts, body) = req.into_parts();
         let body = read_body(body).await?;
-        keystone_create_user_token_by_password(app, &parts.headers, query, &body)
+        keystone_create_user_token_by_password(app, &parts.headers, query, &body, &call)
     })
 }
 

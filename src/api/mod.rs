@@ -14,6 +14,7 @@ pub mod download_asset_archive;
 pub mod dto;
 pub mod export_asset;
 pub mod extract;
+pub mod hints;
 pub mod iam_projects;
 pub mod import_asset;
 pub mod keystone_create_user_token_by_password;
@@ -26,7 +27,9 @@ pub mod openapi;
 pub mod pipeline;
 pub mod route;
 pub mod schema;
+pub mod sent_body;
 pub mod show_task;
+pub mod summaries;
 pub mod update_roma_app;
 pub mod validate_roma_app;
 

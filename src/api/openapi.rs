@@ -90,6 +90,16 @@ fn build() -> Value {
                     "parameters": request_filters,
                     "responses": ok("200", "One page, newest first, with the total and the next page's offset.", Some("Requests"))},
                 "delete": {"operationId": "EmulatorClearRequests", "tags": ["emulator"], "responses": ok("204", "Cleared.", None)}},
+            "/_emulator/requests/unmatched": {"get": {"operationId": "EmulatorListUnmatched", "tags": ["emulator"],
+                "parameters": [param("project_id", "query", false, "Only this project's."), param("instance_id", "query", false, "Only this instance's."),
+                    {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+                "responses": ok("200", "The newest requests no route answered, each with its hint.", Some("Unmatched"))}},
+            "/_emulator/verify": {"post": {"operationId": "EmulatorVerify", "tags": ["emulator"],
+                "requestBody": {"required": true, "content": json_content("Expectation")},
+                "responses": {
+                    "200": {"description": "The count holds.", "content": json_content("Verdict")},
+                    "409": {"description": "The count does not hold: the nearest requests, nearest first.", "content": json_content("Verdict")},
+                    "default": {"description": "A bad expectation (400), or the journal is off (409 EMULATOR.0409).", "content": json_content("ErrorBody")}}}},
             "/_emulator/faults": {
                 "get": {"operationId": "EmulatorListFaults", "tags": ["emulator"], "responses": ok("200", "Oldest first.", Some("Faults"))},
                 "post": {"operationId": "EmulatorAddFault", "tags": ["emulator"],
@@ -135,6 +145,41 @@ fn user_paths() -> Value {
     })
 }
 
+/// The schemas of the journal's summaries and refusals, and of verification.
+fn diagnostics_schemas() -> Value {
+    json!({
+        "Unmatched": {"type": "object", "additionalProperties": false, "required": ["requests"], "properties": {
+            "requests": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+                "required": ["time", "method", "path", "status", "request_id", "hint"], "properties": request_properties()}}}},
+        "Summary": crate::api::schema::summary(),
+        "Refusal": {"type": "object", "required": ["rule", "field", "error_code"],
+            "description": "Besides these, the facts of the cause by name (blocking_job, consumed_by, consumed_at, cause, project_id, instance_id, retention_s, gone_at), all strings.",
+            "properties": {"rule": {"type": "string"}, "field": nullable("string"), "error_code": {"type": "string"}, "details": {"type": "string"}},
+            "additionalProperties": {"type": "string"}},
+        "Expectation": {"type": "object", "additionalProperties": false, "required": ["project_id", "operation"], "properties": {
+            "project_id": {"type": "string"}, "instance_id": {"type": "string"}, "operation": {"type": "string"},
+            "where": {"type": "object", "description": "Summary fields, and method, path, http_status, error_code, caller. A list matches when the request's holds every item given."},
+            "count": {"type": "object", "additionalProperties": false, "properties": {
+                "eq": {"type": "integer", "minimum": 0}, "min": {"type": "integer", "minimum": 0}, "max": {"type": "integer", "minimum": 0}}}}},
+        "Verdict": {"type": "object", "additionalProperties": false, "required": ["matched"], "properties": {
+            "matched": {"type": "integer", "minimum": 0},
+            "near_misses": {"type": "array", "maxItems": 3, "items": {"type": "object", "additionalProperties": false,
+                "required": ["request_id", "operation", "request", "http_status", "differences"], "properties": {
+                "request_id": hex32(), "operation": nullable("string"), "request": {"type": "string"}, "http_status": {"type": "integer"},
+                "hint": {"type": "string"},
+                "differences": {"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["field", "expected", "actual"],
+                    "properties": {"field": {"type": "string"}, "expected": {}, "actual": {}}}}}}}}}
+    })
+}
+
+/// The fields of a journal entry.
+fn request_properties() -> Value {
+    json!({"time": {"type": "string", "format": "date-time"}, "method": {"type": "string"}, "path": {"type": "string"},
+        "operation": nullable("string"), "user": nullable("string"), "project_id": nullable("string"), "instance_id": nullable("string"),
+        "status": {"type": "integer"}, "error_code": nullable("string"), "request_id": hex32(),
+        "summary": schema("Summary"), "refusal": schema("Refusal"), "hint": {"type": "string"}})
+}
+
 fn text(min: u64, max: u64) -> Value {
     json!({"type": "string", "minLength": min, "maxLength": max})
 }
@@ -146,7 +191,11 @@ fn hex32() -> Value {
 fn all_schemas() -> Value {
     let mut all = schemas();
     if let Some(all) = all.as_object_mut() {
-        for more in [state_schemas(), crate::api::catalog::schemas()] {
+        for more in [
+            state_schemas(),
+            crate::api::catalog::schemas(),
+            diagnostics_schemas(),
+        ] {
             if let Value::Object(more) = more {
                 all.extend(more);
             }
@@ -243,9 +292,7 @@ fn schemas() -> Value {
             "requests": {"type": "array", "items": {
             "type": "object", "additionalProperties": false,
             "required": ["time", "method", "path", "operation", "user", "project_id", "instance_id", "status", "error_code", "request_id"],
-            "properties": {"time": {"type": "string", "format": "date-time"}, "method": {"type": "string"}, "path": {"type": "string"},
-                "operation": nullable("string"), "user": nullable("string"), "project_id": nullable("string"), "instance_id": nullable("string"),
-                "status": {"type": "integer"}, "error_code": nullable("string"), "request_id": hex32()}}}}},
+            "properties": request_properties()}}}},
         "FaultSpec": fault_spec(false),
         "Fault": fault_spec(true),
         "Faults": {"type": "object", "additionalProperties": false, "required": ["faults"], "properties": {"faults": {"type": "array", "items": schema("Fault")}}},

@@ -104,9 +104,18 @@ pub struct Call<'a> {
     pub params: &'a Params,
     /// The job failure a fault planned.
     pub plan: Option<FailPlan>,
+    /// The request's id.
+    pub request_id: crate::ids::Hex32,
+    /// What the operation notes for the journal.
+    pub notes: &'a crate::journal::Notes,
 }
 
 impl Call<'_> {
+    /// Notes what the request meant, for the journal.
+    pub fn summarize(&self, change: impl FnOnce(&mut crate::journal::Summary)) {
+        self.notes.summary(change);
+    }
+
     /// The caller (every asset operation has one).
     pub fn caller(&self) -> Result<&Caller, ApiError> {
         self.caller

@@ -81,3 +81,15 @@ pub fn selection_body() -> Value {
 pub fn job_created() -> Value {
     ok("200", "The job was created.", Some("JobCreated"))
 }
+
+/// A journal entry's `summary`: every field optional.
+pub fn summary() -> Value {
+    let text = || json!({"type": "string"});
+    let count = || json!({"type": "integer", "minimum": 0});
+    let ids = || json!({"type": "array", "maxItems": crate::journal::MAX_IDS, "items": {"type": "string"}});
+    json!({"type": "object", "additionalProperties": false, "properties": {
+        "dialect": {"enum": ["name", "id", "app_id", "ids"]}, "apps": ids(), "app_count": count(), "tasks": ids(), "task_count": count(),
+        "type": {"enum": ["AddNew", "Merge"]}, "prefix": text(), "file_name": text(), "file_size": count(),
+        "file_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "job_id": text(), "status": text(), "archive_id": text(),
+        "bytes_sent": count(), "complete": {"type": "boolean"}, "user": text(), "scope": text(), "app": text()}})
+}

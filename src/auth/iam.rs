@@ -48,6 +48,20 @@ pub enum TokenScope {
     Unscoped,
 }
 
+impl TokenScope {
+    /// The scope in a few words: `project:<name or id>`, `domain:<name or id>` or `unscoped`.
+    pub fn describe(&self) -> String {
+        let either = |id: &Option<String>, name: &Option<String>| {
+            name.as_deref().or(id.as_deref()).unwrap_or_default().to_owned()
+        };
+        match self {
+            TokenScope::Project { id, name } => format!("project:{}", either(id, name)),
+            TokenScope::Domain { id, name } => format!("domain:{}", either(id, name)),
+            TokenScope::Unscoped => "unscoped".to_owned(),
+        }
+    }
+}
+
 /// A parsed password-method token request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordAuth {

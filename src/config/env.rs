@@ -84,6 +84,7 @@ pub const ENV_KEYS: &[EnvKey] = &[
     aliased("emulator.admin_token", Kind::Text, "ROMA_EMULATOR_ADMIN_TOKEN"),
     key("clock.mode", Kind::Text),
     key("journal.max_entries", Kind::Integer),
+    key("journal.summaries", Kind::Boolean),
     key("state.file", Kind::Text),
     key("state.save_interval_s", Kind::Integer),
 ];

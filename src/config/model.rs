@@ -107,11 +107,17 @@ pub enum ClockMode {
 pub struct JournalConfig {
     /// The most requests kept (newest win); 0 turns the journal off.
     pub max_entries: usize,
+    /// Whether entries carry what a request meant (`summary`: ids, prefixes, file names, which
+    /// can be business names).
+    pub summaries: bool,
 }
 
 impl Default for JournalConfig {
     fn default() -> Self {
-        Self { max_entries: 1000 }
+        Self {
+            max_entries: 1000,
+            summaries: true,
+        }
     }
 }
 

@@ -116,6 +116,7 @@ fn every_key_of_the_env_table_is_set_by_its_variable() {
         ("state.file", _) => "/tmp/state.json",
         ("emulator.admin_token", _) => "admin",
         ("clock.mode", _) => "virtual",
+        ("journal.summaries", _) => "false",
         (_, env::Kind::Integer) => "3",
         (_, env::Kind::Boolean) => "true",
         (_, env::Kind::Text) => "x",

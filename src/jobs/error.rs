@@ -23,6 +23,8 @@ pub enum JobError {
         id: String,
         /// What was not found.
         details: String,
+        /// What is known of why (diagnostics: the journal's refusal, never the body).
+        facts: Vec<(&'static str, String)>,
     },
     /// The instance is not in the (strict) catalog.
     #[error("instance {instance} does not exist")]
@@ -75,6 +77,18 @@ pub fn job_not_found(id: &str) -> JobError {
     JobError::NotFound {
         id: id.to_owned(),
         details: format!("job {id} does not exist"),
+        facts: Vec::new(),
+    }
+}
+
+impl JobError {
+    /// The error with `facts` of its cause (a not-found only).
+    #[must_use]
+    pub fn with_facts(mut self, known: Vec<(&'static str, String)>) -> Self {
+        if let JobError::NotFound { facts, .. } = &mut self {
+            *facts = known;
+        }
+        self
     }
 }
 
@@ -83,5 +97,6 @@ pub fn archive_not_found(id: &str) -> JobError {
     JobError::NotFound {
         id: id.to_owned(),
         details: format!("archive {id} does not exist or was already downloaded"),
+        facts: Vec::new(),
     }
 }

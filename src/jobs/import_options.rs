@@ -16,6 +16,16 @@ pub enum ImportMode {
     Merge,
 }
 
+impl ImportMode {
+    /// Its name, as the query spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportMode::AddNew => "AddNew",
+            ImportMode::Merge => "Merge",
+        }
+    }
+}
+
 /// The options of an import (D10).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ImportOptions {

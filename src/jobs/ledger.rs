@@ -6,6 +6,7 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::catalog::Catalog;
+use super::forgotten::{Forgotten, Gone, GoneWhy};
 use super::job::{ArchiveId, Job, JobId, JobState, MAX_REASONS, Reason, Tenant};
 use super::queue::TimeQueue;
 use super::settings::JobSettings;
@@ -58,6 +59,8 @@ pub(super) struct Ledger {
     pub catalog: Catalog,
     /// The `seq` of the last job created.
     pub last_seq: u64,
+    /// Jobs and archives recently gone, and why (diagnostics only).
+    pub forgotten: Forgotten,
     /// The tenant of the last job created: the next job of the same tenant shares it instead of
     /// keeping a copy of its own (see [`Ledger::tenant`]).
     last: Option<Arc<Tenant>>,
@@ -211,8 +214,19 @@ impl Ledger {
         self.archive_order.push_back(id);
         // Over the cap, the oldest unclaimed archives go; the newest is always kept.
         while self.archive_bytes > max_bytes && self.archive_order.len() > 1 {
-            if let Some(old) = self.archive_order.pop_front() {
-                self.drop_archive(old);
+            if let Some(old) = self.archive_order.pop_front()
+                && let Some(gone) = self.drop_archive(old)
+                && let Some(job) = self.jobs.get(&gone.job)
+            {
+                let tenant = job.tenant.clone();
+                self.forgotten.note(
+                    old,
+                    Gone {
+                        tenant,
+                        why: GoneWhy::Evicted,
+                        at: None,
+                    },
+                );
             }
         }
     }
@@ -240,14 +254,32 @@ impl Ledger {
 
     /// Expires the ended job that expires first (and its unclaimed archive).
     fn expire_next(&mut self) {
-        if let Some((_, id)) = self.expiry.pop() {
+        if let Some((at, id)) = self.expiry.pop() {
+            self.remember(id, GoneWhy::Expired, Some(at));
             self.remove_job(id);
         }
+    }
+
+    /// Notes that job `id` (and its unclaimed archive) is about to go, and why.
+    fn remember(&mut self, id: JobId, why: GoneWhy, at: Option<Timestamp>) {
+        let Some(job) = self.jobs.get(&id) else {
+            return;
+        };
+        let gone = Gone {
+            tenant: job.tenant.clone(),
+            why,
+            at,
+        };
+        if let Some(archive) = job.archive.filter(|a| self.jobs.contains_archive(a)) {
+            self.forgotten.note(archive, gone.clone());
+        }
+        self.forgotten.note(id, gone);
     }
 
     /// Drops the ended job that ended first, to make room; false if every job is still running.
     pub fn evict_oldest_ended(&mut self) -> bool {
         while let Some((_, id)) = self.expiry.pop() {
+            self.remember(id, GoneWhy::Evicted, None);
             if self.remove_job(id) {
                 return true;
             }

@@ -16,6 +16,7 @@ pub mod archive;
 pub mod asset;
 pub mod catalog;
 mod error;
+pub mod forgotten;
 pub mod import_options;
 pub mod job;
 mod ledger;

@@ -11,6 +11,7 @@ mod catalog;
 
 use super::archive;
 use super::error::{archive_not_found, job_not_found};
+use super::forgotten;
 use super::ledger::Ledger;
 use super::view::{JobPage, view};
 use super::{
@@ -208,12 +209,29 @@ impl JobRegistry {
     pub fn job(&self, owner: &str, scope: &Scope, id: JobId) -> Result<JobView, JobError> {
         let (state, now) = self.lock();
         state.catalog.instance_exists(scope)?;
-        let job = state
-            .jobs
-            .get(&id)
-            .filter(|job| **job.owner() == *owner && job.scope() == scope)
-            .ok_or_else(|| job_not_found(&id.hex()))?;
-        Ok(view(job, now))
+        let found = state.jobs.get(&id);
+        match found.filter(|job| **job.owner() == *owner && job.scope() == scope) {
+            Some(job) => Ok(view(job, now)),
+            None => {
+                let live = found.map(|job| &*job.tenant);
+                let facts = self.explain("job", owner, scope, live, &state, &id);
+                Err(job_not_found(&id.hex()).with_facts(facts))
+            }
+        }
+    }
+
+    /// Why `owner` under `scope` finds no `what` `id` (see [`forgotten::explain`]).
+    fn explain(
+        &self,
+        what: &str,
+        owner: &str,
+        scope: &Scope,
+        live: Option<&super::job::Tenant>,
+        state: &Ledger,
+        id: &crate::ids::Hex32,
+    ) -> Vec<(&'static str, String)> {
+        let retention = self.inner.settings.retention.as_secs();
+        forgotten::explain(what, owner, scope, live, &state.forgotten, id, retention)
     }
 
     /// Takes the archive `id` (DownloadAssetArchive): the first call gets the zip, every later one
@@ -224,17 +242,17 @@ impl JobRegistry {
         owner: &str,
         scope: &Scope,
         archive_id: ArchiveId,
+        request: Option<crate::ids::Hex32>,
     ) -> Result<Vec<u8>, JobError> {
         let not_found = || archive_not_found(&archive_id.hex());
         let (archive, exported_at) = {
-            let (mut state, _) = self.lock();
+            let (mut state, now) = self.lock();
             state.catalog.instance_exists(scope)?;
-            let visible = state
-                .jobs
-                .archive_job(&archive_id)
-                .is_some_and(|job| **job.owner() == *owner && job.scope() == scope);
-            if !visible {
-                return Err(not_found());
+            let holder = state.jobs.archive_job(&archive_id);
+            if !holder.is_some_and(|job| **job.owner() == *owner && job.scope() == scope) {
+                let live = holder.map(|job| &*job.tenant);
+                let facts = self.explain("archive", owner, scope, live, &state, &archive_id);
+                return Err(not_found().with_facts(facts));
             }
             let archive = state.drop_archive(archive_id).ok_or_else(not_found)?;
             // The manifest's time is the export's end (a restored archive's job always has one).
@@ -242,6 +260,14 @@ impl JobRegistry {
                 job.downloaded = true;
                 job.end
             });
+            if let Some(job) = state.jobs.get(&archive.job) {
+                let gone = forgotten::Gone {
+                    tenant: job.tenant.clone(),
+                    why: forgotten::GoneWhy::Downloaded(request),
+                    at: Some(now),
+                };
+                state.forgotten.note(archive_id, gone);
+            }
             (archive, ended.unwrap_or_else(|| self.inner.clock.now()))
         };
         self.notify();

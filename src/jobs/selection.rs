@@ -67,6 +67,13 @@ type Item = StrOrObject<ItemKeys>;
 impl AssetSelection {
     /// Parses and validates a request body.
     pub fn from_json(body: &[u8]) -> Result<Self, SelectionError> {
+        Self::read(body).map(|(selection, _)| selection)
+    }
+
+    /// Parses and validates a request body; also says how it named the applications (D3):
+    /// `name` (the seed's string), `id` or `app_id` (the key of the first item), or `ids` (plain
+    /// id strings).
+    pub fn read(body: &[u8]) -> Result<(Self, &'static str), SelectionError> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(SelectionError::NothingToOperate("the request body is empty"));
         }
@@ -82,7 +89,7 @@ impl AssetSelection {
             };
             SelectionError::Invalid(format!("body: {what} {e}"))
         })?;
-        let apps = parse_apps(body.apps)?;
+        let (apps, dialect) = parse_apps(body.apps)?;
         let tasks = parse_tasks(body.tasks)?;
         let total = apps.len() + tasks.len();
         if total > MAX_ITEMS {
@@ -95,10 +102,11 @@ impl AssetSelection {
                 "no application or task selected",
             ));
         }
-        Ok(Self {
+        let selection = Self {
             apps: dedup(apps),
             tasks: dedup(tasks),
-        })
+        };
+        Ok((selection, dialect))
     }
 
     /// How many assets are selected.
@@ -116,13 +124,15 @@ fn invalid(s: &str) -> SelectionError {
     SelectionError::Invalid(s.to_owned())
 }
 
-fn parse_apps(apps: Option<StrOrList<Item, MAX_ITEMS>>) -> Result<Vec<AppRef>, SelectionError> {
+fn parse_apps(
+    apps: Option<StrOrList<Item, MAX_ITEMS>>,
+) -> Result<(Vec<AppRef>, &'static str), SelectionError> {
     match apps {
         None | Some(StrOrList::Null) => Err(invalid("apps: required")),
         Some(StrOrList::Str(name)) => {
             let name = name.trim();
             if name.is_empty() {
-                return Ok(Vec::new());
+                return Ok((Vec::new(), "name"));
             }
             check_len("apps", name)?;
             let allowed = |c: char| c.is_alphanumeric() || "-_. ()".contains(c);
@@ -131,13 +141,23 @@ fn parse_apps(apps: Option<StrOrList<Item, MAX_ITEMS>>) -> Result<Vec<AppRef>, S
                     "apps: an application name has only letters, digits, spaces and - _ . ( )",
                 ));
             }
-            Ok(vec![AppRef::Name(name.to_owned())])
+            Ok((vec![AppRef::Name(name.to_owned())], "name"))
         }
-        Some(StrOrList::List(items)) => items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| item_id(item, "apps", i, "app_id").map(AppRef::Id))
-            .collect(),
+        Some(StrOrList::List(items)) => {
+            let mut dialect = "id";
+            let apps = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let (id, key) = item_id(item, "apps", i, "app_id")?;
+                    if i == 0 {
+                        dialect = key.unwrap_or("ids");
+                    }
+                    Ok(AppRef::Id(id))
+                })
+                .collect::<Result<_, _>>()?;
+            Ok((apps, dialect))
+        }
         Some(StrOrList::Other(_)) => Err(invalid(
             "apps: expected an application name or an array of {\"id\": \"...\"}",
         )),
@@ -150,15 +170,20 @@ fn parse_tasks(tasks: Option<StrOrList<Item, MAX_ITEMS>>) -> Result<Vec<String>,
         Some(StrOrList::List(items)) => items
             .into_iter()
             .enumerate()
-            .map(|(i, item)| item_id(item, "tasks", i, "task_id"))
+            .map(|(i, item)| item_id(item, "tasks", i, "task_id").map(|(id, _)| id))
             .collect(),
         Some(_) => Err(invalid("tasks: expected an array of {\"id\": \"...\"}")),
     }
 }
 
 /// The id of `"..."` (the Go SDK's plain app ids), `{"id": ...}` or `{"<alt>": ...}`, moved out of
-/// the parsed body (no copy).
-fn item_id(item: Item, field: &str, i: usize, alt: &str) -> Result<String, SelectionError> {
+/// the parsed body (no copy), and the key that held it (none for a plain id).
+fn item_id(
+    item: Item,
+    field: &str,
+    i: usize,
+    alt: &'static str,
+) -> Result<(String, Option<&'static str>), SelectionError> {
     let (key, value) = match item {
         // Plain ids are the Go SDK's form for applications only (D3).
         StrOrObject::Str(id) if alt == "app_id" => (None, Shallow::Str(id)),
@@ -200,7 +225,7 @@ fn item_id(item: Item, field: &str, i: usize, alt: &str) -> Result<String, Selec
         check_len(&name(), &id)?;
         check_text(&name(), &id)?;
     }
-    Ok(id)
+    Ok((id, key))
 }
 
 /// No control characters in an id or name: they could not be sent back in a path or a log line.

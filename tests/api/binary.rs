@@ -239,7 +239,7 @@ fn config_example_documents_every_key_at_its_default() {
             &["duration_ms", "progression", "retention_s", "max_jobs"][..],
         ),
         ("clock", &["mode"][..]),
-        ("journal", &["max_entries"][..]),
+        ("journal", &["max_entries", "summaries"][..]),
         ("archives", &["max_bytes"][..]),
         (
             "catalog",

@@ -63,6 +63,8 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
         "EmulatorMoveClock",
         "EmulatorAddFault",
         "EmulatorListErrors",
+        "EmulatorVerify",
+        "EmulatorListUnmatched",
     ] {
         assert!(ops.contains(&op), "{op} is described");
     }
@@ -137,6 +139,10 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
     let (s, v) = call(app.client.post(app.url("/v3/auth/tokens")).json(&json!({}))).await;
     assert_matches(&doc, "/v3/auth/tokens", "post", s, &v);
 
+    // A request no route has (listed by /_emulator/requests/unmatched).
+    let (s, _) = call(app.client.get(app.url("/v2/p1/instances/i1/asset/export"))).await;
+    assert_eq!(s, 404);
+
     // Control plane.
     let second = assert_job_created(app.export_one("u2").await).await;
     let (s, v) = call(
@@ -157,6 +163,10 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
         ("/_emulator/clock".to_owned(), "/_emulator/clock"),
         ("/_emulator/requests".to_owned(), "/_emulator/requests"),
         ("/_emulator/errors".to_owned(), "/_emulator/errors"),
+        (
+            "/_emulator/requests/unmatched".to_owned(),
+            "/_emulator/requests/unmatched",
+        ),
     ] {
         let (s, v) = call(app.control(reqwest::Method::GET, &path)).await;
         assert_eq!(s, 200, "{path}");
@@ -169,6 +179,14 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
     .await;
     assert_eq!(s, 408);
     assert_matches(&doc, "/_emulator/jobs/{job_id}/wait", "get", s, &v);
+    for expectation in [
+        json!({"project_id": "p1", "operation": "ExportAsset", "where": {"apps": ["app-1"]}}),
+        json!({"project_id": "p1", "operation": "ExportAsset", "count": {"eq": 0}}),
+        json!({"project_id": "p1", "operation": "ExportAsset", "where": {"nope": 1}}),
+    ] {
+        let (s, v) = app.control_post("/_emulator/verify", expectation).await;
+        assert_matches(&doc, "/_emulator/verify", "post", s, &v);
+    }
     let (s, v) = app
         .control_post("/_emulator/clock", json!({"advance_ms": 5}))
         .await;

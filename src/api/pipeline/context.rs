@@ -105,6 +105,10 @@ pub struct Exchange<'t> {
     pub caller: Option<UserId>,
     /// The error it is answered with, if any.
     pub error: Option<ApiError>,
+    /// What its operation noted for the journal (its summary, its body's transfer).
+    pub notes: crate::journal::Notes,
+    /// For a path no route has, or a method its route does not take: the nearest route.
+    pub hint: Option<String>,
 }
 
 impl<'t> Exchange<'t> {
@@ -136,6 +140,8 @@ impl<'t> Exchange<'t> {
             journaled: (app.journal.enabled() && api.journaled()).then(|| req.uri().path().to_owned()),
             caller: None,
             error: None,
+            notes: crate::journal::Notes::default(),
+            hint: None,
         }
     }
 

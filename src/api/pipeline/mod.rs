@@ -97,7 +97,7 @@ impl Pipeline {
                 // From the exchange's start: no second reading of the clock.
                 let deadline = tokio::time::Instant::from_std(exchange.started)
                     + Duration::from_millis(app.config.server.request_timeout_ms);
-                let steps = AssertUnwindSafe(handle(app, &mut exchange, req)).catch_unwind();
+                let steps = AssertUnwindSafe(handle(app, &self.routes, &mut exchange, req)).catch_unwind();
                 match tokio::time::timeout_at(deadline, steps).await {
                     Ok(Ok(outcome)) => outcome,
                     Ok(Err(panic)) => Err(respond::panicked(&*panic)),
@@ -113,8 +113,18 @@ impl Pipeline {
 }
 
 /// Steps 3 to 6.
-async fn handle(app: &App, exchange: &mut Exchange<'_>, mut req: Request) -> Result<Response, ApiError> {
+async fn handle(
+    app: &App,
+    routes: &Table,
+    exchange: &mut Exchange<'_>,
+    mut req: Request,
+) -> Result<Response, ApiError> {
     let Some(answer) = exchange.answer else {
+        let hint = crate::api::hints::hint(routes, exchange.route, req.method(), req.uri().path());
+        if let Some(hint) = &hint {
+            tracing::info!(request_id = %exchange.id, hint = %hint, "no route answers this request");
+        }
+        exchange.hint = hint;
         return Err(respond::no_api(exchange));
     };
     let op = match answer {
@@ -153,6 +163,8 @@ async fn handle(app: &App, exchange: &mut Exchange<'_>, mut req: Request) -> Res
         namespace: exchange.namespace.as_ref(),
         params: &exchange.params,
         plan,
+        request_id: exchange.id,
+        notes: &exchange.notes,
     };
     (op.call)(app, call, req).await
 }

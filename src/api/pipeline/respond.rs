@@ -2,6 +2,8 @@
 //! request's policy, the ROMA, gateway or IAM JSON body, `Content-Type: application/json`), then
 //! `X-Request-Id`, the journal, the metrics and one log line (never a credential).
 
+use std::sync::Arc;
+
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -9,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::context::Exchange;
 use crate::app::App;
 use crate::error::{ApiError, ErrorCode, Status, StatusPolicy};
-use crate::journal::Entry;
+use crate::journal::{Entry, Refusal};
 use crate::telemetry::RequestLine;
 
 /// `X-Request-Id`, named once (a name given as text is parsed and copied a response).
@@ -147,8 +149,24 @@ fn record(app: &App, exchange: Exchange<'_>, request_id: &str, status: u16) {
     };
     app.metrics.request(label, status, elapsed);
     if let Some(path) = exchange.journaled {
-        let (project_id, instance_id) = exchange.namespace.as_ref().map_or((None, None), |ns| ns.ids());
+        let (project_id, instance_id) = match &exchange.namespace {
+            Some(ns) => ns.ids(),
+            None => unmatched_namespace(&path),
+        };
+        let (summary, transfer) = exchange.notes.take();
+        let summaries = app.config.journal.summaries;
+        let refusal = exchange
+            .error
+            .as_ref()
+            .map(|e| refusal(e, error_code.unwrap_or(e.code.code())));
         app.journal.record(Entry {
+            summary: summary
+                .filter(|_| summaries)
+                .as_ref()
+                .and_then(crate::journal::SummaryText::of),
+            refusal,
+            hint: exchange.hint,
+            transfer: transfer.filter(|_| summaries),
             time: app.clock.now(),
             method: method_name(&exchange.method),
             path,
@@ -161,6 +179,46 @@ fn record(app: &App, exchange: Exchange<'_>, request_id: &str, status: u16) {
             request_id: exchange.id,
         });
     }
+}
+
+/// The project and instance a path no route has seems to name (`/v2/{project}/instances/{instance}/…`),
+/// so its entry is found with the namespace's.
+fn unmatched_namespace(path: &str) -> (Option<Arc<str>>, Option<Arc<str>>) {
+    let Some(rest) = path.strip_prefix("/v2/") else {
+        return (None, None);
+    };
+    let mut segments = rest.split('/');
+    let project = segments.next().filter(|p| !p.is_empty()).map(Arc::from);
+    let instance = match segments.next() {
+        Some("instances") => segments.next().filter(|i| !i.is_empty()).map(Arc::from),
+        _ => None,
+    };
+    (project, instance)
+}
+
+/// The journal's account of a refused request: the rule (the cause's, else the code's meaning),
+/// the field at fault, the code, the details and the cause's facts.
+fn refusal(err: &ApiError, code: &str) -> Box<Refusal> {
+    let cause = err.cause.as_deref();
+    let details =
+        (err.code != ErrorCode::Internal && !err.details.is_empty()).then(|| err.details.to_string());
+    Box::new(Refusal {
+        rule: cause
+            .and_then(|c| c.rule)
+            .unwrap_or(err.code.meaning())
+            .to_owned(),
+        field: err.field_at_fault().map(String::from),
+        error_code: code.to_owned(),
+        details,
+        facts: cause
+            .map(|c| {
+                c.facts
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    })
 }
 
 /// A method's name, borrowed when it is a standard one.

@@ -205,6 +205,7 @@ fn not_found(kind: &str, id: &str) -> JobError {
     JobError::NotFound {
         id: id.to_owned(),
         details: format!("{kind} {id} does not exist in this instance"),
+        facts: Vec::new(),
     }
 }
 

@@ -1,0 +1,57 @@
+//! The control plane's diagnostics: verification with near misses, and the requests that went
+//! nowhere with their hints.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{control, page_limit};
+use crate::api::dto::RequestView;
+use crate::api::extract::{ApiQuery, RawBody, parse_json};
+use crate::app::App;
+use crate::error::{ApiError, ErrorCode};
+use crate::journal::verify::Expectation;
+
+/// `POST /_emulator/verify`: 200 `{"matched"}` when the count holds, else 409 with the near
+/// misses; 400 naming a bad field of the expectation; 409 `EMULATOR.0409` with the journal off.
+pub(super) async fn verify(State(app): State<App>, RawBody(body): RawBody) -> Result<Response, ApiError> {
+    let expectation: Expectation = parse_json(&body)?;
+    expectation.validate().map_err(ApiError::invalid)?;
+    if !app.journal.enabled() {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            "journal.max_entries = 0: no request is recorded, so none can be verified",
+        ));
+    }
+    let verdict = control(&app).verify(&expectation);
+    let status = if verdict.holds {
+        StatusCode::OK
+    } else {
+        StatusCode::CONFLICT
+    };
+    Ok((status, Json(verdict)).into_response())
+}
+
+/// The query of `GET /_emulator/requests/unmatched`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UnmatchedQuery {
+    project_id: Option<String>,
+    instance_id: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /_emulator/requests/unmatched?project_id=&instance_id=&limit=`: the newest requests no
+/// route answered (a path no route has, or a method its route does not take), each with its hint.
+pub(super) async fn unmatched(
+    State(app): State<App>,
+    ApiQuery(q): ApiQuery<UnmatchedQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let limit = page_limit(q.limit)?;
+    let entries = control(&app).unmatched(q.project_id.as_deref(), q.instance_id.as_deref(), limit);
+    let requests: Vec<RequestView> = entries.iter().map(RequestView::from).collect();
+    Ok(Json(json!({ "requests": requests })))
+}
