@@ -60,6 +60,23 @@ pub struct FaultSpec {
     /// Let the request through, and make the job it creates fail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_job: Option<FailJobSpec>,
+    /// Close the connection with a TCP reset instead of answering.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reset: bool,
+    /// Close the connection without answering.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub empty_response: bool,
+    /// Send the answer's head, then wait this long before its body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_ms: Option<u64>,
+    /// Send this many bytes of the body, then drop the connection (its `Content-Length` is the
+    /// whole body's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_after_bytes: Option<u64>,
+    /// With `cut_after_bytes` on DownloadAssetArchive: the archive stays (else a cut download
+    /// consumes it, as the cloud's one download does).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_archive: bool,
 }
 
 impl FaultSpec {
@@ -76,6 +93,11 @@ impl FaultSpec {
             probability: None,
             delay_ms: None,
             fail_job: None,
+            reset: false,
+            empty_response: false,
+            stall_ms: None,
+            cut_after_bytes: None,
+            keep_archive: false,
         }
     }
 
@@ -117,8 +139,16 @@ impl FaultSpec {
             }
             ReasonSpec::to_reasons(fail.reasons.as_deref()).map_err(|e| format!("fail_job.{e}"))?;
         }
-        if self.status.is_none() && self.delay_ms.is_none() && self.fail_job.is_none() {
-            return Err("status, delay_ms or fail_job: a fault needs at least one effect".into());
+        wire::validate(self)?;
+        if self.status.is_none()
+            && self.delay_ms.is_none()
+            && self.fail_job.is_none()
+            && !wire::has_effect(self)
+        {
+            return Err(
+                "status, delay_ms, fail_job, reset, empty_response, stall_ms or cut_after_bytes: a fault needs at least one effect"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -161,6 +191,8 @@ pub struct Effect {
     pub error: Option<(u16, String)>,
     /// Let the request through; its job fails so.
     pub fail_job: Option<FailPlan>,
+    /// What happens on the wire.
+    pub wire: Option<Wire>,
 }
 
 /// The fault rules. Requests pay for a lock only while at least one rule exists.
@@ -288,6 +320,7 @@ impl Faults {
                 at_progress: f.at_progress,
                 reasons: ReasonSpec::to_reasons(f.reasons.as_deref()).unwrap_or_default(),
             }),
+            wire: Wire::of(&fault.spec),
         };
         if let Some(remaining) = &mut fault.remaining {
             *remaining -= 1;
@@ -299,6 +332,9 @@ impl Faults {
         Some(effect)
     }
 }
+
+pub mod wire;
+pub use wire::Wire;
 
 #[cfg(test)]
 mod tests;

@@ -48,6 +48,9 @@ pub struct Entry {
     /// For a path no route has, or a method its route does not take: the nearest route.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// What a fault did on the wire: `reset`, `empty_response`, `stall_ms=N`, `cut_after_bytes=N`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire_fault: Option<String>,
     /// The body still being sent, whose bytes the summary reports once read.
     #[serde(skip)]
     pub transfer: Option<Arc<Transfer>>,
@@ -270,6 +273,7 @@ mod tests {
             summary: None,
             refusal: None,
             hint: None,
+            wire_fault: None,
             transfer: None,
         }
     }

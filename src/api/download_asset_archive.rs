@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::api::extract::path_id;
 use crate::api::route::{Api, BodyClass, Call, OperationFuture, OperationRoute};
 use crate::api::schema::{asset_params, json_content};
-use crate::api::sent_body::SentBody;
+use crate::api::sent_body::Chunks;
 use crate::operation::Operation;
 
 use crate::app::App;
@@ -27,10 +27,16 @@ pub fn download_asset_archive(
     scope: &Scope,
     archive_id: ArchiveId,
 ) -> Result<Response, ApiError> {
-    let zip = app
-        .jobs
-        .take_archive(&caller.user, scope, archive_id, Some(call.request_id))?;
-    let body = SentBody::new(zip.into(), call.notes.transfer(), None);
+    let zip = app.jobs.take_archive(
+        &caller.user,
+        scope,
+        archive_id,
+        Some(call.request_id),
+        call.keep_archive,
+    )?;
+    // Counted as it is sent (`pipeline::respond` meters it), for the journal.
+    call.notes.transfer();
+    let body = Chunks::new(zip.into());
     let disposition = format!("attachment; filename=\"roma-assets-{archive_id}.zip\"");
     Ok((
         [

@@ -318,6 +318,9 @@ pub struct RequestView {
     /// The nearest route of a request that matched none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// What a fault did on the wire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wire_fault: Option<String>,
 }
 
 impl From<&crate::journal::Entry> for RequestView {
@@ -336,6 +339,7 @@ impl From<&crate::journal::Entry> for RequestView {
             summary: e.summary.clone(),
             refusal: e.refusal.as_deref().cloned(),
             hint: e.hint.clone(),
+            wire_fault: e.wire_fault.clone(),
         }
     }
 }

@@ -177,7 +177,7 @@ fn request_properties() -> Value {
     json!({"time": {"type": "string", "format": "date-time"}, "method": {"type": "string"}, "path": {"type": "string"},
         "operation": nullable("string"), "user": nullable("string"), "project_id": nullable("string"), "instance_id": nullable("string"),
         "status": {"type": "integer"}, "error_code": nullable("string"), "request_id": hex32(),
-        "summary": schema("Summary"), "refusal": schema("Refusal"), "hint": {"type": "string"}})
+        "summary": schema("Summary"), "refusal": schema("Refusal"), "hint": {"type": "string"}, "wire_fault": {"type": "string"}})
 }
 
 fn text(min: u64, max: u64) -> Value {
@@ -351,7 +351,10 @@ fn fault_spec(stored: bool) -> Value {
         "delay_ms": {"type": "integer", "minimum": 0, "maximum": 600_000},
         "fail_job": {"type": ["object", "null"], "additionalProperties": false, "required": ["at_progress"], "properties": {
             "at_progress": {"type": "number", "minimum": 0, "maximum": 1},
-            "reasons": {"type": "array", "maxItems": 10, "items": schema("ReasonSpec")}}}
+            "reasons": {"type": "array", "maxItems": 10, "items": schema("ReasonSpec")}}},
+        "reset": {"type": "boolean"}, "empty_response": {"type": "boolean"},
+        "stall_ms": {"type": "integer", "minimum": 0, "maximum": crate::faults::wire::MAX_STALL_MS},
+        "cut_after_bytes": {"type": "integer", "minimum": 0}, "keep_archive": {"type": "boolean"}
     });
     let mut required = vec!["operation"];
     if stored {

@@ -106,6 +106,8 @@ pub struct Call<'a> {
     pub plan: Option<FailPlan>,
     /// The request's id.
     pub request_id: crate::ids::Hex32,
+    /// A fault cuts the download and keeps its archive.
+    pub keep_archive: bool,
     /// What the operation notes for the journal.
     pub notes: &'a crate::journal::Notes,
 }

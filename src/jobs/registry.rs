@@ -243,6 +243,7 @@ impl JobRegistry {
         scope: &Scope,
         archive_id: ArchiveId,
         request: Option<crate::ids::Hex32>,
+        keep: bool,
     ) -> Result<Vec<u8>, JobError> {
         let not_found = || archive_not_found(&archive_id.hex());
         let (archive, exported_at) = {
@@ -253,6 +254,13 @@ impl JobRegistry {
                 let live = holder.map(|job| &*job.tenant);
                 let facts = self.explain("archive", owner, scope, live, &state, &archive_id);
                 return Err(not_found().with_facts(facts));
+            }
+            if keep {
+                // A fault cuts this download and keeps the archive: nothing changes.
+                let archive = state.jobs.archive(&archive_id).ok_or_else(not_found)?;
+                let ended = state.jobs.get(&archive.job).and_then(|job| job.end);
+                drop(state);
+                return build(scope, archive, ended.unwrap_or_else(|| self.inner.clock.now()));
             }
             let archive = state.drop_archive(archive_id).ok_or_else(not_found)?;
             // The manifest's time is the export's end (a restored archive's job always has one).
@@ -272,16 +280,7 @@ impl JobRegistry {
         };
         self.notify();
         // The zip is built outside the lock, once, for its one download.
-        let package = archive::Package {
-            source: archive::Source {
-                project_id: scope.project.shared(),
-                instance_id: scope.instance.shared(),
-            },
-            exported_at: exported_at.rfc3339_seconds(),
-            job_id: archive.job.to_string(),
-            assets: archive.assets.into_vec(),
-        };
-        archive::build(&package).map_err(|e| JobError::Internal(format!("building the archive: {e}")))
+        build(scope, archive, exported_at)
     }
 
     /// The whole state as data (taken under the lock; serialising it is the caller's, outside).
@@ -404,6 +403,24 @@ impl JobRegistry {
         drop(state);
         self.notify();
     }
+}
+
+/// The zip of `archive`, exported from `scope` at `exported_at` (built outside the lock).
+fn build(
+    scope: &Scope,
+    archive: super::snapshot::Archive,
+    exported_at: Timestamp,
+) -> Result<Vec<u8>, JobError> {
+    let package = archive::Package {
+        source: archive::Source {
+            project_id: scope.project.shared(),
+            instance_id: scope.instance.shared(),
+        },
+        exported_at: exported_at.rfc3339_seconds(),
+        job_id: archive.job.to_string(),
+        assets: archive.assets.into_vec(),
+    };
+    archive::build(&package).map_err(|e| JobError::Internal(format!("building the archive: {e}")))
 }
 
 #[cfg(test)]

@@ -241,6 +241,12 @@ impl Notes {
         inner.transfer.get_or_insert_with(Default::default).clone()
     }
 
+    /// The transfer a body is to be counted into, if the operation asked for one.
+    pub fn metered(&self) -> Option<std::sync::Arc<Transfer>> {
+        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        inner.transfer.clone()
+    }
+
     /// What was noted.
     pub fn take(&self) -> (Option<Summary>, Option<std::sync::Arc<Transfer>>) {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);

@@ -60,6 +60,8 @@ pub struct ConnState {
     probe_only: AtomicBool,
     admitted: Instant,
     evicted: Notify,
+    /// A wire fault asked for a TCP reset when the connection closes.
+    reset: AtomicBool,
 }
 
 impl ConnState {
@@ -70,7 +72,18 @@ impl ConnState {
             probe_only: AtomicBool::new(probe_only),
             admitted: Instant::now(),
             evicted: Notify::new(),
+            reset: AtomicBool::new(false),
         }
+    }
+
+    /// The connection is to close with a TCP reset (a wire fault's `reset`).
+    pub fn reset_on_close(&self) {
+        self.reset.store(true, Ordering::Release);
+    }
+
+    /// Whether it is.
+    pub fn resets_on_close(&self) -> bool {
+        self.reset.load(Ordering::Acquire)
     }
 
     /// Whether it was admitted into a probe slot.

@@ -36,6 +36,15 @@ pub struct ConnIo {
     replacing: Option<(Vec<u8>, usize)>,
 }
 
+impl Drop for ConnIo {
+    /// A wire fault's `reset`: a zero linger makes the close a TCP reset.
+    fn drop(&mut self) {
+        if self.conn.resets_on_close() {
+            let _ = socket2::SockRef::from(&self.inner).set_linger(Some(Duration::ZERO));
+        }
+    }
+}
+
 impl ConnIo {
     /// Wraps `inner`; `refusal` builds the answer that replaces one of hyper's.
     pub fn new(inner: TcpStream, conn: Arc<ConnState>, write_timeout: Duration, refusal: Refusal) -> Self {

@@ -30,11 +30,11 @@ pub mod probes;
 pub mod stall;
 pub mod table;
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::pipeline::Pipeline;
+use crate::faults::wire::Hangup;
 use axum::http::{HeaderValue, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -196,11 +196,19 @@ async fn serve_connection(
                     req.extensions_mut().insert(crate::api::ProbeSlot);
                 }
                 let mut res = router.answer(req).await;
+                // A wire fault closes the connection instead of answering: hyper drops it when
+                // the service fails.
+                if let Some(hangup) = res.extensions().get::<Hangup>().copied() {
+                    if hangup == Hangup::Reset {
+                        slot.conn.reset_on_close();
+                    }
+                    return Err(HungUp(hangup));
+                }
                 if probe_only {
                     res.headers_mut()
                         .insert(header::CONNECTION, HeaderValue::from_static("close"));
                 }
-                Ok::<_, Infallible>(res.map(|b| Finishing::new(b, slot.conn.clone())))
+                Ok::<_, HungUp>(res.map(|b| Finishing::new(b, slot.conn.clone())))
             }
         })
     };
@@ -240,6 +248,11 @@ async fn serve_connection(
         }
     }
 }
+
+/// The service's "error" when a wire fault hangs up: hyper then closes the connection unanswered.
+#[derive(Debug, thiserror::Error)]
+#[error("a fault hung up ({0:?})")]
+struct HungUp(Hangup);
 
 async fn refuse(mut stream: TcpStream, answer: Vec<u8>) {
     let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&answer)).await;

@@ -28,3 +28,4 @@ mod tenancy;
 mod throttle;
 mod transport;
 mod uploads;
+mod wire_faults;

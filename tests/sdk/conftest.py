@@ -43,3 +43,13 @@ def iam_token(url, scope, user="sdk-user", password="sdk-user-password", domain=
     answer = urllib.request.urlopen(urllib.request.Request(
         f"{url}/v3/auth/tokens", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}))
     return answer.headers["X-Subject-Token"]
+
+
+def control(url, method, path, body=None):
+    """A control-plane request; the JSON answer (None for an empty one)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"{url}{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as answer:
+        text = answer.read()
+    return json.loads(text) if text else None

@@ -12,9 +12,9 @@ import time
 import zipfile
 
 import pytest
-from conftest import emulator_with, iam_token
+from conftest import control, emulator_with, iam_token
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
+from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException, ConnectionException
 from huaweicloudsdkcore.http.formdata import FormFile
 from huaweicloudsdkcore.http.http_handler import HttpHandler
 from huaweicloudsdkroma.v2 import (
@@ -179,3 +179,15 @@ def test_roma_errors_reach_the_sdk_with_code_and_request_id(emulator):
         roma.check_asset_job_status(CheckAssetJobStatusRequest(instance_id="inst-a", job_id="0" * 32))
     assert (caught.value.status_code, caught.value.error_code) == (404, "ROMA.00110006")
     assert len(caught.value.request_id) == 32
+
+
+@pytest.mark.parametrize("effect", ["reset", "empty_response"])
+def test_a_connection_closed_unanswered_reaches_the_sdk_as_a_connection_error(emulator, effect):
+    fault = control(emulator, "POST", "/_emulator/faults", {"operation": "ExportAsset", effect: True})
+    try:
+        with pytest.raises(ConnectionException):
+            client(emulator).export_asset(ExportAssetRequest(instance_id="inst-a", body=selection(AssetExportRequest)))
+    finally:
+        control(emulator, "DELETE", f"/_emulator/faults/{fault['id']}")
+    journal = control(emulator, "GET", "/_emulator/requests?limit=1")
+    assert journal["requests"][0]["wire_fault"] == effect, journal

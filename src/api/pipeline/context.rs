@@ -109,6 +109,8 @@ pub struct Exchange<'t> {
     pub notes: crate::journal::Notes,
     /// For a path no route has, or a method its route does not take: the nearest route.
     pub hint: Option<String>,
+    /// What a fault does to it on the wire.
+    pub wire: Option<crate::faults::Wire>,
 }
 
 impl<'t> Exchange<'t> {
@@ -142,6 +144,7 @@ impl<'t> Exchange<'t> {
             error: None,
             notes: crate::journal::Notes::default(),
             hint: None,
+            wire: None,
         }
     }
 

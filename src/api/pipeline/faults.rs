@@ -1,21 +1,23 @@
 //! Step 4, faults: the first matching fault rule answers late, answers an error, or lets the
-//! request through with a planned job failure. Costs nothing while no rule exists.
+//! request through with a planned job failure; and what it does on the wire, which
+//! `respond::finish` and the transport apply. Costs nothing while no rule exists.
 
 use super::context::Exchange;
 use crate::app::App;
 use crate::error::ApiError;
-use crate::faults::Request as FaultRequest;
+use crate::faults::{Request as FaultRequest, Wire};
 use crate::jobs::FailPlan;
 use crate::operation::Operation;
 
-/// The job failure a rule plans for this request, or the error a rule answers it with.
+/// The job failure a rule plans for this request, or the error a rule answers it with; and the
+/// rule's wire effect, whichever.
 pub async fn apply(
     app: &App,
     exchange: &Exchange<'_>,
     operation: Operation,
-) -> Result<Option<FailPlan>, ApiError> {
+) -> (Result<Option<FailPlan>, ApiError>, Option<Wire>) {
     if app.faults.is_empty() {
-        return Ok(None);
+        return (Ok(None), None);
     }
     let request = FaultRequest {
         operation,
@@ -24,14 +26,14 @@ pub async fn apply(
         instance_id: exchange.instance(),
     };
     let Some(effect) = app.faults.check(&request, || app.ids.draws.next_unit()) else {
-        return Ok(None);
+        return (Ok(None), None);
     };
     app.metrics.fault_fired(operation);
     if let Some(delay) = effect.delay {
         tokio::time::sleep(delay).await;
     }
     if let Some((status, code)) = effect.error {
-        return Err(ApiError::injected(status, &code));
+        return (Err(ApiError::injected(status, &code)), effect.wire);
     }
-    Ok(effect.fail_job)
+    (Ok(effect.fail_job), effect.wire)
 }

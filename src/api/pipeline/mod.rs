@@ -157,8 +157,11 @@ async fn handle(
         caller = Some(found);
     }
     throttle::check(app, &req, caller.as_ref().map(|c| &*c.user))?;
-    let plan = faults::apply(app, exchange, op.operation).await?;
+    let (plan, wire) = faults::apply(app, exchange, op.operation).await;
+    exchange.wire = wire;
+    let plan = plan?;
     let call = Call {
+        keep_archive: wire.is_some_and(|w| w.keep_archive),
         caller,
         namespace: exchange.namespace.as_ref(),
         params: &exchange.params,

@@ -109,7 +109,28 @@ pub fn finish(app: &App, mut exchange: Exchange<'_>, outcome: Result<Response, A
         res.headers_mut()
             .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
     }
+    res = on_the_wire(res, exchange.wire.as_ref(), exchange.notes.metered());
     record(app, exchange, &request_id, res.status().as_u16());
+    res
+}
+
+/// The answer as a wire fault sends it: marked for the transport to hang up, or its body stalled
+/// and cut.
+fn on_the_wire(
+    mut res: Response,
+    wire: Option<&crate::faults::Wire>,
+    transfer: Option<Arc<crate::journal::Transfer>>,
+) -> Response {
+    use crate::faults::wire::Hangup;
+    if let Some(wire) = wire.filter(|w| w.drops_connection()) {
+        let hangup = if wire.reset { Hangup::Reset } else { Hangup::Empty };
+        res.extensions_mut().insert(hangup);
+        return res;
+    }
+    let shaped = wire.is_some_and(|w| w.stall.is_some() || w.cut_after_bytes.is_some());
+    if shaped || transfer.is_some() {
+        return res.map(|body| Body::new(crate::api::sent_body::Metered::new(body, wire, transfer)));
+    }
     res
 }
 
@@ -166,6 +187,7 @@ fn record(app: &App, exchange: Exchange<'_>, request_id: &str, status: u16) {
                 .and_then(crate::journal::SummaryText::of),
             refusal,
             hint: exchange.hint,
+            wire_fault: exchange.wire.map(|w| w.describe()),
             transfer: transfer.filter(|_| summaries),
             time: app.clock.now(),
             method: method_name(&exchange.method),

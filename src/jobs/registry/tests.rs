@@ -132,19 +132,21 @@ fn an_archive_is_taken_once_and_the_job_then_shows_finished() {
     let job = export_done(&reg, "alice", "p");
     let archive = job.archive_id.expect("archive");
     assert!(
-        reg.take_archive("bob", &scope("p"), archive, None).is_err(),
+        reg.take_archive("bob", &scope("p"), archive, None, false)
+            .is_err(),
         "not another user's"
     );
     assert!(
-        reg.take_archive("alice", &scope("q"), archive, None).is_err(),
+        reg.take_archive("alice", &scope("q"), archive, None, false)
+            .is_err(),
         "not under another project"
     );
     let zip = reg
-        .take_archive("alice", &scope("p"), archive, None)
+        .take_archive("alice", &scope("p"), archive, None, false)
         .expect("first download");
     assert_eq!(archive::parse(&zip).map(|p| p.assets.len()), Ok(1));
     assert!(matches!(
-        reg.take_archive("alice", &scope("p"), archive, None),
+        reg.take_archive("alice", &scope("p"), archive, None, false),
         Err(JobError::NotFound { .. })
     ));
     let after = reg.job("alice", &scope("p"), job.id).expect("job");
@@ -169,7 +171,8 @@ fn ended_jobs_and_their_archives_expire_after_the_retention() {
     ));
     let archive = job.archive_id.expect("archive");
     assert!(
-        reg.take_archive("alice", &scope("p"), archive, None).is_err(),
+        reg.take_archive("alice", &scope("p"), archive, None, false)
+            .is_err(),
         "its archive went too"
     );
     assert!(reg.jobs().is_empty());
@@ -213,11 +216,11 @@ fn past_max_archive_bytes_the_oldest_unclaimed_archive_goes() {
     let a = export_done(&reg, "u1", "p").archive_id.expect("a");
     let b = export_done(&reg, "u2", "p").archive_id.expect("b");
     assert!(
-        reg.take_archive("u1", &scope("p"), a, None).is_err(),
+        reg.take_archive("u1", &scope("p"), a, None, false).is_err(),
         "evicted: ~100 bytes each, cap 150"
     );
     assert!(
-        reg.take_archive("u2", &scope("p"), b, None).is_ok(),
+        reg.take_archive("u2", &scope("p"), b, None, false).is_ok(),
         "the newest is kept"
     );
 }
