@@ -182,6 +182,28 @@ impl Control {
             .select(limit, |e| e.hint.is_some() && e.in_scope(project, instance))
     }
 
+    /// The built-in expectations of a namespace (see [`crate::journal::report`]).
+    pub fn report(
+        &self,
+        project: &str,
+        instance: Option<&str>,
+        max_polls_after_end: usize,
+    ) -> crate::journal::report::Findings {
+        let mut findings =
+            crate::journal::report::findings(&self.app.journal, project, instance, max_polls_after_end);
+        findings.exports_never_downloaded = self
+            .app
+            .jobs
+            .expired_archives(project, instance)
+            .into_iter()
+            .map(|(archive_id, at)| crate::journal::report::Unclaimed {
+                archive_id,
+                expired_at: at.map(crate::clock::Timestamp::rfc3339_millis),
+            })
+            .collect();
+        findings
+    }
+
     /// Empties the journal.
     pub fn clear_requests(&self) {
         self.app.journal.clear();

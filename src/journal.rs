@@ -3,6 +3,7 @@
 //! `[journal] summaries`), why it was refused ([`Refusal`]) and, for a request that went nowhere,
 //! the nearest route (`hint`).
 
+pub mod report;
 mod summary;
 pub mod verify;
 

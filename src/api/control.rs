@@ -42,6 +42,7 @@ pub fn routes() -> Vec<Route> {
         route("/_emulator/requests").get(requests).delete(clear_requests),
         route("/_emulator/requests/unmatched").get(diagnostics::unmatched),
         route("/_emulator/verify").post(diagnostics::verify),
+        route("/_emulator/verify/report").get(diagnostics::report),
         route("/_emulator/faults")
             .get(faults)
             .post(add_fault)

@@ -94,6 +94,10 @@ fn build() -> Value {
                 "parameters": [param("project_id", "query", false, "Only this project's."), param("instance_id", "query", false, "Only this instance's."),
                     {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
                 "responses": ok("200", "The newest requests no route answered, each with its hint.", Some("Unmatched"))}},
+            "/_emulator/verify/report": {"get": {"operationId": "EmulatorVerifyReport", "tags": ["emulator"],
+                "parameters": [param("project_id", "query", true, "The namespace's project."), param("instance_id", "query", false, "Its instance."),
+                    {"name": "max_polls_after_end", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0}}],
+                "responses": ok("200", "The built-in expectations of the namespace.", Some("Report"))}},
             "/_emulator/verify": {"post": {"operationId": "EmulatorVerify", "tags": ["emulator"],
                 "requestBody": {"required": true, "content": json_content("Expectation")},
                 "responses": {
@@ -156,6 +160,25 @@ fn diagnostics_schemas() -> Value {
             "description": "Besides these, the facts of the cause by name (blocking_job, consumed_by, consumed_at, cause, project_id, instance_id, retention_s, gone_at), all strings.",
             "properties": {"rule": {"type": "string"}, "field": nullable("string"), "error_code": {"type": "string"}, "details": {"type": "string"}},
             "additionalProperties": {"type": "string"}},
+        "Report": {"type": "object", "additionalProperties": false,
+            "required": ["project_id", "instance_id", "max_polls_after_end", "summaries", "clean", "findings"], "properties": {
+            "project_id": {"type": "string"}, "instance_id": nullable("string"), "max_polls_after_end": {"type": "integer"},
+            "summaries": {"type": "boolean"}, "clean": {"type": "boolean"},
+            "findings": {"type": "object", "additionalProperties": false, "required": ["archives_downloaded_twice", "exports_never_downloaded",
+                "jobs_never_polled", "jobs_polled_after_end", "refused_by_auth"], "properties": {
+                "archives_downloaded_twice": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+                    "required": ["archive_id", "request_id", "consumed_by"],
+                    "properties": {"archive_id": {"type": "string"}, "request_id": hex32(), "consumed_by": nullable("string")}}},
+                "exports_never_downloaded": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+                    "required": ["archive_id", "expired_at"], "properties": {"archive_id": hex32(), "expired_at": nullable("string")}}},
+                "jobs_never_polled": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+                    "required": ["job_id", "operation", "request_id"],
+                    "properties": {"job_id": {"type": "string"}, "operation": nullable("string"), "request_id": hex32()}}},
+                "jobs_polled_after_end": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+                    "required": ["job_id", "polls_after_end"], "properties": {"job_id": {"type": "string"}, "polls_after_end": {"type": "integer"}}}},
+                "refused_by_auth": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+                    "required": ["request_id", "operation", "error_code", "details"], "properties": {
+                    "request_id": hex32(), "operation": nullable("string"), "error_code": {"type": "string"}, "details": nullable("string")}}}}}}},
         "Expectation": {"type": "object", "additionalProperties": false, "required": ["project_id", "operation"], "properties": {
             "project_id": {"type": "string"}, "instance_id": {"type": "string"}, "operation": {"type": "string"},
             "where": {"type": "object", "description": "Summary fields, and method, path, http_status, error_code, caller. A list matches when the request's holds every item given."},

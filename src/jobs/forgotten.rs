@@ -33,6 +33,8 @@ pub struct Gone {
     pub why: GoneWhy,
     /// When (the emulator's clock), where known (an eviction happens when room is needed).
     pub at: Option<Timestamp>,
+    /// Whether the id is an archive's (else a job's).
+    pub archive: bool,
 }
 
 /// The bounded memory of forgotten ids, oldest dropped first.
@@ -53,6 +55,11 @@ impl Forgotten {
                 self.gone.remove(&old);
             }
         }
+    }
+
+    /// Every remembered id with why it went, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = (&Hex32, &Gone)> {
+        self.order.iter().filter_map(|id| Some((id, self.gone.get(id)?)))
     }
 
     /// Why `id` went, if it is remembered.
@@ -144,6 +151,7 @@ mod tests {
                 tenant: tenant.clone(),
                 why: GoneWhy::Expired,
                 at: Some(Timestamp(0)),
+                archive: false,
             };
             f.note(Hex32::from_u128(n), gone);
         }

@@ -225,6 +225,7 @@ impl Ledger {
                         tenant,
                         why: GoneWhy::Evicted,
                         at: None,
+                        archive: true,
                     },
                 );
             }
@@ -269,9 +270,14 @@ impl Ledger {
             tenant: job.tenant.clone(),
             why,
             at,
+            archive: false,
         };
         if let Some(archive) = job.archive.filter(|a| self.jobs.contains_archive(a)) {
-            self.forgotten.note(archive, gone.clone());
+            let unclaimed = Gone {
+                archive: true,
+                ..gone.clone()
+            };
+            self.forgotten.note(archive, unclaimed);
         }
         self.forgotten.note(id, gone);
     }

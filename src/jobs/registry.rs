@@ -273,6 +273,7 @@ impl JobRegistry {
                     tenant: job.tenant.clone(),
                     why: forgotten::GoneWhy::Downloaded(request),
                     at: Some(now),
+                    archive: true,
                 };
                 state.forgotten.note(archive_id, gone);
             }
@@ -281,6 +282,27 @@ impl JobRegistry {
         self.notify();
         // The zip is built outside the lock, once, for its one download.
         build(scope, archive, exported_at)
+    }
+
+    /// The archives of a namespace that expired unclaimed, as far as the registry remembers
+    /// ([`forgotten::KEEP`] ids), oldest first, with when.
+    pub fn expired_archives(
+        &self,
+        project: &str,
+        instance: Option<&str>,
+    ) -> Vec<(ArchiveId, Option<Timestamp>)> {
+        let (state, _) = self.lock();
+        state
+            .forgotten
+            .iter()
+            .filter(|(_, gone)| {
+                gone.archive
+                    && gone.why == forgotten::GoneWhy::Expired
+                    && *gone.tenant.scope.project == *project
+                    && instance.is_none_or(|i| *gone.tenant.scope.instance == *i)
+            })
+            .map(|(id, gone)| (*id, gone.at))
+            .collect()
     }
 
     /// The whole state as data (taken under the lock; serialising it is the caller's, outside).

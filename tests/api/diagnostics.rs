@@ -212,3 +212,87 @@ async fn a_request_no_route_answers_keeps_the_gateways_body_and_is_listed_with_i
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["near_misses"][0]["hint"], hint, "{body}");
 }
+
+#[tokio::test]
+async fn the_report_of_a_namespace_finds_what_a_test_did_not_mean_to_do() {
+    let app = spawn_app_with(|c| {
+        c.jobs.duration_ms = 0;
+        c.jobs.retention_s = 60;
+        c.clock.mode = roma_emulator::config::ClockMode::Virtual;
+    })
+    .await;
+    let twice = assert_job_created(app.export_one(TOKEN).await).await;
+    let archive = app.job_json(TOKEN, "p1", "i1", &twice).await["archive_id"]
+        .as_str()
+        .expect("archive")
+        .to_owned();
+    app.download(TOKEN, "p1", "i1", &archive).await;
+    app.download(TOKEN, "p1", "i1", &archive).await;
+    let unpolled = assert_job_created(app.export_one(TOKEN).await).await;
+    let overpolled = assert_job_created(app.delete(TOKEN, "p1", "i1", r#"{"apps": "x"}"#).await).await;
+    for _ in 0..5 {
+        app.job_json(TOKEN, "p1", "i1", &overpolled).await;
+    }
+    let unauthenticated = app
+        .client
+        .get(app.url(&format!("/v2/p1/instances/i1/assets/jobs/{twice}")))
+        .send()
+        .await;
+    assert_eq!(unauthenticated.expect("request").status(), 403);
+    assert_job_created(app.export(TOKEN, "p2", "i1", r#"{"apps": "x"}"#).await).await;
+    let (status, _) = app
+        .control_post("/_emulator/clock", json!({"advance_ms": 61_000}))
+        .await;
+    assert_eq!(status, 200);
+
+    let report = app
+        .control_json("/_emulator/verify/report?project_id=p1&instance_id=i1")
+        .await;
+    let findings = &report["findings"];
+    assert_eq!(report["clean"], false, "{report}");
+    assert_eq!(
+        findings["archives_downloaded_twice"][0]["archive_id"],
+        archive.as_str(),
+        "{report}"
+    );
+    assert!(
+        findings["archives_downloaded_twice"][0]["consumed_by"].is_string(),
+        "{report}"
+    );
+    let never: Vec<&Value> = findings["jobs_never_polled"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .collect();
+    assert_eq!(never.len(), 1, "{report}");
+    assert_eq!(never[0]["job_id"], unpolled.as_str());
+    assert_eq!(
+        findings["jobs_polled_after_end"],
+        json!([{"job_id": overpolled, "polls_after_end": 5}])
+    );
+    assert_eq!(
+        findings["exports_never_downloaded"].as_array().map(Vec::len),
+        Some(1),
+        "the unpolled export's archive: {report}"
+    );
+    assert_eq!(
+        findings["refused_by_auth"][0]["error_code"], "ROMA.1000",
+        "{report}"
+    );
+    // The threshold is the caller's; another namespace is clean but for what it did.
+    let lenient = app
+        .control_json("/_emulator/verify/report?project_id=p1&max_polls_after_end=5")
+        .await;
+    assert_eq!(lenient["findings"]["jobs_polled_after_end"], json!([]));
+    let other = app.control_json("/_emulator/verify/report?project_id=p2").await;
+    assert_eq!(
+        other["findings"]["jobs_never_polled"].as_array().map(Vec::len),
+        Some(1),
+        "{other}"
+    );
+    assert_eq!(
+        other["findings"]["archives_downloaded_twice"],
+        json!([]),
+        "{other}"
+    );
+}

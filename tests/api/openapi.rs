@@ -65,6 +65,7 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
         "EmulatorListErrors",
         "EmulatorVerify",
         "EmulatorListUnmatched",
+        "EmulatorVerifyReport",
     ] {
         assert!(ops.contains(&op), "{op} is described");
     }
@@ -166,6 +167,10 @@ async fn every_endpoint_is_described_and_real_responses_match_the_description() 
         (
             "/_emulator/requests/unmatched".to_owned(),
             "/_emulator/requests/unmatched",
+        ),
+        (
+            "/_emulator/verify/report?project_id=p1".to_owned(),
+            "/_emulator/verify/report",
         ),
     ] {
         let (s, v) = call(app.control(reqwest::Method::GET, &path)).await;

@@ -55,3 +55,38 @@ pub(super) async fn unmatched(
     let requests: Vec<RequestView> = entries.iter().map(RequestView::from).collect();
     Ok(Json(json!({ "requests": requests })))
 }
+
+/// The query of `GET /_emulator/verify/report`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReportQuery {
+    project_id: Option<String>,
+    instance_id: Option<String>,
+    max_polls_after_end: Option<usize>,
+}
+
+/// Polls of an ended job a report lets pass (a client that polls a few times more is fine).
+pub const DEFAULT_MAX_POLLS_AFTER_END: usize = 3;
+
+/// `GET /_emulator/verify/report?project_id=&instance_id=&max_polls_after_end=`: the built-in
+/// expectations of a namespace (archives downloaded twice, exports never downloaded before
+/// retention, jobs never polled, jobs polled after they ended more than N times, requests refused
+/// by authentication) and whether it is `clean`.
+pub(super) async fn report(
+    State(app): State<App>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let project = q
+        .project_id
+        .ok_or_else(|| ApiError::invalid("project_id: required (a report is of one namespace)"))?;
+    let max = q.max_polls_after_end.unwrap_or(DEFAULT_MAX_POLLS_AFTER_END);
+    let report = control(&app).report(&project, q.instance_id.as_deref(), max);
+    Ok(Json(json!({
+        "project_id": project,
+        "instance_id": q.instance_id,
+        "max_polls_after_end": max,
+        "summaries": app.config.journal.summaries,
+        "clean": report.is_clean(),
+        "findings": report,
+    })))
+}
