@@ -204,6 +204,11 @@ impl Control {
         findings
     }
 
+    /// The repro bundle of the namespace `project` (and `instance`): see [`crate::persist::bundle`].
+    pub fn bundle(&self, project: &str, instance: Option<&str>) -> crate::persist::Snapshot {
+        crate::persist::Snapshot::bundle(&self.app.parts(), &self.app.config, project, instance)
+    }
+
     /// Empties the journal.
     pub fn clear_requests(&self) {
         self.app.journal.clear();

@@ -22,6 +22,10 @@ struct Args {
     /// Log format: text or json (one object a line). Overrides [log] format.
     #[arg(long, value_enum)]
     log_format: Option<LogFormat>,
+    /// Start with this repro bundle (GET /_emulator/bundle) loaded, on a virtual clock at its
+    /// time. Overrides [state] bundle.
+    #[arg(long)]
+    bundle: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -57,6 +61,15 @@ async fn main() -> ExitCode {
     }
     if let Some(format) = args.log_format {
         config.log.format = format;
+    }
+    if let Some(bundle) = args.bundle {
+        if config.state.file.is_some() {
+            eprintln!(
+                "roma-emulator: --bundle: not with [state] file (a repro is read once, a stub's state is kept)"
+            );
+            return ExitCode::from(2);
+        }
+        config.state.bundle = Some(bundle);
     }
     // Dropped when main returns, after the shutdown's last line: pending lines are written (within
     // the flush deadline). The error paths go through `fail`, whose line comes after the others.

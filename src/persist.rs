@@ -23,6 +23,7 @@ use crate::jobs::RegistrySnapshot;
 use crate::journal::Entry;
 use crate::journal::Journal;
 
+pub mod bundle;
 mod migrate;
 
 /// What a snapshot saves and restores: plain references to the domain's state (the composition
@@ -84,6 +85,9 @@ pub struct Snapshot<R = RegistrySnapshot> {
     /// exported, like `token_key`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<crate::auth::UserSpec>,
+    /// What a repro bundle was taken of (none for a whole snapshot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<bundle::BundleInfo>,
 }
 
 #[derive(Deserialize)]
@@ -122,6 +126,7 @@ impl Snapshot {
             } else {
                 Vec::new()
             },
+            bundle: None,
         }
     }
 
@@ -157,6 +162,7 @@ impl Snapshot {
                     journal: v1.journal,
                     faults: v1.faults,
                     users: v1.users,
+                    bundle: None,
                 })
             }
             Some(_) => typed(bytes),
@@ -239,6 +245,18 @@ pub fn read(path: &Path, max_instances: usize) -> Result<Option<Snapshot>, Strin
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(format!("cannot read it: {e}")),
     }
+}
+
+/// Reads the repro bundle at `path` for a start, and sets what it needs of `config`: a virtual
+/// clock (the bundle sets its time), and the bundle's seed when the config has none (its ids then
+/// continue from the bundle's positions).
+pub fn load_bundle(path: &Path, config: &mut crate::config::Config) -> Result<Snapshot, String> {
+    let snapshot = read(path, config.catalog.max_instances)?.ok_or_else(|| "no such file".to_owned())?;
+    config.clock.mode = crate::config::ClockMode::Virtual;
+    if config.emulator.seed.is_none() {
+        config.emulator.seed = snapshot.bundle.as_ref().and_then(|b| b.seed);
+    }
+    Ok(snapshot)
 }
 
 /// Takes the state file `path` for this process: `<file>.lock` beside it is created (so the

@@ -126,7 +126,15 @@ pub struct Server {
 impl Server {
     /// Binds `config.server.listen` and serves in a background task. The listener is bound when
     /// this returns, so requests can be sent at once.
-    pub async fn start(config: Config) -> Result<Self, StartError> {
+    pub async fn start(mut config: Config) -> Result<Self, StartError> {
+        let bundle = match config.state.bundle.clone() {
+            Some(file) => Some((
+                file.clone(),
+                crate::persist::load_bundle(&file, &mut config)
+                    .map_err(|message| StartError::State { file, message })?,
+            )),
+            None => None,
+        };
         let addr = config.server.listen.clone();
         // The state is loaded before the port opens: nobody sees an empty emulator first.
         let (snapshot, state_lock) = match &config.state.file {
@@ -139,7 +147,7 @@ impl Server {
                 let snapshot = crate::persist::read(file, config.catalog.max_instances).map_err(fail)?;
                 (Some((file.clone(), snapshot)), Some(lock))
             }
-            None => (None, None),
+            None => (bundle.map(|(file, snapshot)| (file, Some(snapshot))), None),
         };
         let bind_to = resolve(&addr).await.map_err(|source| StartError::Bind {
             addr: addr.clone(),

@@ -60,6 +60,7 @@ pub fn routes() -> Vec<Route> {
             .get(state::export_state)
             .put(state::import_state),
         route("/_emulator/state/save").post(state::save_state),
+        route("/_emulator/bundle").get(state::export_bundle),
     ]
 }
 

@@ -86,6 +86,7 @@ pub const ENV_KEYS: &[EnvKey] = &[
     key("journal.max_entries", Kind::Integer),
     key("journal.summaries", Kind::Boolean),
     key("state.file", Kind::Text),
+    key("state.bundle", Kind::Text),
     key("state.save_interval_s", Kind::Integer),
 ];
 

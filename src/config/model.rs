@@ -58,6 +58,9 @@ pub struct GatewayConfig {
 pub struct StateConfig {
     /// The snapshot file; none (the default) keeps everything in memory only.
     pub file: Option<PathBuf>,
+    /// A repro bundle (`GET /_emulator/bundle`) to start with, read once and never written; the
+    /// clock is then virtual, at the bundle's time (`--bundle`).
+    pub bundle: Option<PathBuf>,
     /// How often the snapshot is written while something changed (it is also written on graceful
     /// shutdown and on `POST /_emulator/state/save`).
     pub save_interval_s: u64,
@@ -67,6 +70,7 @@ impl Default for StateConfig {
     fn default() -> Self {
         Self {
             file: None,
+            bundle: None,
             save_interval_s: 30,
         }
     }

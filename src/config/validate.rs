@@ -118,6 +118,12 @@ impl Config {
                 "must be at least 32 characters (leave it out for a random key per start)",
             ));
         }
+        if self.state.bundle.is_some() && self.state.file.is_some() {
+            return Err(ConfigError::new(
+                "state.bundle",
+                "give state.file (a stub's state, kept) or state.bundle (a repro, read once), not both",
+            ));
+        }
         if self.state.save_interval_s == 0 || self.state.save_interval_s > 86_400 {
             return Err(ConfigError::new(
                 "state.save_interval_s",

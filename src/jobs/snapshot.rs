@@ -21,6 +21,23 @@ pub struct RegistrySnapshot {
     pub catalog: CatalogSnapshot,
 }
 
+impl RegistrySnapshot {
+    /// Only what belongs to the namespace `project` (and `instance`): its jobs with their work and
+    /// archives, and its catalog (a repro bundle).
+    #[must_use]
+    pub fn narrowed(mut self, project: &str, instance: Option<&str>) -> Self {
+        let ours = |scope: &crate::scope::Scope| {
+            *scope.project == *project && instance.is_none_or(|i| *scope.instance == *i)
+        };
+        self.jobs.retain(|job| ours(job.scope()));
+        let kept: std::collections::HashSet<JobId> = self.jobs.iter().map(|j| j.id).collect();
+        self.work.retain(|(id, _)| kept.contains(id));
+        self.archives.retain(|(_, archive)| kept.contains(&archive.job));
+        self.catalog.retain(|assets| ours(&assets.scope));
+        self
+    }
+}
+
 /// What a job does when it ends.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum PendingEffect {

@@ -3,6 +3,7 @@
 mod archive_bytes;
 mod auth;
 mod binary;
+mod bundles;
 mod catalog_ops;
 mod check_asset_job_status;
 mod control;

@@ -46,11 +46,50 @@ pub async fn export_state(
             )));
         }
     };
-    let permit = large_body::permit(&app, &crate::api::pipeline::context::by_address(&req)).await?;
+    let who = crate::api::pipeline::context::by_address(&req);
+    streamed(app, who, move |app| {
+        crate::persist::Snapshot::capture(&app.parts(), secrets)
+    })
+    .await
+}
+
+/// The query of `GET /_emulator/bundle`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleQuery {
+    project_id: Option<String>,
+    instance_id: Option<String>,
+}
+
+/// `GET /_emulator/bundle?project_id=&instance_id=`: the repro bundle of one namespace (see
+/// `persist::bundle`), streamed as the state export is.
+pub async fn export_bundle(
+    State(app): State<App>,
+    ApiQuery(query): ApiQuery<BundleQuery>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let project = query
+        .project_id
+        .ok_or_else(|| ApiError::invalid("project_id: required (a bundle is of one namespace)"))?;
+    let instance = query.instance_id;
+    let who = crate::api::pipeline::context::by_address(&req);
+    streamed(app, who, move |app| {
+        crate::persist::Snapshot::bundle(&app.parts(), &app.config, &project, instance.as_deref())
+    })
+    .await
+}
+
+/// The snapshot `capture` takes, captured on a blocking thread and streamed (see [`export_state`]).
+async fn streamed(
+    app: App,
+    who: String,
+    capture: impl FnOnce(&App) -> crate::persist::Snapshot + Send + 'static,
+) -> Result<Response, ApiError> {
+    let permit = large_body::permit(&app, &who).await?;
     let (tx, rx) = mpsc::channel(AHEAD);
     let (length_tx, length_rx) = tokio::sync::oneshot::channel();
     tokio::task::spawn_blocking(move || {
-        let snapshot = crate::persist::Snapshot::capture(&app.parts(), secrets);
+        let snapshot = capture(&app);
         // Serialised twice, once only to count: the answer keeps its Content-Length (clients show
         // progress and know it is whole) without a copy of the text.
         let mut counted = Counted(0);
