@@ -166,6 +166,43 @@ class ControlPlane:
             offset = page["next_offset"]
         return entries
 
+    def verify(self, project_id: str, operation: str, where: Optional[dict] = None,
+               count: Optional[dict] = None, instance_id: Optional[str] = None) -> dict:
+        """``POST /_emulator/verify``: ``{"matched": N}`` when the count holds (``count`` like
+        ``{"eq": 1}``, ``{"min": 1}``; default at least one), else also ``near_misses``, the nearest
+        requests of the namespace with their ``differences``. Adds ``holds``."""
+        body = {"project_id": project_id, "operation": operation, "where": where or {}}
+        if instance_id is not None:
+            body["instance_id"] = instance_id
+        if count is not None:
+            body["count"] = count
+        try:
+            verdict = self._request("POST", "/_emulator/verify", body=body)
+            return {**verdict, "holds": True}
+        except EmulatorError as err:
+            if err.status == 409 and isinstance(err.body, dict) and "matched" in err.body:
+                return {**err.body, "holds": False}
+            raise
+
+    def unmatched(self, project_id: Optional[str] = None, instance_id: Optional[str] = None,
+                  limit: Optional[int] = None) -> list:
+        """The newest requests no route answered, each with its ``hint``."""
+        query = {"project_id": project_id, "instance_id": instance_id, "limit": limit}
+        return self._request("GET", "/_emulator/requests/unmatched", query=query)["requests"]
+
+    def report(self, project_id: str, instance_id: Optional[str] = None,
+               max_polls_after_end: Optional[int] = None) -> dict:
+        """``GET /_emulator/verify/report``: the namespace's built-in expectations and ``clean``."""
+        query = {"project_id": project_id, "instance_id": instance_id,
+                 "max_polls_after_end": max_polls_after_end}
+        return self._request("GET", "/_emulator/verify/report", query=query)
+
+    def bundle(self, project_id: str, instance_id: Optional[str] = None) -> dict:
+        """``GET /_emulator/bundle``: the repro bundle of one namespace (``roma-emulator --bundle``
+        starts with it)."""
+        return self._request("GET", "/_emulator/bundle",
+                             query={"project_id": project_id, "instance_id": instance_id})
+
     def add_user(self, name: str, *, access_key: Optional[str] = None, secret_key: Optional[str] = None,
                  token: Optional[str] = None, projects: Optional[list] = None) -> dict:
         """Adds a user at run time (kept until removed or a full reset)."""

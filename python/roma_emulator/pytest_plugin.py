@@ -11,19 +11,31 @@ Fixtures:
 - ``wait_for_job``: ``wait_for_job(job_id, timeout=30)`` polls until the job ends (either dialect).
 - ``roma_private_emulator``: an emulator of the test's own, for a test that moves the virtual
   clock (the clock is global: moving a shared one moves every test's jobs).
+- ``roma_expect``: expectations of what the namespace is asked
+  (``roma_expect.import_(prefix="copy-").once()``), checked at its teardown; a failure lists the
+  emulator's near misses.
+
+A failing test that used ``roma_namespace`` gets the namespace's journal (summaries, refusals,
+hints) as a section of its report, and with ``--roma-emulator-bundles DIR`` the namespace's repro
+bundle is written to ``DIR/<test>.json`` (``roma-emulator --bundle`` replays it).
 
 Options: ``--roma-emulator-url`` (env ``ROMA_EMULATOR_URL``), ``--roma-emulator-config`` (a TOML
-file for the bundled binary), ``--roma-emulator-admin-token`` (when the emulator has one).
+file for the bundled binary), ``--roma-emulator-admin-token`` (when the emulator has one),
+``--roma-emulator-bundles DIR``.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
+from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
 from ._control import ControlPlane, Namespace, RemoteEmulator
+from ._expect import Expectations, journal_text
 from ._process import RomaEmulator
 
 _WORKER_KEY = "roma_emulator_url"
@@ -38,6 +50,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the TOML config the bundled binary starts with")
     group.addoption("--roma-emulator-admin-token", default=None,
                     help="the emulator's [emulator] admin_token, for the control plane")
+    group.addoption("--roma-emulator-bundles", default=None, metavar="DIR",
+                    help="write the repro bundle of a failing test's namespace to DIR/<test>.json")
 
 
 def _options(config: pytest.Config) -> tuple:
@@ -97,6 +111,49 @@ def roma_namespace(roma_emulator: ControlPlane) -> Iterator[Namespace]:
         yield ns
     finally:
         roma_emulator.drop_namespace(ns)
+
+
+@pytest.fixture
+def roma_expect(request: pytest.FixtureRequest, roma_emulator: ControlPlane,
+                roma_namespace: Namespace) -> Iterator[Expectations]:
+    """Expectations of what ``roma_namespace`` is asked, checked at teardown (see the module)."""
+    expectations = Expectations(roma_emulator, roma_namespace.project_id)
+    yield expectations
+    failures = expectations.failures()
+    if failures:
+        # Torn down before the namespace: its evidence is taken now, for the teardown's report.
+        request.node._roma_evidence = _evidence(request.node, roma_emulator, roma_namespace)
+        pytest.fail("roma_expect:\n" + "\n".join(failures), pytrace=False)
+
+
+def _evidence(item: pytest.Item, control: ControlPlane, ns: Namespace) -> list:
+    """The report sections of a failing test's namespace: its journal, and its bundle's path when
+    ``--roma-emulator-bundles`` asks for one."""
+    sections = [("roma-emulator journal", journal_text(control, ns.project_id))]
+    directory = item.config.getoption("roma_emulator_bundles")
+    if directory:
+        path = Path(directory) / (re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid) + ".json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(control.bundle(ns.project_id)))
+        sections.append(("roma-emulator bundle", f"{path} (replay: roma-emulator --config ... --bundle {path})"))
+    return sections
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    funcargs = getattr(item, "funcargs", {})
+    if report.when == "call" and "roma_namespace" in funcargs and "roma_emulator" in funcargs:
+        # The namespace is still there: its teardown comes after this report.
+        try:
+            report.sections.extend(_evidence(item, funcargs["roma_emulator"], funcargs["roma_namespace"]))
+        except Exception as err:  # the evidence must never hide the failure itself
+            report.sections.append(("roma-emulator journal", f"(could not be read: {err})"))
+    elif report.when == "teardown":
+        report.sections.extend(getattr(item, "_roma_evidence", []))
 
 
 @pytest.fixture

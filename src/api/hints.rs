@@ -39,7 +39,7 @@ fn nearest(table: &Table, route: Option<&Route>, method: &Method, path: &str) ->
         return None;
     }
     Some(format!(
-        "{method} {path}: {note}? The nearest route is {} {}",
+        "{method} {path}: {note}? The nearest route is {}, which takes {}",
         route.template,
         methods(route)
     ))

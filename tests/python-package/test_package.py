@@ -1,6 +1,7 @@
 """The installed wheel as a user meets it: the bundled binary, RomaEmulator's start and stop, its
 errors. Run by scripts/test-python-package.sh in a fresh venv with no cargo on PATH."""
 
+import json
 import os
 import shutil
 import sys
@@ -71,3 +72,46 @@ def test_xdist_workers_share_the_controllers_emulator(tmp_path):
     urls = {p.name: p.read_text() for p in out.iterdir()}
     assert sorted(urls) == ["gw0", "gw1"], urls
     assert len(set(urls.values())) == 1, f"one emulator for both workers: {urls}"
+
+
+EXPECTING = '''
+from huaweicloudsdkroma.v2 import AssetExportRequest, AssetExportRequestApps, ExportAssetRequest
+
+def export(client, ns, app):
+    body = AssetExportRequest(apps=[AssetExportRequestApps(id=app)])
+    client.export_asset(ExportAssetRequest(instance_id=ns.instance_id, body=body))
+
+def test_an_expectation_that_holds(roma_client, roma_namespace, roma_expect):
+    roma_expect.export(apps=["app-1"]).once()
+    roma_expect.import_().never()
+    export(roma_client, roma_namespace, "app-1")
+
+def test_an_expectation_that_fails(roma_client, roma_namespace, roma_expect):
+    roma_expect.export(apps=["app-1"]).once()
+    export(roma_client, roma_namespace, "app-2")
+
+def test_a_failing_call(roma_client, roma_namespace):
+    export(roma_client, roma_namespace, "app-9")
+    assert False, "the test's own failure"
+'''
+
+
+def test_roma_expect_passes_and_fails_as_written_and_a_failing_test_carries_the_journal(tmp_path):
+    (tmp_path / "test_expecting.py").write_text(EXPECTING)
+    bundles = tmp_path / "bundles"
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          f"--roma-emulator-bundles={bundles}", str(tmp_path / "test_expecting.py")],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    out = run.stdout + run.stderr
+    assert run.returncode == 1, out
+    assert "2 passed" in out and "1 failed" in out and "1 error" in out, out
+    # The expectation's failure names the near miss and how it differs.
+    assert 'expected ExportAsset(apps=[\'app-1\']) {\'eq\': 1}, matched 0' in out, out
+    assert 'apps: expected ["app-1"], got ["app-2"]' in out, out
+    # Both failing tests carry their namespace's journal, and their bundles were written.
+    assert out.count("roma-emulator journal") == 2, out
+    assert '"apps": ["app-9"]' in out, out
+    written = sorted(p.name for p in bundles.iterdir())
+    assert len(written) == 2 and all(name.endswith(".json") for name in written), written
+    bundle = json.loads((bundles / written[0]).read_text())
+    assert bundle["format"] == "roma-emulator-state" and bundle["bundle"]["project_id"], bundle

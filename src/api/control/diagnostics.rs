@@ -5,8 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use super::{control, page_limit};
 use crate::api::dto::RequestView;
@@ -44,16 +43,22 @@ pub(super) struct UnmatchedQuery {
     limit: Option<usize>,
 }
 
+/// `{"requests": [...]}` of `GET /_emulator/requests/unmatched`.
+#[derive(Debug, Serialize)]
+pub(super) struct Unmatched {
+    requests: Vec<RequestView>,
+}
+
 /// `GET /_emulator/requests/unmatched?project_id=&instance_id=&limit=`: the newest requests no
 /// route answered (a path no route has, or a method its route does not take), each with its hint.
 pub(super) async fn unmatched(
     State(app): State<App>,
     ApiQuery(q): ApiQuery<UnmatchedQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Unmatched>, ApiError> {
     let limit = page_limit(q.limit)?;
     let entries = control(&app).unmatched(q.project_id.as_deref(), q.instance_id.as_deref(), limit);
     let requests: Vec<RequestView> = entries.iter().map(RequestView::from).collect();
-    Ok(Json(json!({ "requests": requests })))
+    Ok(Json(Unmatched { requests }))
 }
 
 /// The query of `GET /_emulator/verify/report`.
@@ -75,18 +80,31 @@ pub const DEFAULT_MAX_POLLS_AFTER_END: usize = 3;
 pub(super) async fn report(
     State(app): State<App>,
     ApiQuery(q): ApiQuery<ReportQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Report>, ApiError> {
     let project = q
         .project_id
         .ok_or_else(|| ApiError::invalid("project_id: required (a report is of one namespace)"))?;
     let max = q.max_polls_after_end.unwrap_or(DEFAULT_MAX_POLLS_AFTER_END);
-    let report = control(&app).report(&project, q.instance_id.as_deref(), max);
-    Ok(Json(json!({
-        "project_id": project,
-        "instance_id": q.instance_id,
-        "max_polls_after_end": max,
-        "summaries": app.config.journal.summaries,
-        "clean": report.is_clean(),
-        "findings": report,
-    })))
+    let findings = control(&app).report(&project, q.instance_id.as_deref(), max);
+    Ok(Json(Report {
+        project_id: project,
+        instance_id: q.instance_id,
+        max_polls_after_end: max,
+        summaries: app.config.journal.summaries,
+        clean: findings.is_clean(),
+        findings,
+    }))
+}
+
+/// The answer of `GET /_emulator/verify/report`.
+#[derive(Debug, Serialize)]
+pub(super) struct Report {
+    project_id: String,
+    instance_id: Option<String>,
+    max_polls_after_end: usize,
+    /// Whether job ids could be read (`[journal] summaries`).
+    summaries: bool,
+    /// Whether nothing was found.
+    clean: bool,
+    findings: crate::journal::report::Findings,
 }
