@@ -320,6 +320,12 @@ def report(results, labels, jobs, held):
         spans = [lookup(results[l], f"{conns}.cpu_us_range") for l in labels]
         cells = ", ".join(f"{l} {span[0]:.1f}-{span[1]:.1f}" for l, span in zip(labels, spans) if span)
         print(f"server CPU per request, {conns[1:]} conn, lowest-highest round (µs): {cells}")
+    if "no summaries" in labels:
+        for conns in ("c1", "c32"):
+            on, off = lookup(results["emulator"], f"{conns}.cpu_us"), lookup(results["no summaries"], f"{conns}.cpu_us")
+            if on and off:
+                print(f"the journal's summaries, {conns[1:]} conn: {on:.1f} vs {off:.1f} µs CPU per export "
+                      f"({(on / off - 1) * 100:+.1f}%)")
     if not jobs:
         return
     print(row("start to first 200, median", get("start_ms"), "ms", "{:.2f}"))
@@ -405,6 +411,14 @@ def main():
             log,
         ),
     }
+    # The same binary without the journal's summaries, for their cost per export (#30: at most 5%).
+    servers["no summaries"] = Server(
+        "no summaries",
+        [args.emulator, "--listen", "127.0.0.1:{port}"],
+        dict(emulator_env, ROMA_EMULATOR_JOURNAL_SUMMARIES="false"),
+        args.server_core,
+        log,
+    )
     if args.quick:
         del servers["emulator warn"]
     if args.baseline:
@@ -422,7 +436,8 @@ def main():
         for label, server in servers.items():
             print(f"bench: {label} ...", flush=True)
             peer = label not in core
-            results[label] = bench_server(args, server, [] if peer or label == "emulator warn" else rss_counts,
+            lean = peer or label in ("emulator warn", "no summaries")
+            results[label] = bench_server(args, server, [] if lean else rss_counts,
                                           starts=min(args.starts, 3) if peer else args.starts)
             if peer:
                 # A peer is measured alone (one round: its figures are far from the others').

@@ -117,7 +117,7 @@ async fn requests_that_go_nowhere_are_hinted_at_the_route_they_meant() {
     ];
     for (mistake, method, path, needle) in cases {
         assert_eq!(send(&app, method, path, TOKEN).await, 404, "{mistake}");
-        names(mistake, &last_entry(&app).await, "/hint", needle);
+        named(&app, mistake, "/hint", needle).await;
     }
     let page = app
         .control_json("/_emulator/requests/unmatched?project_id=p1&instance_id=i1")
@@ -129,10 +129,18 @@ async fn requests_that_go_nowhere_are_hinted_at_the_route_they_meant() {
     );
 }
 
+/// Asserts that the newest entry of `p1` names `needle` at `pointer`.
+async fn named(app: &TestApp, mistake: &str, pointer: &str, needle: &str) {
+    names(mistake, &last_entry(app).await, pointer, needle);
+}
+
 #[tokio::test]
 async fn refusals_name_the_field_at_fault() {
     let app = diagnosed_app().await;
     let export = |body: &'static str| app.export(TOKEN, "p1", "i1", body);
+    let upload = |query: &'static str, name: &'static str, bytes: Vec<u8>| {
+        app.import_in(TOKEN, "p1", "i1", query, "ImportAssetRequestBody", name, bytes)
+    };
     let no_type = app
         .client
         .post(app.url("/v2/p1/instances/i1/assets/export"))
@@ -142,67 +150,39 @@ async fn refusals_name_the_field_at_fault() {
         .await
         .expect("request");
     assert_eq!(no_type.status(), 403);
-    names(
-        "a missing Content-Type",
-        &last_entry(&app).await,
-        "/refusal/field",
-        "Content-Type",
-    );
+    named(&app, "a missing Content-Type", "/refusal/field", "Content-Type").await;
     export(r#"{"apps": [{"ids": "app-1"}]}"#).await;
-    names(
-        "ids for id",
-        &last_entry(&app).await,
-        "/refusal/field",
-        "apps[0].id",
-    );
+    named(&app, "ids for id", "/refusal/field", "apps[0].id").await;
     let many: Vec<Value> = (0..101).map(|i| json!({"id": format!("a{i}")})).collect();
-    app.export(TOKEN, "p1", "i1", &json!({"apps": many}).to_string())
-        .await;
-    names(
+    let body = json!({"apps": many}).to_string();
+    app.export(TOKEN, "p1", "i1", &body).await;
+    named(
+        &app,
         "101 applications",
-        &last_entry(&app).await,
         "/refusal/details",
         "more than 100 items",
-    );
+    )
+    .await;
     export("").await;
-    names(
+    named(
+        &app,
         "an empty body",
-        &last_entry(&app).await,
         "/refusal/details",
         "the request body is empty",
-    );
-    app.import_in(
-        TOKEN,
-        "p1",
-        "i1",
-        "",
-        "ImportAssetRequestBody",
-        "pkg.tar",
-        vec![1, 2],
     )
     .await;
-    names(
-        "a .tar package",
-        &last_entry(&app).await,
-        "/refusal/field",
-        "ImportAssetRequestBody",
-    );
-    app.import_in(
-        TOKEN,
-        "p1",
-        "i1",
-        "",
-        "ImportAssetRequestBody",
-        "pkg.zip",
-        vec![1, 2],
-    )
-    .await;
-    names(
+    upload("", "pkg.tar", vec![1, 2]).await;
+    named(&app, "a .tar package", "/refusal/field", "ImportAssetRequestBody").await;
+    upload("", "pkg.zip", vec![1, 2]).await;
+    named(
+        &app,
         "a package that is no zip",
-        &last_entry(&app).await,
         "/refusal/field",
         "ImportAssetRequestBody",
-    );
+    )
+    .await;
+    upload("?type=Replace", "pkg.zip", vec![1]).await;
+    named(&app, "an unknown import type", "/refusal/field", "type").await;
     app.export(TOKEN, "p1", "i9", r#"{"apps": [{"id": "app-1"}]}"#)
         .await;
     assert_eq!(app.job(TOKEN, "p1", "i9", &"0".repeat(32)).await.status(), 404);
@@ -214,22 +194,6 @@ async fn refusals_name_the_field_at_fault() {
         &entry,
         "/requests/0/refusal/field",
         "instance_id",
-    );
-    app.import_in(
-        TOKEN,
-        "p1",
-        "i1",
-        "?type=Replace",
-        "ImportAssetRequestBody",
-        "pkg.zip",
-        vec![1],
-    )
-    .await;
-    names(
-        "an unknown import type",
-        &last_entry(&app).await,
-        "/refusal/field",
-        "type",
     );
 }
 
@@ -270,26 +234,17 @@ async fn refusals_of_jobs_and_archives_say_why_they_are_not_found() {
         "project p1, instance i1",
     );
     app.download(TOKEN, "p1", "i2", &archive).await;
-    names(
+    named(
+        &app,
         "another instance's archive",
-        &last_entry(&app).await,
         "/refusal/cause",
         "already downloaded",
-    );
+    )
+    .await;
     app.job(TOKEN, "p1", "i2", &job).await;
-    names(
-        "another instance's job",
-        &last_entry(&app).await,
-        "/refusal/instance_id",
-        "i1",
-    );
+    named(&app, "another instance's job", "/refusal/instance_id", "i1").await;
     app.job("someone-else", "p1", "i1", &job).await;
-    names(
-        "another user's job",
-        &last_entry(&app).await,
-        "/refusal/cause",
-        "another user",
-    );
+    named(&app, "another user's job", "/refusal/cause", "another user").await;
 
     let job = assert_job_created(app.export_one(TOKEN).await).await;
     let archive = app.job_json(TOKEN, "p1", "i1", &job).await["archive_id"]
@@ -301,19 +256,21 @@ async fn refusals_of_jobs_and_archives_say_why_they_are_not_found() {
         .await;
     assert_eq!(status, 200);
     app.job(TOKEN, "p1", "i1", &job).await;
-    names(
+    named(
+        &app,
         "a poll after retention",
-        &last_entry(&app).await,
         "/refusal/cause",
         "jobs.retention_s = 60 s",
-    );
+    )
+    .await;
     app.download(TOKEN, "p1", "i1", &archive).await;
-    names(
+    named(
+        &app,
         "a download after retention",
-        &last_entry(&app).await,
         "/refusal/cause",
         "archive expired",
-    );
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -443,29 +400,20 @@ async fn credentials_mistakes_name_their_cause() {
     let app = alice_app(0).await;
     let token = domain_token(&app).await;
     app.export_one(&token).await;
-    names(
-        "an expired token",
-        &last_entry(&app).await,
-        "/refusal/rule",
-        "has expired",
-    );
+    named(&app, "an expired token", "/refusal/rule", "has expired").await;
     app.export_one("no-such-token").await;
-    names(
+    named(
+        &app,
         "an unknown token",
-        &last_entry(&app).await,
         "/refusal/rule",
         "not a configured or issued token",
-    );
+    )
+    .await;
 
     let app = alice_app(3600).await;
     let token = domain_token(&app).await;
     app.export_one(&token).await;
-    names(
-        "a domain-scoped token",
-        &last_entry(&app).await,
-        "/refusal/details",
-        "domain-scoped",
-    );
+    named(&app, "a domain-scoped token", "/refusal/details", "domain-scoped").await;
     let date = sdk_date(0);
     let path = "/v2/p1/instances/i1/assets/export";
     let host = app.server.base_url().trim_start_matches("http://").to_owned();
@@ -488,10 +436,5 @@ async fn credentials_mistakes_name_their_cause() {
         .send()
         .await
         .expect("signed");
-    names(
-        "a wrong secret key",
-        &last_entry(&app).await,
-        "/refusal/details",
-        "signature",
-    );
+    named(&app, "a wrong secret key", "/refusal/details", "signature").await;
 }
