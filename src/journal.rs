@@ -224,12 +224,19 @@ impl Journal {
             .collect()
     }
 
-    /// Calls `visit` on every entry, newest first, under the journal's lock (verification counts
-    /// without copying).
-    pub fn scan(&self, mut visit: impl FnMut(&Entry)) {
-        for entry in self.entries().iter().rev() {
-            visit(entry);
-        }
+    /// The entries of the namespace `project` (and `instance`), newest first, settled: copied
+    /// under the lock, so verification and reports read them (and parse their summaries) while
+    /// requests go on recording.
+    pub fn of_namespace(&self, project: &str, instance: Option<&str>) -> Vec<Entry> {
+        let entries: Vec<Entry> = {
+            let ring = self.entries();
+            let ours = ring.iter().rev().filter(|e| e.in_scope(Some(project), instance));
+            ours.cloned().collect()
+        };
+        entries
+            .into_iter()
+            .map(|e| if e.transfer.is_some() { e.settled() } else { e })
+            .collect()
     }
 
     /// Replaces every entry by `entries` (oldest first), keeping the newest within the bound.

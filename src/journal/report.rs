@@ -1,6 +1,7 @@
 //! The built-in expectations a namespace can ask for (`GET /_emulator/verify/report`): what a
 //! test usually did not mean to do, found in the journal (and, for archives that expired
-//! unclaimed, in what the registry remembers). One scan of the bounded journal.
+//! unclaimed, in what the registry remembers). One pass over the namespace's entries, copied out of
+//! the bounded journal first.
 
 use std::collections::HashMap;
 
@@ -105,10 +106,7 @@ pub fn findings(
     let mut created: Vec<(String, Option<Operation>, Hex32)> = Vec::new();
     let mut polls: HashMap<String, usize> = HashMap::new();
     let mut ended_polls: HashMap<String, usize> = HashMap::new();
-    journal.scan(|entry| {
-        if !entry.in_scope(Some(project), instance) {
-            return;
-        }
+    for entry in &journal.of_namespace(project, instance) {
         let summary = entry.summary.as_ref().map(SummaryText::read).unwrap_or_default();
         let refusal = entry.refusal.as_deref();
         match entry.operation {
@@ -156,8 +154,8 @@ pub fn findings(
                 details: refusal.details.clone(),
             });
         }
-    });
-    // The scan is newest first: the report reads oldest first.
+    }
+    // The entries come newest first: the report reads oldest first.
     out.archives_downloaded_twice.reverse();
     out.refused_by_auth.reverse();
     created.reverse();

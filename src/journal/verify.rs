@@ -131,10 +131,6 @@ impl Expectation {
         Ok(())
     }
 
-    fn in_namespace(&self, entry: &Entry) -> bool {
-        entry.in_scope(Some(&self.project_id), self.instance_id.as_deref())
-    }
-
     /// What `entry` has otherwise than expected (empty: it matches).
     fn differences(&self, entry: &Entry) -> Vec<Difference> {
         let mut out = Vec::new();
@@ -198,32 +194,30 @@ fn satisfies(actual: &Value, expected: &Value) -> bool {
 }
 
 /// Counts the entries of the expectation's namespace that match it; when the count does not
-/// hold, the [`MAX_NEAR_MISSES`] nearest others (fewest differences, then newest). One scan of
-/// the bounded journal.
+/// hold, the [`MAX_NEAR_MISSES`] nearest others (fewest differences, then newest). One pass over
+/// the namespace's entries, copied out of the bounded journal first.
 pub fn verify(journal: &Journal, expectation: &Expectation) -> Verdict {
     let mut matched = 0;
     // (differences, order) of the nearest so far; the order keeps the newest first among ties.
     let mut near: Vec<(usize, usize, Entry, Vec<Difference>)> = Vec::new();
     let mut order = 0;
-    journal.scan(|entry| {
-        if !expectation.in_namespace(entry) {
-            return;
-        }
+    let entries = journal.of_namespace(&expectation.project_id, expectation.instance_id.as_deref());
+    for entry in &entries {
         order += 1;
         let differences = expectation.differences(entry);
         if differences.is_empty() {
             matched += 1;
-            return;
+            continue;
         }
         // Another operation counts twice: the same operation's requests are nearer.
         let rank = differences.len() + usize::from(differences[0].field == "operation");
         let worst = near.iter().map(|n| n.0).max().unwrap_or(usize::MAX);
         if near.len() < MAX_NEAR_MISSES || rank < worst {
-            near.push((rank, order, entry.settled(), differences));
+            near.push((rank, order, entry.clone(), differences));
             near.sort_by_key(|n| (n.0, n.1));
             near.truncate(MAX_NEAR_MISSES);
         }
-    });
+    }
     let holds = expectation.count.holds(matched);
     let near_misses = if holds {
         Vec::new()
