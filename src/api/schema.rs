@@ -91,5 +91,5 @@ pub fn summary() -> Value {
         "dialect": {"enum": ["name", "id", "app_id", "ids"]}, "apps": ids(), "app_count": count(), "tasks": ids(), "task_count": count(),
         "type": {"enum": ["AddNew", "Merge"]}, "prefix": text(), "file_name": text(), "file_size": count(),
         "file_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "job_id": text(), "status": text(), "archive_id": text(),
-        "bytes_sent": count(), "complete": {"type": "boolean"}, "user": text(), "scope": text(), "app": text()}})
+        "bytes_sent": count(), "complete": {"type": "boolean"}, "user": text(), "scope": text()}})
 }

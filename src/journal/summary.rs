@@ -70,9 +70,6 @@ pub struct Summary {
     /// The scope a token was asked for: `project:<name or id>` or `domain:<name>`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
-    /// The application an application operation names (id or name).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub app: Option<String>,
 }
 
 impl Summary {
@@ -115,7 +112,6 @@ impl Summary {
             "complete" => self.complete.map(Value::from),
             "user" => text(&self.user),
             "scope" => text(&self.scope),
-            "app" => text(&self.app),
             _ => None,
         }
     }
@@ -139,7 +135,6 @@ impl Summary {
         "complete",
         "user",
         "scope",
-        "app",
     ];
 }
 
@@ -288,7 +283,6 @@ mod tests {
             complete: Some(true),
             user: Some(String::new()),
             scope: Some(String::new()),
-            app: Some(String::new()),
         };
         let value = serde_json::to_value(&full).expect("JSON");
         let names: Vec<&str> = value
