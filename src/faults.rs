@@ -77,6 +77,15 @@ pub struct FaultSpec {
     /// consumes it, as the cloud's one download does).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub keep_archive: bool,
+    /// Only requests whose summary has these fields (`apps`, `prefix`, `type`, `job_id`,
+    /// `archive_id`…, as verification reads them): matched once the operation has read its
+    /// request, before it acts on it.
+    #[serde(
+        default,
+        rename = "where",
+        skip_serializing_if = "std::collections::BTreeMap::is_empty"
+    )]
+    pub conditions: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl FaultSpec {
@@ -98,6 +107,7 @@ impl FaultSpec {
             stall_ms: None,
             cut_after_bytes: None,
             keep_archive: false,
+            conditions: std::collections::BTreeMap::new(),
         }
     }
 
@@ -140,6 +150,7 @@ impl FaultSpec {
             ReasonSpec::to_reasons(fail.reasons.as_deref()).map_err(|e| format!("fail_job.{e}"))?;
         }
         wire::validate(self)?;
+        wire::validate_conditions(self)?;
         if self.status.is_none()
             && self.delay_ms.is_none()
             && self.fail_job.is_none()
@@ -180,6 +191,9 @@ pub struct Request<'a> {
     pub project_id: Option<&'a str>,
     /// The instance of the path.
     pub instance_id: Option<&'a str>,
+    /// What the operation read of the request, at the second fault point (none at the first):
+    /// rules with `where` match only there, the others only at the first.
+    pub summary: Option<&'a crate::journal::Summary>,
 }
 
 /// What a matching fault does to a request.
@@ -299,6 +313,7 @@ impl Faults {
                     .instance_id
                     .as_deref()
                     .is_none_or(|i| target.instance_id == Some(i))
+                && conditions_hold(&f.spec, target.summary)
         };
         let index = rules
             .iter()
@@ -335,6 +350,21 @@ impl Faults {
 
 pub mod wire;
 pub use wire::Wire;
+
+/// Whether `spec`'s `where` holds for `summary`: a rule without one matches at the first fault
+/// point only (no summary yet), a rule with one at the second only.
+fn conditions_hold(spec: &FaultSpec, summary: Option<&crate::journal::Summary>) -> bool {
+    match summary {
+        None => spec.conditions.is_empty(),
+        Some(summary) => {
+            !spec.conditions.is_empty()
+                && spec.conditions.iter().all(|(name, want)| {
+                    let got = summary.field(name).unwrap_or(serde_json::Value::Null);
+                    crate::journal::verify::satisfies(&got, want)
+                })
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@ pub mod report;
 mod summary;
 pub mod verify;
 
-pub use summary::{MAX_ID_TEXT, MAX_IDS, Notes, Refusal, Summary, SummaryText, Transfer};
+pub use summary::{MAX_ID_TEXT, MAX_IDS, Refusal, Summary, SummaryText, Transfer};
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex, PoisonError};

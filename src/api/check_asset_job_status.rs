@@ -45,6 +45,7 @@ fn call<'a>(app: &'a App, call: Call<'a>, _: Request) -> OperationFuture<'a> {
         let (caller, scope) = (call.caller()?, call.scope()?);
         let id = path_id(call.param("job_id")?, "job_id", crate::jobs::job_not_found)?;
         call.summarize(|s| s.job_id = Some(id.to_string()));
+        call.fault_point(app, Operation::CheckAssetJobStatus).await?;
         let status = check_asset_job_status(app, caller, &scope, id)?;
         call.summarize(|s| s.status = Some(status.status.to_string()));
         json(&status)

@@ -18,7 +18,7 @@ use crate::jobs::{AssetSelection, FailPlan, Scope};
 use crate::operation::Operation;
 
 /// Starts a job that removes the selected apps and tasks from the instance. Body as ExportAsset's.
-pub fn delete_asset(
+pub async fn delete_asset(
     app: &App,
     caller: &Caller,
     scope: Scope,
@@ -28,6 +28,7 @@ pub fn delete_asset(
 ) -> Result<JobCreated, ApiError> {
     let (selection, dialect) = AssetSelection::read(body)?;
     summaries::selection(call, &selection, dialect);
+    let plan = plan.or(call.fault_point(app, Operation::DeleteAsset).await?);
     let job_id = app.jobs.delete(&caller.user, scope, selection, plan)?;
     summaries::job_created(call, &job_id);
     Ok(JobCreated { job_id })
@@ -50,7 +51,7 @@ fn call<'a>(app: &'a App, mut call: Call<'a>, req: Request) -> OperationFuture<'
         let plan = call.plan.take();
         let (caller, scope) = (call.caller()?, call.scope()?);
         let body = json_body(req).await?;
-        json(&delete_asset(app, caller, scope, plan, &body, &call)?)
+        json(&delete_asset(app, caller, scope, plan, &body, &call).await?)
     })
 }
 

@@ -32,7 +32,7 @@ pub fn download_asset_archive(
         scope,
         archive_id,
         Some(call.request_id),
-        call.keep_archive,
+        call.keeps_archive(),
     )?;
     // Counted as it is sent (`pipeline::respond` meters it), for the journal.
     call.notes.transfer();
@@ -69,6 +69,7 @@ fn call<'a>(app: &'a App, call: Call<'a>, _: Request) -> OperationFuture<'a> {
             crate::jobs::archive_not_found,
         )?;
         call.summarize(|s| s.archive_id = Some(id.to_string()));
+        call.fault_point(app, Operation::DownloadAssetArchive).await?;
         download_asset_archive(app, &call, caller, &scope, id)
     })
 }

@@ -18,7 +18,7 @@ use crate::jobs::{AssetSelection, FailPlan, Scope};
 use crate::operation::Operation;
 
 /// Starts an export job of the selected apps and tasks.
-pub fn export_asset(
+pub async fn export_asset(
     app: &App,
     caller: &Caller,
     scope: Scope,
@@ -28,6 +28,7 @@ pub fn export_asset(
 ) -> Result<JobCreated, ApiError> {
     let (selection, dialect) = AssetSelection::read(body)?;
     summaries::selection(call, &selection, dialect);
+    let plan = plan.or(call.fault_point(app, Operation::ExportAsset).await?);
     let job_id = app.jobs.export(&caller.user, scope, selection, plan)?;
     summaries::job_created(call, &job_id);
     Ok(JobCreated { job_id })
@@ -50,7 +51,7 @@ fn call<'a>(app: &'a App, mut call: Call<'a>, req: Request) -> OperationFuture<'
         let plan = call.plan.take();
         let (caller, scope) = (call.caller()?, call.scope()?);
         let body = json_body(req).await?;
-        json(&export_asset(app, caller, scope, plan, &body, &call)?)
+        json(&export_asset(app, caller, scope, plan, &body, &call).await?)
     })
 }
 

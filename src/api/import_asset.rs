@@ -18,7 +18,7 @@ use crate::jobs::{FailPlan, ImportOptions, Scope};
 use crate::operation::Operation;
 
 /// Checks the uploaded package and starts a job that adds its assets to the instance.
-pub fn import_asset(
+pub async fn import_asset(
     app: &App,
     caller: &Caller,
     scope: Scope,
@@ -44,6 +44,7 @@ pub fn import_asset(
         &upload.file_name,
         &upload.bytes,
     );
+    let plan = plan.or(call.fault_point(app, Operation::ImportAsset).await?);
     let job_id = app.jobs.import(
         &caller.user,
         scope,
@@ -74,7 +75,7 @@ fn call<'a>(app: &'a App, mut call: Call<'a>, req: Request) -> OperationFuture<'
         let (caller, scope) = (call.caller()?, call.scope()?);
         let query = query(req.uri())?;
         let upload = upload(req).await?;
-        json(&import_asset(app, caller, scope, query, plan, upload, &call)?)
+        json(&import_asset(app, caller, scope, query, plan, upload, &call).await?)
     })
 }
 

@@ -381,7 +381,8 @@ fn fault_spec(stored: bool) -> Value {
             "reasons": {"type": "array", "maxItems": 10, "items": schema("ReasonSpec")}}},
         "reset": {"type": "boolean"}, "empty_response": {"type": "boolean"},
         "stall_ms": {"type": "integer", "minimum": 0, "maximum": crate::faults::wire::MAX_STALL_MS},
-        "cut_after_bytes": {"type": "integer", "minimum": 0}, "keep_archive": {"type": "boolean"}
+        "cut_after_bytes": {"type": "integer", "minimum": 0}, "keep_archive": {"type": "boolean"},
+        "where": {"type": "object", "description": "Summary fields of the request (apps, tasks, prefix, type, file_name, job_id, archive_id, user…): the rule matches once the operation has read its request."}
     });
     let mut required = vec!["operation"];
     if stored {

@@ -109,13 +109,24 @@ pub struct Call<'a> {
     /// A fault cuts the download and keeps its archive.
     pub keep_archive: bool,
     /// What the operation notes for the journal.
-    pub notes: &'a crate::journal::Notes,
+    pub notes: &'a crate::api::pipeline::notes::Notes,
 }
 
 impl Call<'_> {
     /// Notes what the request meant, for the journal.
     pub fn summarize(&self, change: impl FnOnce(&mut crate::journal::Summary)) {
         self.notes.summary(change);
+    }
+
+    /// The second fault point (rules with a `where`), once the summary is noted and before the
+    /// operation acts: the job failure a rule plans, or the error it answers.
+    pub async fn fault_point(&self, app: &App, operation: Operation) -> Result<Option<FailPlan>, ApiError> {
+        crate::api::pipeline::faults::after_summary(app, self, operation).await
+    }
+
+    /// Whether a fault keeps the archive of a cut download (at either fault point).
+    pub fn keeps_archive(&self) -> bool {
+        self.keep_archive || self.notes.wire().is_some_and(|w| w.keep_archive)
     }
 
     /// The caller (every asset operation has one).

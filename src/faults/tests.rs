@@ -12,6 +12,7 @@ fn export<'a>(user: &'a str) -> Request<'a> {
         user: Some(user),
         project_id: Some("p"),
         instance_id: Some("i"),
+        summary: None,
     }
 }
 

@@ -101,6 +101,61 @@ pub fn validate(spec: &FaultSpec) -> Result<(), String> {
     Ok(())
 }
 
+/// The summary fields a fault's `where` may name: what a request asks, not what it is answered
+/// (`status`, `bytes_sent`, `complete` come after the fault point).
+const REQUEST_FIELDS: &[&str] = &[
+    "dialect",
+    "apps",
+    "app_count",
+    "tasks",
+    "task_count",
+    "type",
+    "prefix",
+    "file_name",
+    "file_size",
+    "file_sha256",
+    "job_id",
+    "archive_id",
+    "user",
+    "scope",
+];
+
+/// The operations that have a second fault point (they note their summary before acting).
+const SUMMARISED: &[Operation] = &[
+    Operation::ExportAsset,
+    Operation::DeleteAsset,
+    Operation::ImportAsset,
+    Operation::CheckAssetJobStatus,
+    Operation::DownloadAssetArchive,
+];
+
+/// Checks a fault's `where`; the error names the field.
+pub fn validate_conditions(spec: &FaultSpec) -> Result<(), String> {
+    if spec.conditions.is_empty() {
+        return Ok(());
+    }
+    if !SUMMARISED.contains(&spec.operation) {
+        return Err(format!(
+            "where: only for ExportAsset, DeleteAsset, ImportAsset, CheckAssetJobStatus and DownloadAssetArchive, not {}",
+            spec.operation.id()
+        ));
+    }
+    if let Some(name) = spec
+        .conditions
+        .keys()
+        .find(|n| !REQUEST_FIELDS.contains(&n.as_str()))
+    {
+        return Err(format!(
+            "where.{name}: not a field of the request (one of {})",
+            REQUEST_FIELDS.join(", ")
+        ));
+    }
+    if spec.operation.creates_job() && spec.conditions.contains_key("job_id") {
+        return Err("where.job_id: the job is created after the fault point".into());
+    }
+    Ok(())
+}
+
 /// Whether `spec` has a wire effect.
 pub fn has_effect(spec: &FaultSpec) -> bool {
     Wire::of(spec).is_some_and(|w| {

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
@@ -207,45 +206,6 @@ impl Transfer {
             self.sent.load(Ordering::Relaxed),
             self.complete.load(Ordering::Relaxed),
         )
-    }
-}
-
-/// What an operation notes of its request while it runs, for the journal: its summary, and the
-/// transfer of its body. One per request, in its record; uncontended.
-#[derive(Debug, Default)]
-pub struct Notes {
-    inner: Mutex<NotesInner>,
-}
-
-#[derive(Debug, Default)]
-struct NotesInner {
-    summary: Option<Summary>,
-    transfer: Option<std::sync::Arc<Transfer>>,
-}
-
-impl Notes {
-    /// Changes the summary (created empty on first use).
-    pub fn summary(&self, change: impl FnOnce(&mut Summary)) {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        change(inner.summary.get_or_insert_with(Summary::default));
-    }
-
-    /// The body's transfer, to count what it sends.
-    pub fn transfer(&self) -> std::sync::Arc<Transfer> {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.transfer.get_or_insert_with(Default::default).clone()
-    }
-
-    /// The transfer a body is to be counted into, if the operation asked for one.
-    pub fn metered(&self) -> Option<std::sync::Arc<Transfer>> {
-        let inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        inner.transfer.clone()
-    }
-
-    /// What was noted.
-    pub fn take(&self) -> (Option<Summary>, Option<std::sync::Arc<Transfer>>) {
-        let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        (inner.summary.take(), inner.transfer.take())
     }
 }
 

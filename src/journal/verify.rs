@@ -185,7 +185,7 @@ fn field(entry: &Entry, summary: Option<&Summary>, name: &str) -> Option<Value> 
 
 /// Whether a request's value satisfies an expected one: equal, or for a list every expected item
 /// present (an export of `["a", "b"]` satisfies `["a"]`).
-fn satisfies(actual: &Value, expected: &Value) -> bool {
+pub fn satisfies(actual: &Value, expected: &Value) -> bool {
     match (actual, expected) {
         (Value::Array(have), Value::Array(want)) => want.iter().all(|w| have.contains(w)),
         (Value::Array(have), want @ Value::String(_)) => have.contains(want),

@@ -184,3 +184,88 @@ async fn wire_faults_that_cannot_happen_together_are_refused_naming_the_field() 
         assert!(details.starts_with(field), "{spec}: {details}");
     }
 }
+
+#[tokio::test]
+async fn a_fault_with_where_matches_what_the_request_asks() {
+    let app = spawn_app_with(|c| c.jobs.duration_ms = 0).await;
+    fault(
+        &app,
+        json!({"operation": "ExportAsset", "where": {"apps": ["app-2"]}, "status": 503}),
+    )
+    .await;
+    assert_job_created(
+        app.export(TOKEN, "p1", "i1", r#"{"apps": [{"id": "app-1"}]}"#)
+            .await,
+    )
+    .await;
+    let body = r#"{"apps": [{"id": "app-2"}, {"id": "app-3"}]}"#;
+    assert_roma_error(app.export(TOKEN, "p1", "i1", body).await, 503, "ROMA.00000101").await;
+    let entry = last_entry(&app).await;
+    assert_eq!(
+        entry["summary"]["apps"],
+        json!(["app-2", "app-3"]),
+        "the summary stays: {entry}"
+    );
+    app.control(reqwest::Method::DELETE, "/_emulator/faults")
+        .send()
+        .await
+        .expect("clear");
+
+    // One archive's download is cut (and kept); another's is whole; one job's poll fails.
+    let (first, second) = (archive(&app).await, archive(&app).await);
+    fault(
+        &app,
+        json!({"operation": "DownloadAssetArchive", "where": {"archive_id": first},
+        "cut_after_bytes": 10, "keep_archive": true, "times": 1}),
+    )
+    .await;
+    let whole = app.download(TOKEN, "p1", "i1", &second).await;
+    let length = whole.content_length().expect("length") as usize;
+    assert_eq!(
+        read_all(whole).await,
+        (length, true),
+        "another archive is not cut"
+    );
+    assert_eq!(
+        read_all(app.download(TOKEN, "p1", "i1", &first).await).await,
+        (10, false)
+    );
+    assert_eq!(
+        app.download(TOKEN, "p1", "i1", &first).await.status(),
+        200,
+        "kept, and the fault is used up"
+    );
+    let job = assert_job_created(app.export_one(TOKEN).await).await;
+    fault(
+        &app,
+        json!({"operation": "CheckAssetJobStatus", "where": {"job_id": job}, "status": 500, "times": 1}),
+    )
+    .await;
+    let other = assert_job_created(app.export_one(TOKEN).await).await;
+    assert_eq!(app.job(TOKEN, "p1", "i1", &other).await.status(), 200);
+    assert_roma_error(app.job(TOKEN, "p1", "i1", &job).await, 500, "ROMA.00000101").await;
+}
+
+#[tokio::test]
+async fn a_where_that_cannot_match_is_refused_naming_the_field() {
+    let app = spawn_app().await;
+    for (spec, field) in [
+        (
+            json!({"operation": "ExportAsset", "where": {"status": "Success"}, "status": 500}),
+            "where.status",
+        ),
+        (
+            json!({"operation": "ExportAsset", "where": {"job_id": "x"}, "status": 500}),
+            "where.job_id",
+        ),
+        (
+            json!({"operation": "ListRomaApp", "where": {"apps": ["a"]}, "status": 500}),
+            "where",
+        ),
+    ] {
+        let (status, body) = app.control_post("/_emulator/faults", spec.clone()).await;
+        assert_eq!(status, 400, "{spec}: {body}");
+        let details = body["error_details"].as_str().unwrap_or_default();
+        assert!(details.starts_with(field), "{spec}: {details}");
+    }
+}

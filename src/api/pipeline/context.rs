@@ -106,7 +106,7 @@ pub struct Exchange<'t> {
     /// The error it is answered with, if any.
     pub error: Option<ApiError>,
     /// What its operation noted for the journal (its summary, its body's transfer).
-    pub notes: crate::journal::Notes,
+    pub notes: crate::api::pipeline::notes::Notes,
     /// For a path no route has, or a method its route does not take: the nearest route.
     pub hint: Option<String>,
     /// What a fault does to it on the wire.
@@ -142,7 +142,7 @@ impl<'t> Exchange<'t> {
             journaled: (app.journal.enabled() && api.journaled()).then(|| req.uri().path().to_owned()),
             caller: None,
             error: None,
-            notes: crate::journal::Notes::default(),
+            notes: crate::api::pipeline::notes::Notes::default(),
             hint: None,
             wire: None,
         }

@@ -24,6 +24,7 @@ pub mod body_limit;
 pub mod context;
 pub mod faults;
 pub mod large_body;
+pub mod notes;
 pub mod respond;
 pub mod throttle;
 

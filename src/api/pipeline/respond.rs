@@ -109,7 +109,9 @@ pub fn finish(app: &App, mut exchange: Exchange<'_>, outcome: Result<Response, A
         res.headers_mut()
             .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
     }
-    res = on_the_wire(res, exchange.wire.as_ref(), exchange.notes.metered());
+    let wire = exchange.wire.or_else(|| exchange.notes.wire());
+    exchange.wire = wire;
+    res = on_the_wire(res, wire.as_ref(), exchange.notes.metered());
     record(app, exchange, &request_id, res.status().as_u16());
     res
 }
