@@ -184,7 +184,8 @@ fn diagnostics_schemas() -> Value {
                     "request_id": hex32(), "operation": nullable("string"), "error_code": {"type": "string"}, "details": nullable("string")}}}}}}},
         "Expectation": {"type": "object", "additionalProperties": false, "required": ["project_id", "operation"], "properties": {
             "project_id": {"type": "string"}, "instance_id": {"type": "string"}, "operation": {"type": "string"},
-            "where": {"type": "object", "description": "Summary fields, and method, path, http_status, error_code, caller. A list matches when the request's holds every item given."},
+            "where": {"type": "object", "maxProperties": 4, "additionalProperties": where_value(),
+                "description": "Summary fields, and method, path, http_status, error_code, caller. A list matches when the request's holds every item given."},
             "count": {"type": "object", "additionalProperties": false, "properties": {
                 "eq": {"type": "integer", "minimum": 0}, "min": {"type": "integer", "minimum": 0}, "max": {"type": "integer", "minimum": 0}}}}},
         "Verdict": {"type": "object", "additionalProperties": false, "required": ["matched"], "properties": {
@@ -196,6 +197,11 @@ fn diagnostics_schemas() -> Value {
                 "differences": {"type": "array", "items": {"type": "object", "additionalProperties": false, "required": ["field", "expected", "actual"],
                     "properties": {"field": {"type": "string"}, "expected": {}, "actual": {}}}}}}}}}
     })
+}
+
+/// A value a `where` compares: text, a number, a flag or a list of texts.
+fn where_value() -> Value {
+    json!({"type": ["string", "integer", "boolean", "array", "null"], "items": {"type": "string"}, "maxItems": 4})
 }
 
 /// The fields of a journal entry.
@@ -382,7 +388,9 @@ fn fault_spec(stored: bool) -> Value {
         "reset": {"type": "boolean"}, "empty_response": {"type": "boolean"},
         "stall_ms": {"type": "integer", "minimum": 0, "maximum": crate::faults::wire::MAX_STALL_MS},
         "cut_after_bytes": {"type": "integer", "minimum": 0}, "keep_archive": {"type": "boolean"},
-        "where": {"type": "object", "description": "Summary fields of the request (apps, tasks, prefix, type, file_name, job_id, archive_id, user…): the rule matches once the operation has read its request."}
+        "where": {"type": "object", "maxProperties": 4, "propertyNames": {"enum": crate::faults::wire::REQUEST_FIELDS},
+            "additionalProperties": where_value(),
+            "description": "Summary fields of the request: the rule matches once the operation has read its request."}
     });
     let mut required = vec!["operation"];
     if stored {

@@ -103,7 +103,7 @@ pub fn validate(spec: &FaultSpec) -> Result<(), String> {
 
 /// The summary fields a fault's `where` may name: what a request asks, not what it is answered
 /// (`status`, `bytes_sent`, `complete` come after the fault point).
-const REQUEST_FIELDS: &[&str] = &[
+pub const REQUEST_FIELDS: &[&str] = &[
     "dialect",
     "apps",
     "app_count",
