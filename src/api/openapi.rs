@@ -388,7 +388,7 @@ fn fault_spec(stored: bool) -> Value {
         "reset": {"type": "boolean"}, "empty_response": {"type": "boolean"},
         "stall_ms": {"type": "integer", "minimum": 0, "maximum": crate::faults::wire::MAX_STALL_MS},
         "cut_after_bytes": {"type": "integer", "minimum": 0}, "keep_archive": {"type": "boolean"},
-        "where": {"type": "object", "maxProperties": 4, "propertyNames": {"enum": crate::faults::wire::REQUEST_FIELDS},
+        "where": {"type": "object", "maxProperties": 4, "propertyNames": {"enum": crate::faults::wire::request_fields().collect::<Vec<_>>()},
             "additionalProperties": where_value(),
             "description": "Summary fields of the request: the rule matches once the operation has read its request."}
     });

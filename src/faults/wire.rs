@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use super::FaultSpec;
+use crate::journal::Summary;
 use crate::operation::Operation;
 
 /// The most a body may be stalled.
@@ -102,23 +103,13 @@ pub fn validate(spec: &FaultSpec) -> Result<(), String> {
 }
 
 /// The summary fields a fault's `where` may name: what a request asks, not what it is answered
-/// (`status`, `bytes_sent`, `complete` come after the fault point).
-pub const REQUEST_FIELDS: &[&str] = &[
-    "dialect",
-    "apps",
-    "app_count",
-    "tasks",
-    "task_count",
-    "type",
-    "prefix",
-    "file_name",
-    "file_size",
-    "file_sha256",
-    "job_id",
-    "archive_id",
-    "user",
-    "scope",
-];
+/// ([`Summary::ANSWERED`] come after the fault point).
+pub fn request_fields() -> impl Iterator<Item = &'static str> {
+    Summary::FIELDS
+        .iter()
+        .copied()
+        .filter(|f| !Summary::ANSWERED.contains(f))
+}
 
 /// The operations that have a second fault point (they note their summary before acting).
 const SUMMARISED: &[Operation] = &[
@@ -143,11 +134,12 @@ pub fn validate_conditions(spec: &FaultSpec) -> Result<(), String> {
     if let Some(name) = spec
         .conditions
         .keys()
-        .find(|n| !REQUEST_FIELDS.contains(&n.as_str()))
+        .find(|n| !request_fields().any(|f| f == n.as_str()))
     {
+        let fields: Vec<&str> = request_fields().collect();
         return Err(format!(
             "where.{name}: not a field of the request (one of {})",
-            REQUEST_FIELDS.join(", ")
+            fields.join(", ")
         ));
     }
     if spec.operation.creates_job() && spec.conditions.contains_key("job_id") {

@@ -115,6 +115,10 @@ impl Summary {
         }
     }
 
+    /// The fields that say how a request was answered, not what it asked (a fault's `where`
+    /// cannot name them: they come after its fault point).
+    pub const ANSWERED: &'static [&'static str] = &["status", "bytes_sent", "complete"];
+
     /// The wire names of the fields a summary can have.
     pub const FIELDS: &'static [&'static str] = &[
         "dialect",
