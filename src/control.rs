@@ -9,7 +9,7 @@ use crate::clock::Timestamp;
 use crate::error::{ApiError, ErrorCode};
 use crate::faults::{Fault, FaultSpec};
 use crate::jobs::{JobFilter, JobView, PublicStatus, Reason};
-use crate::journal::Entry;
+use crate::journal::Shared;
 
 /// The control plane of one emulator.
 #[derive(Debug, Clone)]
@@ -153,7 +153,7 @@ impl Control {
     }
 
     /// The newest `limit` journal entries, newest first.
-    pub fn requests(&self, limit: usize) -> Vec<Entry> {
+    pub fn requests(&self, limit: usize) -> Vec<Shared> {
         self.app.journal.newest(limit)
     }
 
@@ -163,7 +163,7 @@ impl Control {
         filter: &crate::journal::EntryFilter,
         offset: usize,
         limit: usize,
-    ) -> (Vec<Entry>, usize) {
+    ) -> (Vec<Shared>, usize) {
         self.app.journal.page(filter, offset, limit)
     }
 
@@ -176,7 +176,7 @@ impl Control {
     }
 
     /// The newest `limit` requests no route answered, of a namespace when given, newest first.
-    pub fn unmatched(&self, project: Option<&str>, instance: Option<&str>, limit: usize) -> Vec<Entry> {
+    pub fn unmatched(&self, project: Option<&str>, instance: Option<&str>, limit: usize) -> Vec<Shared> {
         self.app
             .journal
             .select(limit, |e| e.hint.is_some() && e.in_scope(project, instance))

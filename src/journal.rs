@@ -57,6 +57,11 @@ pub struct Entry {
     pub transfer: Option<Arc<Transfer>>,
 }
 
+/// An entry as the journal keeps and hands it out: shared, so a snapshot, a page or a
+/// verification copies a pointer per entry, never the entry (an export of the whole journal costs
+/// its text, not a second journal).
+pub type Shared = Arc<Entry>;
+
 impl Entry {
     /// The entry with its body's transfer read into the summary (what views and snapshots show).
     pub fn settled(&self) -> Entry {
@@ -69,6 +74,15 @@ impl Entry {
             entry.summary = SummaryText::of(&summary);
         }
         entry
+    }
+
+    /// `entry` as views show it: the same entry, or a settled copy while its body is being sent.
+    pub fn shared_settled(entry: &Shared) -> Shared {
+        if entry.transfer.is_some() {
+            Arc::new(entry.settled())
+        } else {
+            Arc::clone(entry)
+        }
     }
 
     /// Whether it is of the namespace `project` (and `instance`, when given).
@@ -120,20 +134,20 @@ pub struct Journal {
 /// to make room, and the one it replaces is dropped after the lock is released).
 #[derive(Debug, Default)]
 struct Ring {
-    entries: Vec<Entry>,
+    entries: Vec<Shared>,
     /// Where the oldest entry is once the ring is full (0 until then).
     head: usize,
 }
 
 impl Ring {
     /// Oldest first.
-    fn iter(&self) -> impl DoubleEndedIterator<Item = &Entry> {
+    fn iter(&self) -> impl DoubleEndedIterator<Item = &Shared> {
         let (newer, older) = self.entries.split_at(self.head);
         older.iter().chain(newer)
     }
 
     /// Replaces the entries by `entries`, oldest first.
-    fn set(&mut self, entries: Vec<Entry>) {
+    fn set(&mut self, entries: Vec<Shared>) {
         self.entries = entries;
         self.head = 0;
     }
@@ -165,6 +179,7 @@ impl Journal {
         if self.max == 0 {
             return;
         }
+        let entry = Arc::new(entry);
         let mut ring = self.entries();
         if ring.entries.len() < self.max {
             ring.entries.push(entry);
@@ -178,19 +193,24 @@ impl Journal {
     }
 
     /// The newest `limit` entries, newest first.
-    pub fn newest(&self, limit: usize) -> Vec<Entry> {
-        self.entries().iter().rev().take(limit).cloned().collect()
+    pub fn newest(&self, limit: usize) -> Vec<Shared> {
+        self.entries()
+            .iter()
+            .rev()
+            .take(limit)
+            .map(Entry::shared_settled)
+            .collect()
     }
 
     /// The entries `filter` selects, newest first: `limit` of them after skipping `offset`, and
     /// how many it selects in all. Only the page's entries are copied.
-    pub fn page(&self, filter: &EntryFilter, offset: usize, limit: usize) -> (Vec<Entry>, usize) {
+    pub fn page(&self, filter: &EntryFilter, offset: usize, limit: usize) -> (Vec<Shared>, usize) {
         let ring = self.entries();
         let mut total = 0;
         let mut page = Vec::with_capacity(limit.min(1024));
         for entry in ring.iter().rev().filter(|e| filter.matches(e)) {
             if total >= offset && page.len() < limit {
-                page.push(entry.settled());
+                page.push(Entry::shared_settled(entry));
             }
             total += 1;
         }
@@ -207,40 +227,37 @@ impl Journal {
         self.len() == 0
     }
 
-    /// Every entry, oldest first (for a snapshot).
-    pub fn all(&self) -> Vec<Entry> {
-        self.entries().iter().map(Entry::settled).collect()
+    /// Every entry, oldest first (for a snapshot): a pointer each, the entries are shared.
+    pub fn all(&self) -> Vec<Shared> {
+        self.entries().iter().map(Entry::shared_settled).collect()
     }
 
     /// The newest `limit` entries `pick` selects, newest first, settled (a near-miss search or
     /// an unmatched page: a scan of the bounded ring, copying only what it returns).
-    pub fn select(&self, limit: usize, mut pick: impl FnMut(&Entry) -> bool) -> Vec<Entry> {
+    pub fn select(&self, limit: usize, mut pick: impl FnMut(&Entry) -> bool) -> Vec<Shared> {
         let ring = self.entries();
         ring.iter()
             .rev()
             .filter(|e| pick(e))
             .take(limit)
-            .map(Entry::settled)
+            .map(Entry::shared_settled)
             .collect()
     }
 
-    /// The entries of the namespace `project` (and `instance`), newest first, settled: copied
-    /// under the lock, so verification and reports read them (and parse their summaries) while
-    /// requests go on recording.
-    pub fn of_namespace(&self, project: &str, instance: Option<&str>) -> Vec<Entry> {
-        let entries: Vec<Entry> = {
+    /// The entries of the namespace `project` (and `instance`), newest first, settled: their
+    /// pointers are taken under the lock, so verification and reports read them (and parse their
+    /// summaries) while requests go on recording.
+    pub fn of_namespace(&self, project: &str, instance: Option<&str>) -> Vec<Shared> {
+        let entries: Vec<Shared> = {
             let ring = self.entries();
             let ours = ring.iter().rev().filter(|e| e.in_scope(Some(project), instance));
             ours.cloned().collect()
         };
-        entries
-            .into_iter()
-            .map(|e| if e.transfer.is_some() { e.settled() } else { e })
-            .collect()
+        entries.iter().map(Entry::shared_settled).collect()
     }
 
     /// Replaces every entry by `entries` (oldest first), keeping the newest within the bound.
-    pub fn replace(&self, entries: Vec<Entry>) {
+    pub fn replace(&self, entries: Vec<Shared>) {
         let skip = entries.len().saturating_sub(self.max);
         self.entries().set(entries.into_iter().skip(skip).collect());
     }
@@ -308,7 +325,7 @@ mod tests {
         assert!(off.newest(10).is_empty());
     }
 
-    fn ids(entries: &[Entry]) -> Vec<u128> {
+    fn ids(entries: &[Shared]) -> Vec<u128> {
         entries
             .iter()
             .map(|e| u128::from_str_radix(&e.request_id.hex(), 16).unwrap_or(99))
@@ -329,10 +346,29 @@ mod tests {
             j.record(entry(n, "q"));
         }
         assert_eq!(ids(&j.all()), vec![10, 11, 12, 13]);
-        j.replace((20..26).map(|n| entry(n, "q")).collect());
+        j.replace((20..26).map(|n| Arc::new(entry(n, "q"))).collect());
         assert_eq!(ids(&j.all()), vec![22, 23, 24, 25], "the newest within the bound");
         j.record(entry(26, "q"));
         assert_eq!(ids(&j.all()), vec![23, 24, 25, 26]);
         assert_eq!(j.len(), 4);
+    }
+
+    #[test]
+    fn views_and_snapshots_share_the_entries_instead_of_copying_them() {
+        let j = Journal::new(4);
+        j.record(entry(1, "p"));
+        let (first, second) = (j.all(), j.newest(1));
+        assert!(Arc::ptr_eq(&first[0], &second[0]), "one entry, shared");
+        assert!(Arc::ptr_eq(&first[0], &j.of_namespace("p", None)[0]));
+        // One being sent is settled into a copy of its own, leaving the kept entry as it was.
+        let mut sending = entry(2, "p");
+        sending.transfer = Some(Arc::new(Transfer::default()));
+        j.record(sending);
+        let settled = j.newest(1);
+        assert!(settled[0].transfer.is_none(), "the view's copy is settled");
+        assert!(
+            j.entries().iter().last().is_some_and(|e| e.transfer.is_some()),
+            "the kept one is not"
+        );
     }
 }

@@ -20,7 +20,6 @@ use crate::faults::Faults;
 use crate::ids::Ids;
 use crate::jobs::JobRegistry;
 use crate::jobs::RegistrySnapshot;
-use crate::journal::Entry;
 use crate::journal::Journal;
 
 pub mod bundle;
@@ -77,7 +76,7 @@ pub struct Snapshot<R = RegistrySnapshot> {
     pub registry: R,
     /// The request journal, oldest first.
     #[serde(default)]
-    pub journal: Vec<Entry>,
+    pub journal: Vec<crate::journal::Shared>,
     /// The fault rules.
     #[serde(default)]
     pub faults: Vec<Fault>,

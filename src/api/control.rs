@@ -267,7 +267,7 @@ async fn requests(
     let (entries, total) = control(&app).requests_page(&filter, offset, limit);
     let next = offset.saturating_add(entries.len());
     Ok(Json(RequestsView {
-        requests: entries.iter().map(RequestView::from).collect(),
+        requests: entries.iter().map(|e| RequestView::from(&**e)).collect(),
         total,
         next_offset: (next < total).then_some(next),
     }))

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Entry, Journal, Summary};
+use super::{Entry, Journal, Shared, Summary};
 use crate::ids::Hex32;
 use crate::operation::Operation;
 
@@ -199,7 +199,7 @@ pub fn satisfies(actual: &Value, expected: &Value) -> bool {
 pub fn verify(journal: &Journal, expectation: &Expectation) -> Verdict {
     let mut matched = 0;
     // (differences, order) of the nearest so far; the order keeps the newest first among ties.
-    let mut near: Vec<(usize, usize, Entry, Vec<Difference>)> = Vec::new();
+    let mut near: Vec<(usize, usize, Shared, Vec<Difference>)> = Vec::new();
     let mut order = 0;
     let entries = journal.of_namespace(&expectation.project_id, expectation.instance_id.as_deref());
     for entry in &entries {

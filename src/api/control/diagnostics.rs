@@ -57,7 +57,7 @@ pub(super) async fn unmatched(
 ) -> Result<Json<Unmatched>, ApiError> {
     let limit = page_limit(q.limit)?;
     let entries = control(&app).unmatched(q.project_id.as_deref(), q.instance_id.as_deref(), limit);
-    let requests: Vec<RequestView> = entries.iter().map(RequestView::from).collect();
+    let requests: Vec<RequestView> = entries.iter().map(|e| RequestView::from(&**e)).collect();
     Ok(Json(Unmatched { requests }))
 }
 
