@@ -48,9 +48,11 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod control;
+pub mod ctl;
 pub mod error;
 pub mod faults;
 pub mod ids;

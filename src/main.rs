@@ -41,13 +41,21 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// The control plane of a running emulator, for a person at a terminal: jobs, requests,
+    /// faults, the clock, reset and the state file. Exit 0 done, 1 refused, 2 a usage error.
+    Ctl(roma_emulator::ctl::Args),
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
-    if let Some(Command::Healthcheck { url }) = &args.command {
-        return healthcheck(&args, url.as_deref());
+    let mut args = Args::parse();
+    match args.command.take() {
+        Some(Command::Healthcheck { url }) => return healthcheck(&args, url.as_deref()),
+        Some(Command::Ctl(ctl)) => {
+            let code = roma_emulator::ctl::run(ctl, &mut std::io::stdout(), &mut std::io::stderr()).await;
+            return ExitCode::from(code);
+        }
+        None => {}
     }
     let mut config = match Config::load(args.config.as_deref(), std::env::vars()) {
         Ok(config) => config,

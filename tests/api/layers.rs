@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// The stack, top first. Within a layer a module may use only the modules listed after it, so
 /// the order is the allowed direction and no circle can form.
 const STACK: &[(&str, &[&str])] = &[
-    ("process", &["probe"]),
+    ("process", &["ctl", "client", "probe"]),
     ("transport", &["server", "transport"]),
     ("http", &["api"]),
     (

@@ -7,6 +7,7 @@ mod bundles;
 mod catalog_ops;
 mod check_asset_job_status;
 mod control;
+mod ctl;
 mod delete_asset;
 mod diagnostics;
 mod download_asset_archive;
