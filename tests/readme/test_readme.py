@@ -144,6 +144,8 @@ class Session:
         if later:
             time.sleep(int(later.group(1)) + 0.3)
         env = dict(os.environ, **{k: self.substitute(v) for k, v in self.vars.items()})
+        # `roma-emulator ...` in a block is the binary under test, as after `cargo install`.
+        env["PATH"] = f"{Path(BINARY).resolve().parent}{os.pathsep}{env.get('PATH', '')}"
         result = subprocess.run(["bash", "-c", self.substitute(cmd)], capture_output=True, text=True,
                                 cwd=self.workdir, env=env, timeout=60)
         assert result.returncode == 0, f"{cmd}\nexit {result.returncode}: {result.stderr}"
