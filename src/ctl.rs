@@ -18,13 +18,23 @@ pub const EXIT_USAGE: u8 = 2;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The emulator's base URL.
-    #[arg(long, env = "ROMA_EMULATOR_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "ROMA_EMULATOR_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
     url: String,
     /// The stub's `[emulator] admin_token`, sent as `Authorization: Bearer`.
-    #[arg(long, env = "ROMA_EMULATOR_EMULATOR_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "ROMA_EMULATOR_EMULATOR_ADMIN_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
     admin_token: Option<String>,
     /// JSON (the control plane's answer, one document) instead of a table.
-    #[arg(long)]
+    #[arg(long, global = true)]
     json: bool,
     #[command(subcommand)]
     command: Command,

@@ -125,6 +125,9 @@ async fn every_subcommand_as_a_table_and_as_json() {
         get(format!("{url}/_emulator/jobs/{a}")).await
     );
     assert_eq!(json(&url, &["jobs"]), get(format!("{url}/_emulator/jobs")).await);
+    // The flags go before or after the command.
+    let after: Value = serde_json::from_str(&table(&url, &["job", &a, "--json"])).expect("JSON");
+    assert_eq!(after, get(format!("{url}/_emulator/jobs/{a}")).await);
     assert!(table(&url, &["wait", &a, "--status", "Success"]).contains("Success"));
     assert_eq!(json(&url, &["wait", &a])["status"], "Success");
     let failed = json(&url, &["fail", &b]);
