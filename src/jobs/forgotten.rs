@@ -3,10 +3,11 @@
 //! found (the cloud's answer), but its refusal can say why (diagnostics only: never in a body).
 //! Bounded, and not part of a snapshot.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::job::Tenant;
+use super::table::IdMap;
 use crate::clock::Timestamp;
 use crate::ids::Hex32;
 
@@ -40,7 +41,9 @@ pub struct Gone {
 /// The bounded memory of forgotten ids, oldest dropped first.
 #[derive(Debug, Default)]
 pub struct Forgotten {
-    gone: HashMap<Hex32, Gone>,
+    /// Hashed as the job table is (foldhash: the ids are random, and this is on the hot path of
+    /// every export at the `max_jobs` cap, which evicts one job a request).
+    gone: IdMap<Gone>,
     order: VecDeque<Hex32>,
 }
 

@@ -256,37 +256,14 @@ impl Ledger {
     /// Expires the ended job that expires first (and its unclaimed archive).
     fn expire_next(&mut self) {
         if let Some((at, id)) = self.expiry.pop() {
-            self.remember(id, GoneWhy::Expired, Some(at));
-            self.remove_job(id);
+            self.take_job(id, Some((GoneWhy::Expired, Some(at))));
         }
-    }
-
-    /// Notes that job `id` (and its unclaimed archive) is about to go, and why.
-    fn remember(&mut self, id: JobId, why: GoneWhy, at: Option<Timestamp>) {
-        let Some(job) = self.jobs.get(&id) else {
-            return;
-        };
-        let gone = Gone {
-            tenant: job.tenant.clone(),
-            why,
-            at,
-            archive: false,
-        };
-        if let Some(archive) = job.archive.filter(|a| self.jobs.contains_archive(a)) {
-            let unclaimed = Gone {
-                archive: true,
-                ..gone.clone()
-            };
-            self.forgotten.note(archive, unclaimed);
-        }
-        self.forgotten.note(id, gone);
     }
 
     /// Drops the ended job that ended first, to make room; false if every job is still running.
     pub fn evict_oldest_ended(&mut self) -> bool {
         while let Some((_, id)) = self.expiry.pop() {
-            self.remember(id, GoneWhy::Evicted, None);
-            if self.remove_job(id) {
+            if self.take_job(id, Some((GoneWhy::Evicted, None))) {
                 return true;
             }
         }
@@ -414,10 +391,34 @@ impl Ledger {
 
     /// Removes job `id` with its archive and work; false if there is no such job.
     pub fn remove_job(&mut self, id: JobId) -> bool {
+        self.take_job(id, None)
+    }
+
+    /// [`Ledger::remove_job`], remembering in `forgotten` why the job (and its unclaimed archive)
+    /// went when `why` says: one lookup, from the job as it is removed (the hot path of every
+    /// export at the `max_jobs` cap, which evicts one job a request).
+    fn take_job(&mut self, id: JobId, why: Option<(GoneWhy, Option<Timestamp>)>) -> bool {
         let Some((job, archive)) = self.jobs.remove(&id) else {
             return false;
         };
-        if let (Some(archive_id), Some(archive)) = (job.archive, archive) {
+        let archive = job.archive.zip(archive);
+        if let Some((why, at)) = why {
+            let gone = Gone {
+                tenant: job.tenant,
+                why,
+                at,
+                archive: false,
+            };
+            if let Some((archive_id, _)) = &archive {
+                let unclaimed = Gone {
+                    archive: true,
+                    ..gone.clone()
+                };
+                self.forgotten.note(*archive_id, unclaimed);
+            }
+            self.forgotten.note(id, gone);
+        }
+        if let Some((archive_id, archive)) = archive {
             self.forget_archive(archive_id, archive.bytes);
         }
         if !self.work.is_empty() {
