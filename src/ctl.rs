@@ -149,8 +149,19 @@ pub async fn run(args: Args, out: &mut impl Write, err: &mut impl Write) -> u8 {
     }
 }
 
+/// Why a command did not do what it was asked.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    /// The emulator refused, or did not answer.
+    #[error("{0}")]
+    Client(#[from] ClientError),
+    /// A file could not be read or written.
+    #[error("{}: {error}", path.display())]
+    File { path: PathBuf, error: std::io::Error },
+}
+
 /// What to print for `command`.
-async fn answer(client: &ControlClient, command: Command, json: bool) -> Result<String, ClientError> {
+async fn answer(client: &ControlClient, command: Command, json: bool) -> Result<String, Failure> {
     let one = |job: Job| show(json, &job, || jobs_table(std::slice::from_ref(&job), None));
     Ok(match command {
         Command::Jobs {
@@ -243,22 +254,25 @@ async fn answer(client: &ControlClient, command: Command, json: bool) -> Result<
         }
         Command::State(StateCommand::Export { file }) => {
             let state = client.export_state().await?;
-            std::fs::write(&file, &state).map_err(|e| file_error(&file, &e))?;
+            std::fs::write(&file, &state).map_err(|e| file_error(&file, e))?;
             let done = serde_json::json!({"file": file, "bytes": state.len()});
             show(json, &done, || {
                 format!("wrote {} bytes to {}\n", state.len(), file.display())
             })
         }
         Command::State(StateCommand::Import { file }) => {
-            let state = std::fs::read(&file).map_err(|e| file_error(&file, &e))?;
+            let state = std::fs::read(&file).map_err(|e| file_error(&file, e))?;
             let done = client.import_state(state).await?;
             show(json, &done, || format!("loaded {}: {done}\n", file.display()))
         }
     })
 }
 
-fn file_error(file: &std::path::Path, e: &std::io::Error) -> ClientError {
-    ClientError::Unreadable(format!("{}: {e}", file.display()))
+fn file_error(path: &std::path::Path, error: std::io::Error) -> Failure {
+    Failure::File {
+        path: path.to_owned(),
+        error,
+    }
 }
 
 /// `value` as pretty JSON, or the table `text` makes.

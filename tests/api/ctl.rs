@@ -64,6 +64,17 @@ fn scratch(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// The binary with jobs that stay Running, the admin token and `extra` config, in a directory of
+/// its own: the directory, the process and its URL.
+fn stub(name: &str, extra: &str) -> (std::path::PathBuf, std::process::Child, String) {
+    let dir = scratch(name);
+    let config = dir.join("ctl.toml");
+    let text = format!("[jobs]\nduration_ms = 600000\n[emulator]\nadmin_token = \"{TOKEN}\"\n{extra}");
+    std::fs::write(&config, text).expect("config");
+    let (child, url) = start_binary(&config);
+    (dir, child, url)
+}
+
 /// The ids of the jobs of a `jobs` answer.
 fn ids(page: &Value) -> Vec<&str> {
     page["jobs"]
@@ -76,14 +87,7 @@ fn ids(page: &Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn every_subcommand_as_a_table_and_as_json() {
-    let dir = scratch("all");
-    let config = dir.join("ctl.toml");
-    std::fs::write(
-        &config,
-        format!("[jobs]\nduration_ms = 600000\n[clock]\nmode = \"virtual\"\n[emulator]\nadmin_token = \"{TOKEN}\"\n"),
-    )
-    .expect("config");
-    let (mut child, url) = start_binary(&config);
+    let (dir, mut child, url) = stub("all", "[clock]\nmode = \"virtual\"\n");
     let a = export(&url, "p1", "alice").await;
     let b = export(&url, "p2", "bob").await;
 
@@ -202,14 +206,7 @@ async fn every_subcommand_as_a_table_and_as_json() {
 
 #[tokio::test]
 async fn exit_codes_say_done_refused_or_misused() {
-    let dir = scratch("codes");
-    let config = dir.join("ctl.toml");
-    std::fs::write(
-        &config,
-        format!("[jobs]\nduration_ms = 600000\n[emulator]\nadmin_token = \"{TOKEN}\"\n"),
-    )
-    .expect("config");
-    let (mut child, url) = start_binary(&config);
+    let (_dir, mut child, url) = stub("codes", "");
     let job = export(&url, "p1", "alice").await;
     let stderr = |out: &Output| String::from_utf8_lossy(&out.stderr).into_owned();
 
